@@ -1,0 +1,127 @@
+"""Engine and sessions: one place that turns settings into a database connection.
+
+``BVP_DATABASE_URL`` (or ``SQLALCHEMY_DATABASE_URI``) points at an existing PostgreSQL;
+without it the embedded server (:mod:`bvp_lib.db.embedded`) is started on first use and
+the database ``database_name`` (default ``bvp``) is created on it if missing. Every
+connection runs with ``TimeZone=UTC``: timestamps are stored as ``timestamptz`` in UTC.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from bvp_lib.config import ConfigError, Settings, get_settings
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def mask_url(url: str) -> str:
+    """The URL with its password replaced by ``***`` (safe to print or put in a report)."""
+    try:
+        u = make_url(url)
+    except Exception:  # not a URL we can parse: mask anything that looks like user:pass@
+        return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+    if u.password:
+        return u.render_as_string(hide_password=True)
+    return u.render_as_string(hide_password=False)
+
+
+def _normalise(url: str) -> str:
+    # accept the common spellings users paste (postgres://, postgresql://)
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg2://" + url[len("postgresql://"):]
+    u = make_url(url)
+    if u.get_backend_name() != "postgresql":
+        raise ConfigError(
+            f"BVP_DATABASE_URL={mask_url(url)} is not a PostgreSQL URL; BVP needs PostgreSQL "
+            "(for example postgresql://user:password@host:5432/bvp)."
+        )
+    return url
+
+
+def server_url(settings: Settings | None = None) -> str:
+    """URL of the server's maintenance database (used to create or drop databases)."""
+    settings = settings or get_settings()
+    if settings.uses_embedded_server:
+        from bvp_lib.db import embedded
+
+        return _normalise(embedded.start(settings))
+    return str(make_url(_normalise(settings.database_url)).set(database="postgres").render_as_string(hide_password=False))
+
+
+def database_url(settings: Settings | None = None, *, create: bool = True) -> str:
+    """The SQLAlchemy URL of the project database, starting the embedded server if needed."""
+    settings = settings or get_settings()
+    if not settings.uses_embedded_server:
+        return _normalise(settings.database_url)
+    base = make_url(server_url(settings))
+    url = base.set(database=settings.database_name).render_as_string(hide_password=False)
+    if create:
+        ensure_database(base.render_as_string(hide_password=False), settings.database_name)
+    return url
+
+
+def ensure_database(maintenance_url: str, name: str) -> bool:
+    """Create database ``name`` if it does not exist; return True if it was created."""
+    eng = sa.create_engine(maintenance_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    try:
+        with eng.connect() as c:
+            exists = c.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
+            if not exists:
+                c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+                return True
+    finally:
+        eng.dispose()
+    return False
+
+
+def drop_database(maintenance_url: str, name: str) -> None:
+    eng = sa.create_engine(maintenance_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    try:
+        with eng.connect() as c:
+            c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        eng.dispose()
+
+
+def get_engine(settings: Settings | None = None, url: str | None = None) -> Engine:
+    """A cached engine for the project database (or ``url``)."""
+    url = url or database_url(settings)
+    eng = _ENGINES.get(url)
+    if eng is None:
+        eng = sa.create_engine(
+            url,
+            pool_pre_ping=True,
+            connect_args={"options": "-c timezone=UTC"},
+        )
+        _ENGINES[url] = eng
+    return eng
+
+
+def dispose_engines() -> None:
+    for eng in _ENGINES.values():
+        eng.dispose()
+    _ENGINES.clear()
+
+
+@contextlib.contextmanager
+def session_scope(engine: Engine | None = None) -> Iterator[Session]:
+    """A session in one transaction: committed on success, rolled back on any error."""
+    engine = engine or get_engine()
+    session = sessionmaker(bind=engine, expire_on_commit=False)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
