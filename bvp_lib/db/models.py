@@ -62,7 +62,7 @@ class Owner(Base):
     __tablename__ = "owners"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(80), unique=True)
-    display_name: Mapped[str] = mapped_column(sa.String(160), default="")
+    display_name: Mapped[str] = mapped_column(sa.String(160), default="", server_default="")
     assets: Mapped[list[Asset]] = relationship(back_populates="owner")
 
 
@@ -71,12 +71,12 @@ class AssetType(Base):
 
     __tablename__ = "asset_types"
     name: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
-    display_name: Mapped[str] = mapped_column(sa.String(160), default="")
-    is_consumer: Mapped[bool] = mapped_column(default=False)
-    is_producer: Mapped[bool] = mapped_column(default=False)
-    can_curtail: Mapped[bool] = mapped_column(default=False)
-    can_shift: Mapped[bool] = mapped_column(default=False)
-    is_storage: Mapped[bool] = mapped_column(default=False)
+    display_name: Mapped[str] = mapped_column(sa.String(160), default="", server_default="")
+    is_consumer: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    is_producer: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    can_curtail: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    can_shift: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    is_storage: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
 
 class ConnectionPoint(Base):
@@ -92,7 +92,7 @@ class ConnectionPoint(Base):
 class MarketType(Base):
     __tablename__ = "market_types"
     name: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
-    display_name: Mapped[str] = mapped_column(sa.String(160), default="")
+    display_name: Mapped[str] = mapped_column(sa.String(160), default="", server_default="")
 
 
 class Market(Base):
@@ -101,7 +101,7 @@ class Market(Base):
     __tablename__ = "markets"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(80), unique=True)
-    display_name: Mapped[str] = mapped_column(sa.String(160), default="")
+    display_name: Mapped[str] = mapped_column(sa.String(160), default="", server_default="")
     market_type_name: Mapped[str] = mapped_column(sa.ForeignKey("market_types.name"))
     unit: Mapped[str] = mapped_column(sa.String(20), default="EUR/MWh")
     timezone: Mapped[str] = mapped_column(sa.String(60), default="Europe/Berlin", comment="IANA zone of 'the day'")
@@ -119,7 +119,7 @@ class Asset(Base):
     __tablename__ = "assets"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(80), unique=True)
-    display_name: Mapped[str] = mapped_column(sa.String(160), default="")
+    display_name: Mapped[str] = mapped_column(sa.String(160), default="", server_default="")
     asset_type_name: Mapped[str] = mapped_column(sa.ForeignKey("asset_types.name"))
     owner_id: Mapped[int] = mapped_column(sa.ForeignKey("owners.id"))
     market_id: Mapped[int | None] = mapped_column(sa.ForeignKey("markets.id"))
@@ -142,8 +142,8 @@ class Asset(Base):
     shiftable_share: Mapped[float | None] = mapped_column(comment="share of load that may shift [0, 1]")
     shift_window_hours: Mapped[float | None] = mapped_column(comment="load may move this far earlier or later [h]")
     # solar and wind
-    curtailable: Mapped[bool] = mapped_column(default=False)
-    attributes: Mapped[dict] = mapped_column(JSONB, default=dict)
+    curtailable: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    attributes: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=sa.text("'{}'::jsonb"))
 
     owner: Mapped[Owner] = relationship(back_populates="assets")
     asset_type: Mapped[AssetType] = relationship()
@@ -161,7 +161,7 @@ class WeatherSensorType(Base):
 
     __tablename__ = "weather_sensor_types"
     name: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
-    display_name: Mapped[str] = mapped_column(sa.String(160), default="")
+    display_name: Mapped[str] = mapped_column(sa.String(160), default="", server_default="")
     unit: Mapped[str] = mapped_column(sa.String(20))
 
 
@@ -169,12 +169,12 @@ class WeatherSensor(Base):
     __tablename__ = "weather_sensors"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(80), unique=True)
-    display_name: Mapped[str] = mapped_column(sa.String(160), default="")
+    display_name: Mapped[str] = mapped_column(sa.String(160), default="", server_default="")
     weather_sensor_type_name: Mapped[str] = mapped_column(sa.ForeignKey("weather_sensor_types.name"))
     latitude: Mapped[float] = mapped_column()
     longitude: Mapped[float] = mapped_column()
     event_resolution: Mapped[timedelta] = mapped_column(INTERVAL, default=timedelta(hours=1))
-    attributes: Mapped[dict] = mapped_column(JSONB, default=dict)
+    attributes: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=sa.text("'{}'::jsonb"))
 
 
 class Sensor(Base):
@@ -215,7 +215,7 @@ class DataSource(Base):
     type: Mapped[str] = mapped_column(sa.String(40))
     model: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
     version: Mapped[str] = mapped_column(sa.String(80), default="", server_default="")
-    attributes: Mapped[dict] = mapped_column(JSONB, default=dict)
+    attributes: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=sa.text("'{}'::jsonb"))
 
     __table_args__ = (
         sa.UniqueConstraint("name", "type", "model", "version", name="uq_data_sources_identity"),

@@ -1,0 +1,43 @@
+# BVP workbench: every routine action is a target. `make` alone lists them.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DATE ?=
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+
+.PHONY: help setup db populate lab report test test-fast bench clean strip
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=python3"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name bvp --display-name "BVP workbench" >/dev/null
+	@touch $(STAMP)
+
+setup: $(STAMP) db ## virtual environment in .venv, embedded PostgreSQL, schema migrated
+	@echo "Set up. Next: make populate, make report, make lab."
+
+db: $(STAMP) ## start the embedded PostgreSQL server and migrate the schema
+	$(BIN)/bvp db start
+	$(BIN)/bvp db upgrade
+
+test: $(STAMP) ## run the whole test suite (unit, database, notebooks)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP) db ## run the benchmarks and print their figures
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+strip: $(STAMP) ## strip outputs from every notebook (nbstripout)
+	$(BIN)/nbstripout notebooks/*.ipynb
+
+clean: ## remove caches and reports (keeps the database and .venv)
+	rm -rf .pytest_cache reports/*/ reports/index.html
+	find . -name __pycache__ -prune -exec rm -rf {} +

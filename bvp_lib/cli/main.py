@@ -1,0 +1,40 @@
+"""``bvp``: the BVP workbench command line.
+
+Every command is a thin wrapper over a bvp_lib function; ``bvp COMMAND --help`` tells more.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from bvp_lib.cli import db as db_cli
+from bvp_lib.cli.common import friendly
+
+app = typer.Typer(
+    help="BVP workbench: value and schedule the flexibility of connected assets on the day-ahead market.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db_cli.app, name="db")
+
+
+@app.command()
+@friendly
+def config() -> None:
+    """Print the resolved settings and where each came from (password masked)."""
+    from bvp_lib.config import get_settings
+
+    for k, v in get_settings().describe().items():
+        typer.echo(f"{k:14s} {v}")
+
+
+@app.command()
+def version() -> None:
+    """Print the bvp_lib version."""
+    import bvp_lib
+
+    typer.echo(bvp_lib.__version__)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
