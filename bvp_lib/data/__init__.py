@@ -1,0 +1,5 @@
+"""Ingest: the bundled demo portfolio, importers for real files, and `bvp db populate`.
+
+* :mod:`bvp_lib.data.structure` loads owners, assets, markets and sensors (``assets.json``).
+* :mod:`bvp_lib.data.bundled` generates the bundled 2015 data set offline.
+"""

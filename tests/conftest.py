@@ -1,0 +1,65 @@
+"""Test fixtures: a fresh PostgreSQL database per test session, clean tables per test.
+
+The database lives on the embedded server (or, when ``BVP_DATABASE_URL`` is set, on that
+server) and is named ``bvp_test_<pid>``, so parallel sessions never share one. It is
+created by running the Alembic migrations and dropped at the end.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+TABLES_KEEP = {"alembic_version"}
+
+
+@pytest.fixture(scope="session")
+def db_engine():
+    from bvp_lib.config import get_settings
+    from bvp_lib.db import engine as eng
+    from bvp_lib.db import migrate
+
+    os.environ["BVP_ENV"] = "testing"
+    settings = get_settings()
+    maintenance = eng.server_url(settings)
+    name = f"bvp_test_{os.getpid()}"
+    eng.drop_database(maintenance, name)
+    eng.ensure_database(maintenance, name)
+    url = make_url(maintenance).set(database=name).render_as_string(hide_password=False)
+    saved = {k: os.environ.get(k) for k in ("BVP_DATABASE_URL", "BVP_DATABASE_NAME")}
+    if settings.uses_embedded_server:
+        os.environ["BVP_DATABASE_NAME"] = name
+    else:
+        os.environ["BVP_DATABASE_URL"] = url
+    eng.dispose_engines()
+    engine = eng.get_engine(url=url)
+    migrate.upgrade(engine=engine)
+    yield engine
+    eng.dispose_engines()
+    eng.drop_database(maintenance, name)
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+def truncate_all(engine) -> None:
+    with engine.begin() as c:
+        tables = [
+            r[0]
+            for r in c.execute(sa.text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
+            if r[0] not in TABLES_KEEP
+        ]
+        if tables:
+            c.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def db(db_engine):
+    """A migrated, empty database for one test."""
+    truncate_all(db_engine)
+    yield db_engine

@@ -1,0 +1,25 @@
+"""Small structures for tests (real rows in the real test database)."""
+
+from __future__ import annotations
+
+TINY = {
+    "owners": [{"name": "owner-a", "display_name": "Owner A"}],
+    "connection_points": [{"name": "cp-1", "import_capacity_mw": 5.0, "export_capacity_mw": 5.0}],
+    "market_types": [{"name": "day_ahead", "display_name": "Day-ahead"}],
+    "markets": [{"name": "epex_da", "market_type": "day_ahead", "unit": "EUR/MWh",
+                 "timezone": "Europe/Berlin", "event_resolution_minutes": 60}],
+    "weather_sensor_types": [{"name": "temperature", "unit": "°C"}],
+    "weather_sensors": [{"name": "temp-1", "type": "temperature", "latitude": 52.0, "longitude": 9.0}],
+    "assets": [
+        {"name": "pv-1", "type": "solar", "owner": "owner-a", "market": "epex_da", "connection_point": "cp-1",
+         "capacity_mw": 2.0, "latitude": 52.0, "longitude": 9.0, "curtailable": True},
+        {"name": "bld-1", "type": "building", "owner": "owner-a", "market": "epex_da", "connection_point": "cp-1",
+         "capacity_mw": 1.0, "latitude": 52.0, "longitude": 9.0, "shiftable_share": 0.2, "shift_window_hours": 3},
+    ],
+}  # fmt: skip
+
+
+def load_tiny(engine) -> None:
+    from bvp_lib.data.structure import load_structure
+
+    load_structure(TINY, bind=engine)
