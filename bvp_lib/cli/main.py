@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import typer
 
+from bvp_lib.cli import data as data_cli
 from bvp_lib.cli import db as db_cli
 from bvp_lib.cli.common import friendly
 
@@ -16,6 +17,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(db_cli.app, name="db")
+app.add_typer(data_cli.app, name="data")
 
 
 @app.command()
