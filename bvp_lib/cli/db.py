@@ -137,3 +137,28 @@ def show() -> None:
     typer.echo(table(info["series"], ["kind", "sensor", "unit", "resolution", "first", "last", "beliefs", "sources"]))
     typer.echo("")
     typer.echo(f"{info['total_beliefs']:,} beliefs in all; {info['sessions']:,} charging sessions.")
+
+
+@app.command()
+@friendly
+def populate(
+    structure: bool = typer.Option(False, "--structure", help="Load owners, asset types, assets, markets, sensors."),
+    data: bool = typer.Option(False, "--data", help="Load the time series and EV charging sessions."),
+    small: bool = typer.Option(False, "--small", help="Only one solar, wind, building and battery asset, four days."),
+    from_: str = typer.Option(None, "--from", help="First local day to load (YYYY-MM-DD)."),
+    to: str = typer.Option(None, "--to", help="Last local day to load (YYYY-MM-DD, inclusive)."),
+    asset_type: list[str] = typer.Option(None, "--asset-type", help="Only assets of this type (repeatable)."),
+    asset: list[str] = typer.Option(None, "--asset", help="Only this asset (repeatable)."),
+) -> None:
+    """Load the bundled 2015 data set (data/bundled/) into the database; idempotent."""
+    import time
+
+    from bvp_lib.data.populate import populate as run
+
+    if not structure and not data:
+        typer.secho("Say what to load: --structure, --data or both.", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
+    t = time.perf_counter()
+    counts = run(structure=structure, data=data, small=small, start=from_, end=to,
+                 asset_type=asset_type or None, asset=asset or None)
+    typer.echo(", ".join(f"{v:,} {k}" for k, v in counts.items()) + f" loaded in {time.perf_counter() - t:.1f} s.")
