@@ -1,0 +1,201 @@
+"""Figures and tables of the daily report (matplotlib; units on every axis).
+
+Every function takes pandas objects and returns a matplotlib Figure (or a DataFrame),
+so notebooks, widgets and tests call the same code. Times are shown in the market's
+local timezone; power in MW (production positive, consumption negative), prices in
+EUR/MWh, energy in MWh, SoC in MWh, money in EUR.
+"""
+
+from __future__ import annotations
+
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+COLORS = {"baseline": "#9aa5b1", "schedule": "#1f77b4", "perfect": "#2ca02c", "forecast": "#ff7f0e",
+          "actual": "#333333", "price": "#6a3d9a"}  # fmt: skip
+
+
+def _local(index: pd.DatetimeIndex, tz: str) -> pd.DatetimeIndex:
+    return index.tz_convert(tz)
+
+
+def _time_axis(ax, tz: str) -> None:
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=tz))
+    ax.set_xlabel(f"time [{tz}]")
+    ax.grid(alpha=0.3)
+
+
+def largest_actions(actions: pd.DataFrame, n: int = 3) -> list[tuple[pd.Timestamp, pd.Timestamp, float]]:
+    """The ``n`` contiguous periods with the largest total |balancing action| [MW]:
+    (start, end, summed |action| per step)."""
+    total = actions.abs().sum(axis=1)
+    if total.max() <= 1e-9:
+        return []
+    active = total > 0.05 * total.max()
+    runs, start = [], None
+    for t, a in zip(total.index, active):
+        if a and start is None:
+            start = t
+        if not a and start is not None:
+            runs.append((start, t))
+            start = None
+    if start is not None:
+        runs.append((start, total.index[-1] + (total.index[1] - total.index[0])))
+    scored = [(a, b, float(total[(total.index >= a) & (total.index < b)].sum())) for a, b in runs]
+    return sorted(scored, key=lambda r: -r[2])[:n]
+
+
+def price_figure(price: pd.Series, actions: pd.DataFrame | None = None, *, tz: str = "Europe/Berlin",
+                 forecast: pd.Series | None = None):
+    """Day-ahead price [EUR/MWh] with the periods of largest balancing action shaded."""
+    fig, ax = plt.subplots(figsize=(10, 3.2))
+    idx = _local(price.index, tz)
+    ax.step(idx, price.to_numpy(), where="post", color=COLORS["price"], label="day-ahead price (realised)")
+    if forecast is not None:
+        ax.step(_local(forecast.index, tz), forecast.to_numpy(), where="post", color=COLORS["forecast"],
+                ls="--", label="price forecast")  # fmt: skip
+    if actions is not None:
+        for i, (a, b, _) in enumerate(largest_actions(actions)):
+            ax.axvspan(a.tz_convert(tz), b.tz_convert(tz), color="#fdd49e", alpha=0.6,
+                       label="largest balancing actions" if i == 0 else None)  # fmt: skip
+    ax.axhline(0, color="k", lw=0.6)
+    ax.set_ylabel("price [EUR/MWh]")
+    _time_axis(ax, tz)
+    ax.legend(loc="best", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def schedules_figure(planned: pd.DataFrame, baseline: pd.DataFrame, *, perfect: pd.DataFrame | None = None,
+                     tz: str = "Europe/Berlin", max_assets: int = 12):
+    """One panel per asset: schedule against baseline [MW] (and perfect foresight)."""
+    cols = list(planned.columns)[:max_assets]
+    n = len(cols)
+    ncol = 2 if n > 1 else 1
+    nrow = int(np.ceil(n / ncol)) or 1
+    fig, axes = plt.subplots(nrow, ncol, figsize=(11, 2.3 * nrow), sharex=True, squeeze=False)
+    idx = _local(planned.index, tz)
+    for ax, a in zip(axes.ravel(), cols):
+        ax.step(idx, baseline[a].to_numpy(), where="post", color=COLORS["baseline"], label="baseline")
+        ax.step(idx, planned[a].to_numpy(), where="post", color=COLORS["schedule"], label="schedule")
+        if perfect is not None and a in perfect:
+            ax.step(idx, perfect[a].to_numpy(), where="post", color=COLORS["perfect"], ls=":", label="perfect foresight")
+        ax.axhline(0, color="k", lw=0.5)
+        ax.set_title(a, fontsize=9)
+        ax.set_ylabel("power [MW]")
+        _time_axis(ax, tz)
+    for ax in axes.ravel()[n:]:
+        ax.set_visible(False)
+    axes.ravel()[0].legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    return fig
+
+
+def soc_figure(soc: pd.DataFrame, *, capacity: pd.Series | None = None, tz: str = "Europe/Berlin"):
+    """State of charge per storage [MWh] at step ends (and the start)."""
+    fig, ax = plt.subplots(figsize=(10, 3.2))
+    if soc.empty:
+        ax.text(0.5, 0.5, "no storage in this portfolio", ha="center", va="center", transform=ax.transAxes)
+    for a in soc.columns:
+        line = ax.plot(_local(soc.index, tz), soc[a].to_numpy(), label=a)[0]
+        if capacity is not None and a in capacity.index:
+            ax.axhline(capacity[a], color=line.get_color(), ls=":", lw=0.8)
+    ax.set_ylabel("state of charge [MWh]")
+    _time_axis(ax, tz)
+    if len(soc.columns):
+        ax.legend(fontsize=8, ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def forecast_figure(forecast: pd.DataFrame, actual: pd.DataFrame, *, tz: str = "Europe/Berlin", max_assets: int = 8,
+                    unit: str = "MW"):
+    """Forecast against actual per series, with the error shaded."""
+    cols = [c for c in forecast.columns if c in actual.columns][:max_assets]
+    n = max(len(cols), 1)
+    ncol = 2 if n > 1 else 1
+    nrow = int(np.ceil(n / ncol))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(11, 2.3 * nrow), sharex=True, squeeze=False)
+    idx = _local(forecast.index, tz)
+    for ax, a in zip(axes.ravel(), cols):
+        f, y = forecast[a].to_numpy(), actual[a].reindex(forecast.index).to_numpy()
+        ax.plot(idx, y, color=COLORS["actual"], lw=1.2, label="actual")
+        ax.plot(idx, f, color=COLORS["forecast"], lw=1.2, label="day-ahead forecast")
+        ax.fill_between(idx, f, y, color=COLORS["forecast"], alpha=0.2, label="error")
+        mae = np.nanmean(np.abs(f - y))
+        ax.set_title(f"{a}  (MAE {mae:.3g} {unit})", fontsize=9)
+        ax.set_ylabel(f"[{unit}]")
+        _time_axis(ax, tz)
+    for ax in axes.ravel()[len(cols):]:
+        ax.set_visible(False)
+    axes.ravel()[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def owner_value_figure(owners: pd.DataFrame):
+    """Realised and perfect-foresight value per owner [EUR]."""
+    fig, ax = plt.subplots(figsize=(8, 0.5 + 0.5 * max(len(owners), 1)))
+    y = np.arange(len(owners))
+    ax.barh(y - 0.2, owners["realised_value_eur"], height=0.4, color=COLORS["schedule"], label="realised")
+    ax.barh(y + 0.2, owners["perfect_foresight_value_eur"], height=0.4, color=COLORS["perfect"], label="perfect foresight")
+    ax.set_yticks(y, owners.index)
+    ax.set_ylabel("owner [-]")
+    ax.axvline(0, color="k", lw=0.6)
+    ax.set_xlabel("value of flexibility [EUR]")
+    ax.legend(fontsize=8)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def actions_table(actions: pd.DataFrame, price: pd.Series, *, tz: str = "Europe/Berlin", min_mw: float = 1e-3) -> pd.DataFrame:
+    """Balancing actions as contiguous periods per asset with constant direction.
+
+    Columns: asset, start, end (local), mean MW (+ more production / less consumption),
+    energy MWh, value EUR at the day-ahead price (``Σ action × price × Δt``).
+    """
+    h = (actions.index[1] - actions.index[0]) / pd.Timedelta("1h") if len(actions) > 1 else 1.0
+    rows = []
+    for a in actions.columns:
+        x = actions[a].to_numpy()
+        sign = np.where(x > min_mw, 1, np.where(x < -min_mw, -1, 0))
+        i = 0
+        while i < len(x):
+            if sign[i] == 0:
+                i += 1
+                continue
+            j = i
+            while j + 1 < len(x) and sign[j + 1] == sign[i]:
+                j += 1
+            seg = slice(i, j + 1)
+            rows.append({
+                "asset": a,
+                "start": actions.index[i].tz_convert(tz).strftime("%H:%M"),
+                "end": (actions.index[j] + pd.Timedelta(hours=h)).tz_convert(tz).strftime("%H:%M"),
+                "MW": round(float(x[seg].mean()), 3),
+                "MWh": round(float(x[seg].sum() * h), 3),
+                "value EUR": round(float((x[seg] * price.to_numpy()[seg]).sum() * h), 2),
+            })  # fmt: skip
+            i = j + 1
+    return pd.DataFrame(rows, columns=["asset", "start", "end", "MW", "MWh", "value EUR"])
+
+
+def headline_html(headline: dict) -> str:
+    """The headline numbers as HTML tiles (for IPython.display.HTML)."""
+    import html as _html
+
+    tiles = "".join(
+        f"<div>{_html.escape(str(k))}<b>{_html.escape(_fmt(v))}</b></div>" for k, v in headline.items()
+    )
+    return f"<div class='bvp-headline'>{tiles}</div>"
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "n/a"
+    if isinstance(v, float):
+        return f"{v:,.2f}"
+    return str(v)
