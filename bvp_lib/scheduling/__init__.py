@@ -1,0 +1,110 @@
+"""Schedule the flexibility of a portfolio on the day-ahead market (pandas in, pandas out).
+
+Sign convention everywhere: power in MW, **production positive, consumption
+negative** (a charging battery or car and a building's load are negative). Energy of a
+step = power × Δt [MWh]; revenue = Σ_t net power × price × Δt [EUR].
+
+Quick start
+-----------
+>>> import pandas as pd
+>>> from bvp_lib.scheduling import Battery, Curtailable, ConnectionPoint, build_problem
+>>> idx = pd.date_range("2015-04-12 00:00", periods=96, freq="15min", tz="UTC")
+>>> prices = pd.Series([20.0] * 48 + [60.0] * 48, index=idx)          # EUR/MWh
+>>> bat = Battery("bat-01", capacity=2.0, charge_power=1.0, soc_start=0.0)
+>>> problem = build_problem([bat], prices)
+>>> result = problem.solve()                   # Cbc by default (BVP_LP_SOLVER), HiGHS selectable
+>>> round(result.objective, 2)                 # EUR: buy 2 MWh at 20, sell at 60
+80.0
+>>> float(result.schedule["bat-01"].iloc[0])   # MW, charging is negative
+-1.0
+
+``result`` also holds ``soc`` (MWh at the start and every step end), ``baseline``,
+``actions`` (schedule − baseline), ``action_table`` (asset, start, end, power, value
+EUR), ``net_position``, ``connection_flows``, ``sessions`` and ``stats`` (build and
+solve times, variables, constraints, solver, backend, status).
+
+Asset types (:mod:`~bvp_lib.scheduling.assets`)
+    :class:`Battery`, :class:`ChargingStation` (sessions DataFrame), :class:`Building`
+    (shiftable share of the load), :class:`Curtailable` (solar, wind), and
+    :class:`ConnectionPoint` (import/export limit shared by assets).
+
+Constraint families, one function each, equations in their docstrings
+    battery: :func:`~bvp_lib.scheduling.battery.add_battery_power`,
+    :func:`~bvp_lib.scheduling.battery.add_battery_soc`,
+    :func:`~bvp_lib.scheduling.battery.add_battery_target`;
+    EV: :func:`~bvp_lib.scheduling.ev.add_session_power`,
+    :func:`~bvp_lib.scheduling.ev.add_session_energy`,
+    :func:`~bvp_lib.scheduling.ev.add_session_soc`,
+    :func:`~bvp_lib.scheduling.ev.add_station_power`;
+    building: :func:`~bvp_lib.scheduling.building.add_building_shift`,
+    :func:`~bvp_lib.scheduling.building.add_building_window`,
+    :func:`~bvp_lib.scheduling.building.add_building_energy_neutral`;
+    solar/wind: :func:`~bvp_lib.scheduling.curtailment.add_curtailment`;
+    portfolio: :func:`~bvp_lib.scheduling.portfolio.add_connection_limits`,
+    :func:`~bvp_lib.scheduling.portfolio.objective_vector`,
+    :func:`~bvp_lib.scheduling.portfolio.tie_break_weights`;
+    no simultaneous charge/discharge:
+    :func:`~bvp_lib.scheduling.complementarity.add_no_simultaneous` (binaries only
+    where provably needed; the argument is in :mod:`~bvp_lib.scheduling.complementarity`).
+
+Adding your own constraint
+--------------------------
+A built problem exposes its PuLP model and named variables. Add constraints before
+solving; both backends honour them::
+
+    problem = build_problem([bat, solar], prices, [grid])
+    charge = problem.var("bat-01", "charge")          # Series of LpVariable [MW ≥ 0]
+    problem.model += charge.iloc[10] <= 0.5            # at most 0.5 MW in step 10
+    problem.model += problem.var("bat-01", "soc").loc["2015-04-12 12:00+00:00"] >= 1.0  # MWh at 12:00
+    problem.model += problem.power("bat-01").iloc[40] >= -0.2   # net power expression [MW]
+    result = problem.solve()
+
+``problem.describe()`` lists every asset's variable kinds. Own *variables* or a
+replaced objective need ``backend="pulp"``.
+
+Solvers and backends
+--------------------
+``problem.solve(solver=None, backend="auto", time_limit=None, mip_gap=None)``.
+``solver`` is ``"cbc"`` (bundled with PuLP) or ``"highs"``; the default comes from
+``BVP_LP_SOLVER`` via :func:`bvp_lib.config.get_settings`. ``backend="pulp"`` builds
+PuLP objects; ``backend="matrix"`` builds the same LP as one scipy.sparse matrix and
+hands it to HiGHS through highspy — use it for large portfolios (hundreds of assets
+and more). ``"auto"`` picks the matrix path when the solver is HiGHS and the PuLP model
+was not touched. Both give the same objective.
+
+Errors
+------
+Bad input raises :class:`SchedulingInputError` before the solver runs (for example
+``"battery jc_bat: SoC target 5.5 MWh above capacity 5 MWh"``). When the solver finds
+no feasible schedule, :class:`InfeasibleScheduleError` names the asset(s) and the
+constraint family (``err.asset``, ``err.family``, ``err.culprits``), found by
+re-solving with families relaxed one at a time.
+"""
+
+from bvp_lib.scheduling.assets import Battery, Building, ChargingStation, ConnectionPoint, Curtailable
+from bvp_lib.scheduling.errors import (
+    Culprit,
+    InfeasibleScheduleError,
+    SchedulingInputError,
+    SolverError,
+    UnboundedScheduleError,
+)
+from bvp_lib.scheduling.problem import Problem, build_problem
+from bvp_lib.scheduling.result import ScheduleResult, SolverStats
+
+__all__ = [
+    "Battery",
+    "Building",
+    "ChargingStation",
+    "ConnectionPoint",
+    "Culprit",
+    "Curtailable",
+    "InfeasibleScheduleError",
+    "Problem",
+    "ScheduleResult",
+    "SchedulingInputError",
+    "SolverError",
+    "SolverStats",
+    "UnboundedScheduleError",
+    "build_problem",
+]

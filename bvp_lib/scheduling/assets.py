@@ -1,0 +1,163 @@
+"""Flexibility descriptions of the asset types (parameters only, no algorithms).
+
+Sign convention everywhere: power in MW, **production positive, consumption
+negative** (a charging battery, a charging car and a building's load are negative).
+Energy in MWh, state of charge (SoC) in MWh.
+
+The classes are plain frozen dataclasses; the constraint families that turn them into
+an LP live in :mod:`~bvp_lib.scheduling.battery`, :mod:`~bvp_lib.scheduling.ev`,
+:mod:`~bvp_lib.scheduling.building`, :mod:`~bvp_lib.scheduling.curtailment` and
+:mod:`~bvp_lib.scheduling.portfolio`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence, Union
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Battery:
+    """A stationary battery.
+
+    Parameters
+    ----------
+    name : str
+        Asset name (unique in the portfolio).
+    capacity : float
+        Energy capacity [MWh].
+    charge_power : float
+        Maximum charging power [MW], a magnitude (charging shows as negative power).
+    discharge_power : float, optional
+        Maximum discharging power [MW]; defaults to ``charge_power``.
+    soc_start : float
+        SoC at the start of the horizon [MWh].
+    soc_min, soc_max : float
+        SoC bounds at every step end [MWh]; ``soc_max`` defaults to ``capacity``.
+    soc_target : float, optional
+        The SoC at the end of the horizon must be at least this [MWh]; defaults to
+        ``soc_start``.
+    charge_efficiency, discharge_efficiency : float
+        One-way efficiencies η_c, η_d in (0, 1] [-].
+    self_discharge : float
+        Share of the SoC lost per hour σ in [0, 1) [h⁻¹].
+    """
+
+    name: str
+    capacity: float
+    charge_power: float
+    discharge_power: float | None = None
+    soc_start: float = 0.0
+    soc_min: float = 0.0
+    soc_max: float | None = None
+    soc_target: float | None = None
+    charge_efficiency: float = 1.0
+    discharge_efficiency: float = 1.0
+    self_discharge: float = 0.0
+
+
+@dataclass(frozen=True)
+class ChargingStation:
+    """An EV charging station with its charging sessions.
+
+    Parameters
+    ----------
+    name : str
+        Asset name.
+    sessions : pandas.DataFrame
+        One row per session; the index is the session id used in messages. Columns:
+
+        ``arrival``, ``departure``
+            tz-aware timestamps; may fall inside a step (the step's available
+            fraction is used).
+        ``energy``
+            energy the car needs by departure [MWh] (delivered to the car).
+        ``max_power``
+            maximum charging (and discharging) power of the car [MW].
+        ``capacity`` (optional; required when bidirectional)
+            car battery capacity [MWh].
+        ``soc_at_arrival`` (optional; required when bidirectional)
+            car SoC at arrival [MWh].
+        ``soc_min`` (optional)
+            lowest car SoC allowed while discharging [MWh], default 0.
+
+    bidirectional : bool
+        Whether cars may discharge into the grid (vehicle-to-grid).
+    max_power : float, optional
+        Station limit on the sum of all sessions' charging (and, separately, discharging)
+        power [MW].
+    charge_efficiency, discharge_efficiency : float
+        Efficiencies between grid and car battery [-].
+    """
+
+    name: str
+    sessions: pd.DataFrame
+    bidirectional: bool = False
+    max_power: float | None = None
+    charge_efficiency: float = 1.0
+    discharge_efficiency: float = 1.0
+
+
+@dataclass(frozen=True)
+class Building:
+    """A building whose load is partly shiftable in time.
+
+    Parameters
+    ----------
+    name : str
+        Asset name.
+    baseline : pandas.Series
+        Forecast power of the building [MW], consumption negative (all values ≤ 0), on
+        the price index.
+    flexible_share : float
+        Share φ of the load in every step that may move to another step [-].
+    shift_window : pandas.Timedelta or str
+        How far flexible load may move, earlier or later (for example ``"3h"``).
+    max_power : float, optional
+        Connection capacity of the building for consumption [MW] (a magnitude).
+    """
+
+    name: str
+    baseline: pd.Series
+    flexible_share: float = 0.2
+    shift_window: pd.Timedelta | str = "3h"
+    max_power: float | None = None
+
+
+@dataclass(frozen=True)
+class Curtailable:
+    """A solar park or wind turbine that can be curtailed from its forecast down to zero.
+
+    Parameters
+    ----------
+    name : str
+        Asset name.
+    forecast : pandas.Series
+        Forecast production [MW] (≥ 0) on the price index.
+    technology : str
+        ``"solar"`` or ``"wind"`` (informational).
+    """
+
+    name: str
+    forecast: pd.Series
+    technology: str = "solar"
+
+
+@dataclass(frozen=True)
+class ConnectionPoint:
+    """A grid connection shared by several assets.
+
+    The net power of its assets stays within ``-import_capacity`` and
+    ``export_capacity`` in every step [MW]. ``None`` leaves that side open. A capacity
+    may be a Series on the price index (time-varying limits).
+    """
+
+    name: str
+    assets: Sequence[str] = field(default_factory=tuple)
+    import_capacity: Union[float, pd.Series, None] = None
+    export_capacity: Union[float, pd.Series, None] = None
+
+
+Asset = Union[Battery, ChargingStation, Building, Curtailable]

@@ -1,0 +1,339 @@
+"""Solver backends: PuLP objects (Cbc or HiGHS), or a sparse matrix handed to HiGHS.
+
+Both read the same :class:`~bvp_lib.scheduling.lp.LinearProgram`, so they solve the
+same LP. The **PuLP backend** creates one ``LpVariable`` per variable and one
+``LpConstraint`` per row (two for a range row); researchers can add their own
+constraints to its ``LpProblem``. The **matrix backend** concatenates the blocks into
+one ``scipy.sparse`` CSC matrix and passes it with numpy arrays to ``highspy`` in a
+single call — no Python object per variable, which is what makes large portfolios fast.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+SOLVERS = ("cbc", "highs")
+
+
+@dataclass
+class MatrixLP:
+    """``max cost·x + offset  s.t.  row_lower ≤ A x ≤ row_upper, col_lower ≤ x ≤ col_upper``."""
+
+    cost: np.ndarray
+    offset: float
+    A: sp.csc_matrix
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    integrality: np.ndarray  # bool per column
+
+    @property
+    def n_vars(self) -> int:
+        return self.A.shape[1]
+
+    @property
+    def n_rows(self) -> int:
+        return self.A.shape[0]
+
+    @property
+    def n_integer(self) -> int:
+        return int(self.integrality.sum())
+
+    @property
+    def nnz(self) -> int:
+        return int(self.A.nnz)
+
+
+@dataclass
+class RawSolution:
+    """What a backend returns: a status, and x when there is a solution."""
+
+    status: str  # optimal | time_limit | infeasible | unbounded | infeasible_or_unbounded | error
+    solver_status: str
+    x: np.ndarray | None
+    objective: float | None
+    model_time: float
+    solve_time: float
+    n_variables: int
+    n_constraints: int
+    n_integer: int
+    n_nonzeros: int
+
+
+# --------------------------------------------------------------------------- HiGHS
+
+
+def highs_instance(time_limit: float | None = None, mip_gap: float | None = None, threads: int | None = None):
+    """A quiet ``highspy.Highs`` with the given options."""
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(time_limit))
+    if mip_gap is not None:
+        h.setOptionValue("mip_rel_gap", float(mip_gap))
+    if threads is not None:
+        h.setOptionValue("threads", int(threads))
+    return h
+
+
+def pass_matrix(h, m: MatrixLP) -> None:
+    """Hand a :class:`MatrixLP` to a ``highspy.Highs`` instance (one call, numpy arrays)."""
+    import highspy
+
+    A = m.A if sp.isspmatrix_csc(m.A) else m.A.tocsc()
+    integrality = m.integrality.astype(np.int32) if m.integrality.any() else np.zeros(0, np.int32)
+    status = h.passModel(
+        int(m.n_vars),
+        int(m.n_rows),
+        int(A.nnz),
+        int(highspy.MatrixFormat.kColwise),
+        int(highspy.ObjSense.kMaximize),
+        float(m.offset),
+        np.ascontiguousarray(m.cost, dtype=np.float64),
+        np.ascontiguousarray(m.col_lower, dtype=np.float64),
+        np.ascontiguousarray(m.col_upper, dtype=np.float64),
+        np.ascontiguousarray(m.row_lower, dtype=np.float64),
+        np.ascontiguousarray(m.row_upper, dtype=np.float64),
+        np.ascontiguousarray(A.indptr, dtype=np.int32),
+        np.ascontiguousarray(A.indices, dtype=np.int32),
+        np.ascontiguousarray(A.data, dtype=np.float64),
+        integrality,
+    )
+    if status == highspy.HighsStatus.kError:
+        raise RuntimeError("HiGHS rejected the model (passModel returned an error)")
+
+
+def highs_status(h) -> tuple[str, str, bool]:
+    """(our status, HiGHS's status text, whether a primal solution is available)."""
+    import highspy
+
+    ms = h.getModelStatus()
+    S = highspy.HighsModelStatus
+    text = h.modelStatusToString(ms)
+    has_x = h.getInfo().primal_solution_status == 2  # kSolutionStatusFeasible
+    if ms == S.kOptimal:
+        return "optimal", text, True
+    if ms == S.kModelEmpty:
+        return "optimal", text, True
+    if ms == S.kInfeasible:
+        return "infeasible", text, False
+    if ms == S.kUnbounded:
+        return "unbounded", text, False
+    if ms == S.kUnboundedOrInfeasible:
+        return "infeasible_or_unbounded", text, False
+    if ms in (S.kTimeLimit, S.kIterationLimit, S.kSolutionLimit, S.kInterrupt):
+        return "time_limit", text, has_x
+    return "error", text, False
+
+
+def solve_matrix(
+    m: MatrixLP, *, time_limit: float | None = None, mip_gap: float | None = None, threads: int | None = None
+) -> RawSolution:
+    """Solve a :class:`MatrixLP` with HiGHS through highspy."""
+    t0 = time.perf_counter()
+    h = highs_instance(time_limit, mip_gap if m.n_integer else None, threads)
+    pass_matrix(h, m)
+    h.run()
+    status, text, has_x = highs_status(h)
+    x = obj = None
+    if has_x:
+        x = np.asarray(h.getSolution().col_value, dtype=float)
+        obj = float(h.getInfo().objective_function_value)
+        if m.n_vars == 0:
+            obj = float(m.offset)
+    t1 = time.perf_counter()
+    return RawSolution(
+        status=status, solver_status=text, x=x, objective=obj, model_time=0.0, solve_time=t1 - t0,
+        n_variables=m.n_vars, n_constraints=m.n_rows, n_integer=m.n_integer, n_nonzeros=m.nnz,
+    )
+
+
+# --------------------------------------------------------------------------- PuLP
+
+_SAFE = re.compile(r"[^A-Za-z0-9_]")
+
+
+def _finite_or_none(v: float) -> float | None:
+    return float(v) if np.isfinite(v) else None
+
+
+class PulpBridge:
+    """Keeps a ``pulp.LpProblem`` in step with a :class:`LinearProgram`.
+
+    Variables are named ``x<j>_<asset>_<kind>_<step>`` (j = position in the LP, so
+    names are unique however assets are named). Constraints we create are named
+    ``<family>_<row>`` (``_lo``/``_hi`` for range rows); any other constraint in the
+    model is the researcher's own and is carried over to the matrix backend and the
+    infeasibility diagnosis.
+    """
+
+    def __init__(self, lp, names: list[str], cost: np.ndarray, offset: float):
+        import pulp
+
+        self.lp = lp
+        self.names = [_SAFE.sub("_", n) for n in names]
+        self.model = pulp.LpProblem("bvp_schedule", pulp.LpMaximize)
+        self.vars: list = []
+        self.own: set[str] = set()
+        self._n_var_blocks = 0
+        self._n_row_blocks = 0
+        self._pos: dict[int, int] | None = None
+        t0 = time.perf_counter()
+        self.sync()
+        nz = np.flatnonzero(cost)
+        V = self.vars
+        self.objective = pulp.LpAffineExpression([(V[j], float(cost[j])) for j in nz.tolist()], constant=float(offset))
+        self.model.setObjective(self.objective)
+        self.build_time = time.perf_counter() - t0
+
+    def _new_var(self, name, lo, up, cat):
+        import pulp
+
+        if hasattr(self.model, "add_variable"):
+            return self.model.add_variable(name, lo, up, cat)
+        return pulp.LpVariable(name, lo, up, cat)  # PuLP < 3.3
+
+    def sync(self) -> None:
+        """Create PuLP objects for blocks added since the last call."""
+        import pulp
+
+        lp = self.lp
+        for b in lp.var_blocks[self._n_var_blocks:]:
+            cat = pulp.LpBinary if (b.integer and np.all(b.lb == 0) and np.all(b.ub == 1)) else (
+                pulp.LpInteger if b.integer else pulp.LpContinuous
+            )
+            lbs = [_finite_or_none(v) for v in b.lb.tolist()]
+            ubs = [_finite_or_none(v) for v in b.ub.tolist()]
+            an = self.names
+            for j, a, t, lo, up in zip(range(b.start, b.stop), b.asset.tolist(), b.step.tolist(), lbs, ubs):
+                self.vars.append(self._new_var(f"x{j}_{an[a]}_{b.kind}_{t}", lo, up, cat))
+        self._n_var_blocks = len(lp.var_blocks)
+        V = self.vars
+        add = self.model.addConstraint
+        EQ, GE, LE = pulp.LpConstraintEQ, pulp.LpConstraintGE, pulp.LpConstraintLE
+        Expr, Con = pulp.LpAffineExpression, pulp.LpConstraint
+        for b in lp.row_blocks[self._n_row_blocks:]:
+            csr = sp.csr_matrix((b.vals, (b.rows, b.cols)), shape=(b.n, lp.n_vars))
+            csr.sum_duplicates()
+            ptr = csr.indptr.tolist()
+            terms = [V[c] for c in csr.indices.tolist()]
+            vals = csr.data.tolist()
+            lower, upper = b.lower.tolist(), b.upper.tolist()
+            fam = b.family
+            for i in range(b.n):
+                p0, p1 = ptr[i], ptr[i + 1]
+                e = Expr(zip(terms[p0:p1], vals[p0:p1]))
+                lo, up = lower[i], upper[i]
+                name = f"{fam}_{b.start + i}"
+                if lo == up:
+                    add(Con(e, EQ, name, lo))
+                    self.own.add(name)
+                    continue
+                if np.isfinite(lo):
+                    add(Con(e, GE, name + "_lo", lo))
+                    self.own.add(name + "_lo")
+                    e = Expr(e)
+                if np.isfinite(up):
+                    add(Con(e, LE, name + "_hi", up))
+                    self.own.add(name + "_hi")
+        self._n_row_blocks = len(lp.row_blocks)
+
+    def constraints(self) -> dict:
+        c = getattr(self.model, "_constraints", None)
+        return c if isinstance(c, dict) else self.model.constraints
+
+    def custom_rows(self) -> list[tuple[str, np.ndarray, np.ndarray, float, float]]:
+        """The researcher's own constraints as (name, cols, vals, lower, upper).
+
+        Raises
+        ------
+        ValueError
+            When a custom constraint uses a variable that is not part of the LP, or
+            the objective was replaced (only the PuLP backend can solve those).
+        """
+        if self.model.objective is not self.objective:
+            raise ValueError(
+                "the objective of problem.model was replaced; solve with backend='pulp' to use it"
+            )
+        if self._pos is None or len(self._pos) != len(self.vars):
+            self._pos = {id(v): j for j, v in enumerate(self.vars)}
+        out = []
+        for name, con in self.constraints().items():
+            if name in self.own:
+                continue
+            cols, vals = [], []
+            for v, coef in con.items():
+                j = self._pos.get(id(v))
+                if j is None:
+                    raise ValueError(
+                        f"custom constraint {name!r} uses variable {v.name!r}, which is not part of the "
+                        "scheduling LP; solve with backend='pulp' to use your own variables"
+                    )
+                cols.append(j)
+                vals.append(float(coef))
+            lo, up = con.getLb(), con.getUb()
+            out.append((name, np.array(cols, np.int64), np.array(vals), -np.inf if lo is None else lo,
+                        np.inf if up is None else up))
+        return out
+
+    def solve(
+        self, solver: str, *, time_limit: float | None = None, mip_gap: float | None = None,
+        threads: int | None = None,
+    ) -> RawSolution:
+        """Solve the PuLP model with Cbc (``PULP_CBC_CMD``) or HiGHS (``pulp.HiGHS``)."""
+        import pulp
+
+        t_sync = time.perf_counter()
+        self.sync()
+        model_time = self.build_time + (time.perf_counter() - t_sync)
+        self.build_time = 0.0
+        n_int = sum(1 for v in self.vars if v.cat == pulp.LpInteger)
+        gap = mip_gap if n_int else None
+        if solver == "cbc":
+            s = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, gapRel=gap, threads=threads)
+        elif solver == "highs":
+            s = pulp.HiGHS(msg=False, timeLimit=time_limit, gapRel=gap, threads=threads)
+        else:  # pragma: no cover - checked by the caller
+            raise ValueError(solver)
+        t0 = time.perf_counter()
+        self.model.solve(s)
+        t1 = time.perf_counter()
+        status, text, has_x = self._status(solver)
+        x = obj = None
+        if has_x:
+            x = np.array([v.varValue for v in self.vars], dtype=float)
+            obj = float(self.model.objective.value())
+        cons = self.constraints()
+        return RawSolution(
+            status=status, solver_status=text, x=x, objective=obj, model_time=model_time, solve_time=t1 - t0,
+            n_variables=len(self.vars), n_constraints=len(cons), n_integer=n_int,
+            n_nonzeros=sum(len(c) for c in cons.values()),
+        )
+
+    def _status(self, solver: str) -> tuple[str, str, bool]:
+        import pulp
+
+        m = self.model
+        if solver == "highs" and getattr(m, "solverModel", None) is not None:
+            status, text, has_x = highs_status(m.solverModel)
+            return status, f"{text} (via PuLP)", has_x
+        text = f"{pulp.LpStatus.get(m.status, m.status)} / {pulp.LpSolution.get(m.sol_status, m.sol_status)}"
+        if m.sol_status == pulp.LpSolutionOptimal:
+            return "optimal", text, True
+        if m.sol_status == pulp.LpSolutionIntegerFeasible:
+            return "time_limit", text, True
+        if m.status == pulp.LpStatusInfeasible:
+            return "infeasible", text, False
+        if m.status == pulp.LpStatusUnbounded:
+            return "unbounded", text, False
+        if m.status == pulp.LpStatusNotSolved:
+            return "time_limit", text, False
+        return "error", text, False

@@ -1,0 +1,668 @@
+"""Build a scheduling problem from assets and prices, solve it, read the result.
+
+:func:`build_problem` only wires the constraint families of
+:mod:`~bvp_lib.scheduling.battery`, :mod:`~bvp_lib.scheduling.ev`,
+:mod:`~bvp_lib.scheduling.building`, :mod:`~bvp_lib.scheduling.curtailment` and
+:mod:`~bvp_lib.scheduling.portfolio` together; :meth:`Problem.solve` hands the LP to a
+backend (:mod:`~bvp_lib.scheduling.backends`) and turns the solution into a
+:class:`~bvp_lib.scheduling.result.ScheduleResult`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Iterable, Literal, Sequence
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from bvp_lib.scheduling.assets import Asset, Battery, Building, ChargingStation, ConnectionPoint, Curtailable
+from bvp_lib.scheduling.backends import SOLVERS, MatrixLP, PulpBridge, RawSolution, solve_matrix
+from bvp_lib.scheduling.battery import (
+    BatteryArrays,
+    add_battery_power,
+    add_battery_soc,
+    add_battery_target,
+    battery_arrays,
+)
+from bvp_lib.scheduling.building import (
+    add_building_energy_neutral,
+    add_building_shift,
+    add_building_window,
+    building_arrays,
+)
+from bvp_lib.scheduling.complementarity import StoragePairs, a_priori_mask, add_no_simultaneous, simultaneous
+from bvp_lib.scheduling.curtailment import add_curtailment, curtailable_arrays
+from bvp_lib.scheduling.diagnose import _feasible, diagnose_infeasible, diagnose_unbounded
+from bvp_lib.scheduling.errors import (
+    InfeasibleScheduleError,
+    SchedulingInputError,
+    SolverError,
+    UnboundedScheduleError,
+)
+from bvp_lib.scheduling.ev import (
+    SessionArrays,
+    add_session_energy,
+    add_session_power,
+    add_session_soc,
+    add_station_power,
+    session_arrays,
+    session_baseline,
+    session_pairs,
+)
+from bvp_lib.scheduling.lp import LinearProgram
+from bvp_lib.scheduling.portfolio import (
+    ConnectionArrays,
+    add_connection_limits,
+    connection_arrays,
+    objective_vector,
+    tie_break_weights,
+)
+from bvp_lib.scheduling.result import ScheduleResult, SolverStats
+from bvp_lib.scheduling.timeseries import TimeGrid, make_grid
+
+DEFAULT_TIE_BREAK = 1e-3  # [EUR/MWh]
+DEFAULT_MIP_GAP = 1e-7  # relative
+END_KINDS = {"soc", "car_soc", "shift_energy"}  # variables that hold a value at the step end
+Backend = Literal["auto", "pulp", "matrix"]
+
+
+class Problem:
+    """A built scheduling LP, ready to solve (and to extend with own constraints).
+
+    Do not construct directly; use :func:`build_problem`.
+
+    Attributes
+    ----------
+    grid : TimeGrid
+        Step starts (UTC) and resolution.
+    names : list of str
+        Asset names, in the order given.
+    lp : LinearProgram
+        The LP as numpy blocks (variables, rows, power terms).
+    baseline : numpy.ndarray
+        Baseline power per asset and step (A, T) [MW].
+    build_time : float
+        Seconds spent in :func:`build_problem`.
+    """
+
+    def __init__(
+        self,
+        *,
+        grid: TimeGrid,
+        prices: np.ndarray,
+        assets: list[Asset],
+        lp: LinearProgram,
+        cost: np.ndarray,
+        revenue_constant: float,
+        baseline: np.ndarray,
+        batteries: BatteryArrays | None,
+        soc_vars: np.ndarray | None,
+        sessions: SessionArrays,
+        session_vars: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+        session_base: np.ndarray,
+        connections: ConnectionArrays,
+        pairs: StoragePairs,
+        complementarity: str,
+        tie_break: float,
+        build_time: float,
+    ):
+        self.grid = grid
+        self.prices = prices
+        self.assets = assets
+        self.names = [a.name for a in assets]
+        self.lp = lp
+        self.cost = cost
+        self.revenue_constant = revenue_constant
+        self.baseline = baseline
+        self.batteries = batteries
+        self.soc_vars = soc_vars
+        self.sessions = sessions
+        self.session_vars = session_vars
+        self.session_base = session_base
+        self.connections = connections
+        self.pairs = pairs
+        self.complementarity = complementarity
+        self.tie_break = tie_break
+        self.build_time = build_time
+        self._bridge: PulpBridge | None = None
+        self._index = {n: i for i, n in enumerate(self.names)}
+
+    # ------------------------------------------------------------------ inspection
+    def __repr__(self) -> str:
+        return (
+            f"<Problem: {len(self.names)} assets, {self.grid.n} steps of {self.grid.resolution}, "
+            f"{self.lp.n_vars} variables, {self.lp.n_rows} rows>"
+        )
+
+    @property
+    def price_series(self) -> pd.Series:
+        """Prices on the grid [EUR/MWh]."""
+        return pd.Series(self.prices, index=self.grid.index, name="price")
+
+    def describe(self) -> pd.DataFrame:
+        """Variable kinds and how many variables each asset has of each kind."""
+        rows = []
+        for b in self.lp.var_blocks:
+            a, n = np.unique(b.asset, return_counts=True)
+            for ai, ni in zip(a.tolist(), n.tolist()):
+                rows.append((self._name(ai), b.kind, b.family, ni))
+        df = pd.DataFrame(rows, columns=["asset", "kind", "bound_family", "n"])
+        return df.groupby(["asset", "kind"], sort=False, dropna=False).agg(
+            bound_family=("bound_family", "first"), n=("n", "sum")
+        ).reset_index()
+
+    def _name(self, a: int) -> str | None:
+        names = self.names + self.connections.names
+        return names[a] if 0 <= a < len(names) else None
+
+    def _asset_id(self, asset: str) -> int:
+        try:
+            return self._index[asset]
+        except KeyError:
+            raise KeyError(f"unknown asset {asset!r}; assets: {', '.join(self.names)}") from None
+
+    @property
+    def model(self):
+        """The PuLP model (``pulp.LpProblem``, maximise), built on first access.
+
+        Add constraints with ``problem.model += ...``; they are honoured by both
+        backends (the matrix backend reads them back as sparse rows).
+        """
+        return self._pulp().model
+
+    def _pulp(self) -> PulpBridge:
+        if self._bridge is None:
+            obj, offset = self.objective()
+            self._bridge = PulpBridge(self.lp, self.names + self.connections.names, obj, offset)
+        return self._bridge
+
+    def var(self, asset: str, kind: str) -> pd.Series:
+        """The PuLP variables of one kind of one asset, as a Series.
+
+        Parameters
+        ----------
+        asset : str
+            Asset name.
+        kind : str
+            ``"charge"``, ``"discharge"``, ``"soc"`` (batteries); ``"charge"``,
+            ``"discharge"``, ``"car_soc"`` (stations, indexed by session and time);
+            ``"up"``, ``"down"``, ``"shift_energy"`` (buildings); ``"production"``
+            (solar, wind); ``"charging"`` (binaries, where added).
+            :meth:`describe` lists what exists.
+
+        Returns
+        -------
+        pandas.Series
+            ``LpVariable`` objects indexed by step start (UTC), by step end for SoC-like
+            kinds (``soc``, ``car_soc``, ``shift_energy``), and additionally by session
+            for stations. Powers are magnitudes [MW] (charge ≥ 0), SoC in MWh.
+        """
+        a = self._asset_id(asset)
+        bridge = self._pulp()
+        idx, steps, sess = [], [], []
+        for b in self.lp.var_blocks:
+            if b.kind != kind:
+                continue
+            sel = np.flatnonzero(b.asset == a)
+            if sel.size:
+                idx.append(b.start + sel)
+                steps.append(b.step[sel])
+                sess.append(b.session[sel] if b.session is not None else None)
+        if not idx:
+            kinds = sorted({b.kind for b in self.lp.var_blocks if (b.asset == a).any()})
+            raise KeyError(f"asset {asset} has no variables of kind {kind!r}; it has {', '.join(kinds)}")
+        j = np.concatenate(idx)
+        t = np.concatenate(steps)
+        times = (self.grid.ends if kind in END_KINDS else self.grid.index)[t]
+        if sess[0] is not None:
+            ids = [self.sessions.session_ids[k] for k in np.concatenate(sess).tolist()]
+            index = pd.MultiIndex.from_arrays([ids, times], names=["session", "time"])
+        else:
+            index = pd.DatetimeIndex(times, name="time")
+        return pd.Series([bridge.vars[i] for i in j.tolist()], index=index, name=f"{asset}:{kind}", dtype=object)
+
+    def power(self, asset: str) -> pd.Series:
+        """The net power of an asset per step as PuLP expressions [MW] (production positive)."""
+        import pulp
+
+        a = self._asset_id(asset)
+        bridge = self._pulp()
+        aa, s, v, c = self.lp.power_terms()
+        sel = np.flatnonzero(aa == a)
+        out = []
+        for t in range(self.grid.n):
+            k = sel[s[sel] == t]
+            out.append(
+                pulp.LpAffineExpression(
+                    [(bridge.vars[j], float(cf)) for j, cf in zip(v[k].tolist(), c[k].tolist())],
+                    constant=float(self.lp.power_constant[a, t]),
+                )
+            )
+        return pd.Series(out, index=self.grid.index, name=f"{asset}:power", dtype=object)
+
+    # ------------------------------------------------------------------ the LP
+    def objective(self) -> tuple[np.ndarray, float]:
+        """Objective coefficients per variable and constant [EUR]: revenue − tie-break."""
+        n = self.lp.n_vars
+        cost = np.zeros(n)
+        cost[: self.cost.size] = self.cost
+        return cost - self.lp.penalty_vector(), self.revenue_constant - self.lp.penalty_constant
+
+    def to_matrix(self, *, include_custom: bool = True) -> MatrixLP:
+        """The LP as one sparse matrix (what the matrix backend hands to HiGHS).
+
+        Constraints added to :attr:`model` are appended as rows when ``include_custom``.
+        """
+        lb, ub, integer = self.lp.column_bounds()
+        A = self.lp.matrix("csc")
+        rlo, rup = self.lp.row_bounds()
+        if include_custom and self._bridge is not None:
+            rows = self._bridge.custom_rows()
+            if rows:
+                n = len(rows)
+                r = np.concatenate([np.full(len(c), i) for i, (_, c, _, _, _) in enumerate(rows)])
+                c = np.concatenate([c for _, c, _, _, _ in rows])
+                v = np.concatenate([v for _, _, v, _, _ in rows])
+                extra = sp.csc_matrix((v, (r, c)), shape=(n, self.lp.n_vars))
+                A = sp.vstack([A, extra], format="csc")
+                rlo = np.concatenate([rlo, [lo for *_, lo, _ in rows]])
+                rup = np.concatenate([rup, [up for *_, up in rows]])
+        cost, offset = self.objective()
+        return MatrixLP(cost=cost, offset=offset, A=A, col_lower=lb, col_upper=ub, row_lower=rlo, row_upper=rup,
+                        integrality=integer)
+
+    # ------------------------------------------------------------------ solving
+    def solve(
+        self,
+        solver: str | None = None,
+        *,
+        backend: Backend = "auto",
+        time_limit: float | None = None,
+        mip_gap: float | None = None,
+        threads: int | None = None,
+    ) -> ScheduleResult:
+        """Solve and return the schedule.
+
+        Parameters
+        ----------
+        solver : {"cbc", "highs"}, optional
+            Default: the setting ``BVP_LP_SOLVER`` (``get_settings().lp_solver``), or
+            ``"highs"`` with ``backend="matrix"``.
+        backend : {"auto", "pulp", "matrix"}
+            ``"pulp"`` builds PuLP objects (Cbc or HiGHS; custom variables and
+            objectives allowed). ``"matrix"`` hands one sparse matrix to HiGHS (fast
+            for large portfolios; own constraints added to :attr:`model` are carried
+            over). ``"auto"`` takes ``"matrix"`` when the solver is HiGHS and
+            :attr:`model` was never touched, else ``"pulp"``.
+        time_limit : float, optional
+            Seconds per solver call. A MIP stopped by it with a feasible schedule
+            returns ``status="time_limit"``; without one, :class:`SolverError`.
+        mip_gap : float, optional
+            Relative MIP gap (only when binaries are present); default 1e-7.
+        threads : int, optional
+            Solver threads.
+
+        Raises
+        ------
+        InfeasibleScheduleError
+            Naming the asset(s) and constraint family (see :mod:`~bvp_lib.scheduling.diagnose`).
+        UnboundedScheduleError, SolverError
+        """
+        t_start = time.perf_counter()
+        solver, backend = self._choose(solver, backend)
+        gap = DEFAULT_MIP_GAP if mip_gap is None else float(mip_gap)
+        rounds = 0
+        model_time = solve_time = 0.0
+        while True:
+            rounds += 1
+            if backend == "pulp":
+                t0 = time.perf_counter()
+                bridge = self._pulp()
+                created = time.perf_counter() - t0
+                raw = bridge.solve(solver, time_limit=time_limit, mip_gap=gap, threads=threads)
+                raw.model_time += created if rounds == 1 else 0.0
+            else:
+                t0 = time.perf_counter()
+                m = self.to_matrix()
+                t1 = time.perf_counter()
+                raw = solve_matrix(m, time_limit=time_limit, mip_gap=gap, threads=threads)
+                raw.model_time = t1 - t0
+            model_time += raw.model_time
+            solve_time += raw.solve_time
+            if raw.status in ("infeasible", "unbounded", "infeasible_or_unbounded"):
+                self._raise_for(raw.status, solver)
+            if raw.x is None:
+                raise SolverError(
+                    f"{solver} stopped without a schedule: {raw.solver_status}"
+                    + (f" (time limit {time_limit:g} s)" if time_limit else "")
+                )
+            both = simultaneous(self.pairs, raw.x)
+            if self.complementarity == "auto" and both.any():
+                units = np.unique(self.pairs.unit[both])
+                if add_no_simultaneous(self.lp, self.pairs, np.isin(self.pairs.unit, units)):
+                    continue
+            break
+        stats = SolverStats(
+            solver=solver, backend=backend, status=raw.status, solver_status=raw.solver_status,
+            build_time=self.build_time, model_time=model_time, solve_time=solve_time, total_time=0.0,
+            n_variables=raw.n_variables, n_constraints=raw.n_constraints, n_integer=raw.n_integer,
+            n_nonzeros=raw.n_nonzeros, rounds=rounds, simultaneous_steps=int(both.sum()),
+            time_limit=time_limit, mip_gap=gap if raw.n_integer else None,
+        )
+        result = self._result(raw, stats)
+        stats.total_time = self.build_time + (time.perf_counter() - t_start)
+        return result
+
+    def _choose(self, solver: str | None, backend: str) -> tuple[str, str]:
+        if backend not in ("auto", "pulp", "matrix"):
+            raise ValueError(f"backend must be 'auto', 'pulp' or 'matrix', got {backend!r}")
+        if solver is None:
+            if backend == "matrix":
+                solver = "highs"
+            else:
+                from bvp_lib.config import get_settings
+
+                solver = get_settings().lp_solver
+        solver = str(solver).lower()
+        if solver not in SOLVERS:
+            raise ValueError(f"unknown solver {solver!r}; use one of {', '.join(SOLVERS)}")
+        if backend == "matrix" and solver != "highs":
+            raise ValueError("the matrix backend hands the LP to HiGHS; use solver='highs' or backend='pulp'")
+        if backend == "auto":
+            backend = "matrix" if solver == "highs" and self._bridge is None else "pulp"
+        return solver, backend
+
+    def _raise_for(self, status: str, solver: str) -> None:
+        names = self.names + self.connections.names
+        try:
+            m = self.to_matrix()
+        except ValueError:  # own variables in the PuLP model: diagnose our part only
+            m = self.to_matrix(include_custom=False)
+        custom = np.arange(self.lp.n_rows, m.n_rows)
+        if status != "unbounded" and _feasible(m, 60.0) is False:
+            culprits = diagnose_infeasible(self.lp, m, names, custom)
+            if not culprits:
+                msg = f"no feasible schedule ({solver}); the diagnosis could not name a constraint family"
+            elif len(culprits) == 1 or all(c.asset is None for c in culprits):
+                parts = " together with ".join(_describe(c) for c in culprits)
+                msg = (
+                    f"no feasible schedule: {parts} cannot hold together with the other constraints "
+                    f"(relaxing {'it' if len(culprits) == 1 else 'them'} makes the problem feasible)"
+                )
+            else:
+                msg = (
+                    "no feasible schedule: relaxing any one of these alone makes the problem feasible: "
+                    + "; ".join(_describe(c) for c in culprits)
+                )
+            raise InfeasibleScheduleError(msg, culprits)
+        culprits = diagnose_unbounded(self.lp, m, names)
+        where = ", ".join(f"{c.family} of {c.asset}" for c in culprits) or "variables outside the scheduling LP"
+        raise UnboundedScheduleError(
+            f"the schedule is unbounded ({solver}): {where} can grow without limit — "
+            "a custom constraint or variable probably lacks a bound",
+            culprits,
+        )
+
+    # ------------------------------------------------------------------ result
+    def _result(self, raw: RawSolution, stats: SolverStats) -> ScheduleResult:
+        x = raw.x[: self.lp.n_vars]
+        g, lp = self.grid, self.lp
+        T, A = g.n, len(self.names)
+        hours = g.hours
+        a, s, v, c = lp.power_terms()
+        P = lp.power_constant + np.bincount(a * T + s, weights=c * x[v], minlength=A * T).reshape(A, T)
+        P[np.abs(P) < 1e-10] = 0.0
+        idx = pd.DatetimeIndex(g.index, name="time")
+        schedule = pd.DataFrame(P.T, index=idx, columns=self.names)
+        baseline = pd.DataFrame(self.baseline.T, index=idx, columns=self.names)
+        actions = schedule - baseline
+        prices = pd.Series(self.prices, index=idx, name="price")
+        # SoC of batteries at the start and every step end
+        soc_index = pd.DatetimeIndex(np.concatenate([[g.start.value], g.ends.asi8]), tz="UTC", name="time")
+        if self.batteries is not None and len(self.batteries.names):
+            soc_vals = np.concatenate([self.batteries.soc_start[:, None], x[self.soc_vars]], axis=1)
+            soc = pd.DataFrame(soc_vals.T, index=soc_index, columns=self.batteries.names)
+        else:
+            soc = pd.DataFrame(index=soc_index)
+        # tidy actions
+        act = actions.to_numpy()
+        ti, ai = np.nonzero(np.abs(act) > 1e-9)
+        action_table = pd.DataFrame(
+            {
+                "asset": np.array(self.names, dtype=object)[ai],
+                "start": idx[ti],
+                "end": idx[ti] + g.resolution,
+                "power": act[ti, ai],
+                "value": act[ti, ai] * self.prices[ti] * hours,
+            }
+        )
+        net = schedule.sum(axis=1).rename("net_position")
+        flows = pd.DataFrame(
+            {n: schedule.iloc[:, m].sum(axis=1) for n, m in zip(self.connections.names, self.connections.members)},
+            index=idx,
+        )
+        sessions = self._session_table(x)
+        revenue = float((P * self.prices[None, :]).sum() * hours)
+        baseline_revenue = float((self.baseline * self.prices[None, :]).sum() * hours)
+        cost, offset = self.objective()
+        return ScheduleResult(
+            status=raw.status,
+            objective=revenue,
+            objective_with_tie_break=float(cost @ x + offset),
+            baseline_revenue=baseline_revenue,
+            schedule=schedule,
+            soc=soc,
+            baseline=baseline,
+            actions=actions,
+            action_table=action_table,
+            net_position=net,
+            connection_flows=flows,
+            sessions=sessions,
+            prices=prices,
+            stats=stats,
+            resolution=g.resolution,
+            x=raw.x,
+        )
+
+    def _session_table(self, x: np.ndarray) -> pd.DataFrame:
+        s = self.sessions
+        ch, dis, bi, car = self.session_vars
+        cols = ["station", "session", "start", "power", "baseline", "car_soc"]
+        if s.entry_session.size == 0:
+            return pd.DataFrame(columns=cols)
+        power = -x[ch]
+        power[bi] += x[dis]
+        car_soc = np.full(ch.size, np.nan)
+        car_soc[bi] = x[car]
+        sess = s.entry_session
+        return pd.DataFrame(
+            {
+                "station": np.array(s.station_names, dtype=object)[sess],
+                "session": np.array(s.session_ids, dtype=object)[sess],
+                "start": self.grid.index[s.entry_step],
+                "power": power,
+                "baseline": -self.session_base,
+                "car_soc": car_soc,
+            }
+        )
+
+
+_FAMILY_TEXT = {
+    "connection_limit": "the connection limit",
+    "power_limits": "the power limits",
+    "soc_limits": "the SoC limits",
+    "soc_target": "the SoC target",
+    "session_energy": "the energy needed by departure",
+    "session_power": "the session power limits",
+    "car_soc": "the car SoC limits",
+    "station_power": "the station power limit",
+    "building_capacity": "the building connection capacity",
+    "shift_window": "the shift window",
+    "energy_neutral": "energy neutrality",
+    "no_simultaneous": "no simultaneous charging and discharging",
+    "custom": "the custom constraints",
+}
+
+
+def _describe(c) -> str:
+    text = _FAMILY_TEXT.get(c.family, c.family)
+    who = f"of {c.asset}" if c.asset else "(all assets)"
+    return f"{text} {who} (family '{c.family}')"
+
+
+# ---------------------------------------------------------------------- building
+
+
+def build_problem(
+    assets: Iterable[Asset],
+    prices: pd.Series,
+    connection_points: Sequence[ConnectionPoint] = (),
+    *,
+    tie_break: float = DEFAULT_TIE_BREAK,
+    complementarity: Literal["auto", "milp", "lp"] = "auto",
+    resolution: pd.Timedelta | str | None = None,
+) -> Problem:
+    """Build the scheduling LP of a portfolio for the horizon of ``prices``.
+
+    Parameters
+    ----------
+    assets : iterable of Battery, ChargingStation, Building, Curtailable
+        The portfolio; names must be unique.
+    prices : pandas.Series
+        Day-ahead prices [EUR/MWh] indexed by tz-aware step starts; regular, no gaps,
+        no NaN. Their index is the horizon (92, 96 or 100 quarter-hours on a local day).
+    connection_points : sequence of ConnectionPoint
+        Shared grid connections and their import/export capacity [MW].
+    tie_break : float
+        ε of the tie-break [EUR/MWh] (see
+        :func:`~bvp_lib.scheduling.portfolio.tie_break_weights`); 0 switches it off.
+    complementarity : {"auto", "milp", "lp"}
+        How "never charge and discharge in the same step" is enforced (see
+        :mod:`~bvp_lib.scheduling.complementarity`).
+    resolution : pandas.Timedelta or str, optional
+        Step length; inferred from the price index (needed for a single step).
+
+    Returns
+    -------
+    Problem
+
+    Notes
+    -----
+    Objective (maximised):
+
+    .. math::
+        \\sum_t π_t\\, Δt \\sum_a P[a, t] \\; − \\; \\text{tie-break}
+
+    with P[a, t] the net power of asset a [MW] (production positive), π_t the price
+    [EUR/MWh] and Δt the step length [h].
+
+    Raises
+    ------
+    SchedulingInputError
+        Bad prices, missing forecasts, impossible parameters — before any solver runs.
+    """
+    t0 = time.perf_counter()
+    grid, price = make_grid(prices, resolution)
+    assets = list(assets)
+    if not assets:
+        raise SchedulingInputError("no assets to schedule")
+    if complementarity not in ("auto", "milp", "lp"):
+        raise ValueError(f"complementarity must be 'auto', 'milp' or 'lp', got {complementarity!r}")
+    tie_break = float(tie_break)
+    if not (np.isfinite(tie_break) and tie_break >= 0):
+        raise ValueError(f"tie_break must be ≥ 0 EUR/MWh, got {tie_break!r}")
+    names = []
+    for a in assets:
+        if not isinstance(a, (Battery, ChargingStation, Building, Curtailable)):
+            raise SchedulingInputError(f"not an asset: {a!r} (use Battery, ChargingStation, Building or Curtailable)")
+        if not isinstance(a.name, str) or not a.name:
+            raise SchedulingInputError(f"asset names must be non-empty strings, got {a.name!r}")
+        if a.name in names:
+            raise SchedulingInputError(f"asset name {a.name!r} is used twice", asset=a.name)
+        names.append(a.name)
+
+    def of(cls):
+        sel = [(i, a) for i, a in enumerate(assets) if isinstance(a, cls)]
+        return [a for _, a in sel], [i for i, _ in sel]
+
+    A, T, hours = len(assets), grid.n, grid.hours
+    lp = LinearProgram(n_assets=A, n_steps=T)
+    w = tie_break_weights(A, T, tie_break) * hours  # [EUR per MW of action per step]
+    baseline = np.zeros((A, T))
+    pairs: list[StoragePairs] = []
+
+    # batteries
+    bats, bat_idx = of(Battery)
+    bp = soc = None
+    if bats:
+        bp = battery_arrays(bats, bat_idx, grid)
+        c, d = add_battery_power(lp, bp)
+        soc = add_battery_soc(lp, bp, c, d, hours)
+        add_battery_target(lp, bp, soc)
+        lp.add_penalty(c, w[bp.asset])
+        lp.add_penalty(d, w[bp.asset])
+        B = len(bats)
+        pairs.append(
+            StoragePairs(
+                charge=c.ravel(), discharge=d.ravel(), charge_ub=np.repeat(bp.charge_power, T),
+                discharge_ub=np.repeat(bp.discharge_power, T), asset=np.repeat(bp.asset, T),
+                step=np.tile(np.arange(T), B), unit=np.repeat(bp.asset, T), lossy=np.repeat(~bp.lossless, T),
+                has_binary=np.zeros(B * T, bool),
+            )
+        )
+
+    # charging stations
+    stations, st_idx = of(ChargingStation)
+    sa = session_arrays(stations, st_idx, grid)
+    ch, dis, bi = add_session_power(lp, sa)
+    add_session_energy(lp, sa, ch, hours)
+    car = add_session_soc(lp, sa, ch, dis, bi, hours)
+    add_station_power(
+        lp, sa, ch, dis, bi, np.array([np.inf if s.max_power is None else float(s.max_power) for s in stations])
+    )
+    if ch.size:
+        lp.add_penalty(ch, w[sa.station[sa.entry_session], sa.entry_step])
+        lp.add_penalty(dis, w[sa.station[sa.entry_session[bi]], sa.entry_step[bi]])
+    sp_pairs = session_pairs(sa, ch, dis, bi)
+    sp_pairs.unit = sp_pairs.unit + A
+    pairs.append(sp_pairs)
+    s_base = session_baseline(sa, hours)
+    if s_base.size:
+        np.add.at(baseline, (sa.station[sa.entry_session], sa.entry_step), -s_base)
+
+    # buildings
+    blds, bld_idx = of(Building)
+    if blds:
+        bd = building_arrays(blds, bld_idx, grid)
+        up, down = add_building_shift(lp, bd)
+        F = add_building_window(lp, bd, up, down, hours)
+        add_building_energy_neutral(lp, bd, F)
+        lp.add_penalty(up, w[bd.asset])
+        lp.add_penalty(down, w[bd.asset])
+        baseline[bd.asset] = -bd.load
+
+    # solar and wind
+    curt, cu_idx = of(Curtailable)
+    if curt:
+        cp = curtailable_arrays(curt, cu_idx, grid)
+        prod = add_curtailment(lp, cp)
+        # penalty on curtailment (forecast − production): −w on production, +w·forecast constant
+        lp.add_penalty(prod, -w[cp.asset])
+        lp.penalty_constant += float((w[cp.asset] * cp.forecast).sum())
+        baseline[cp.asset] = cp.forecast
+
+    # portfolio
+    conns = connection_arrays(connection_points, names, grid)
+    add_connection_limits(lp, conns, first_id=A)
+    cost, const = objective_vector(lp, price, hours)
+
+    all_pairs = StoragePairs.concat(pairs)
+    add_no_simultaneous(lp, all_pairs, a_priori_mask(all_pairs, price, complementarity))
+    return Problem(
+        grid=grid, prices=price, assets=assets, lp=lp, cost=cost, revenue_constant=const, baseline=baseline,
+        batteries=bp, soc_vars=soc, sessions=sa, session_vars=(ch, dis, bi, car), session_base=s_base,
+        connections=conns, pairs=all_pairs, complementarity=complementarity, tie_break=tie_break,
+        build_time=time.perf_counter() - t0,
+    )

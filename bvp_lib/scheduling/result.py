@@ -1,0 +1,118 @@
+"""The result of a solved scheduling problem: schedules, SoC, baseline, actions, statistics.
+
+Sign convention: power in MW, production positive, consumption negative. Value of a
+step = power × price × Δt [EUR].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass
+class SolverStats:
+    """How the problem was built and solved.
+
+    Times in seconds: ``build_time`` is :func:`~bvp_lib.scheduling.build_problem`
+    (numpy blocks), ``model_time`` turning them into the backend's model (PuLP objects,
+    or the sparse matrix), ``solve_time`` the solver call(s) including handing the
+    model over, ``total_time`` all of it plus reading the solution.
+    """
+
+    solver: str
+    backend: str
+    status: str
+    solver_status: str
+    build_time: float
+    model_time: float
+    solve_time: float
+    total_time: float
+    n_variables: int
+    n_constraints: int
+    n_integer: int
+    n_nonzeros: int
+    rounds: int = 1
+    simultaneous_steps: int = 0
+    time_limit: float | None = None
+    mip_gap: float | None = None
+
+    def as_series(self) -> pd.Series:
+        return pd.Series(self.__dict__)
+
+
+@dataclass
+class ScheduleResult:
+    """A solved schedule.
+
+    Attributes
+    ----------
+    status : str
+        ``"optimal"``, or ``"time_limit"`` when a MIP stopped early with a feasible
+        schedule (infeasible or unbounded problems raise instead).
+    objective : float
+        Revenue of the schedule [EUR]: ``Σ_t π_t Δt Σ_a P[a, t]``.
+    objective_with_tie_break : float
+        What the solver maximised: revenue minus the tie-break cost [EUR].
+    baseline_revenue : float
+        Revenue of the baseline (no flexibility used) [EUR].
+    schedule : pandas.DataFrame
+        Net power per asset [MW]; index = UTC step starts, one column per asset.
+    soc : pandas.DataFrame
+        SoC per battery [MWh]; index = the start of the horizon followed by every step end.
+    baseline : pandas.DataFrame
+        Baseline power per asset [MW] (idle batteries, charging at full power on arrival,
+        the forecast load, full production).
+    actions : pandas.DataFrame
+        Balancing actions ``schedule − baseline`` [MW].
+    action_table : pandas.DataFrame
+        The non-zero actions, tidy: ``asset``, ``start``, ``end``, ``power`` [MW],
+        ``value`` [EUR] (= power × price × Δt).
+    net_position : pandas.Series
+        The aggregator's net position ``Σ_a P[a, t]`` [MW], sold (> 0) or bought (< 0)
+        at the day-ahead price.
+    connection_flows : pandas.DataFrame
+        Net power behind each connection point [MW].
+    sessions : pandas.DataFrame
+        Per EV session and step: ``station``, ``session``, ``start``, ``power`` [MW]
+        (charging negative), ``baseline`` [MW] and ``car_soc`` [MWh] (bidirectional).
+    prices : pandas.Series
+        The prices used [EUR/MWh].
+    stats : SolverStats
+    resolution : pandas.Timedelta
+        Step length Δt.
+    x : numpy.ndarray
+        The raw solution vector (variables in the order of ``Problem.lp``).
+    """
+
+    status: str
+    objective: float
+    objective_with_tie_break: float
+    baseline_revenue: float
+    schedule: pd.DataFrame
+    soc: pd.DataFrame
+    baseline: pd.DataFrame
+    actions: pd.DataFrame
+    action_table: pd.DataFrame
+    net_position: pd.Series
+    connection_flows: pd.DataFrame
+    sessions: pd.DataFrame
+    prices: pd.Series
+    stats: SolverStats
+    resolution: pd.Timedelta = pd.Timedelta("15min")
+    x: np.ndarray = field(repr=False, default=None)
+
+    @property
+    def value(self) -> float:
+        """Value of flexibility against the baseline [EUR]: objective − baseline revenue."""
+        return self.objective - self.baseline_revenue
+
+    @property
+    def revenue_by_asset(self) -> pd.DataFrame:
+        """Per asset: ``schedule``, ``baseline`` revenue and ``value`` [EUR]."""
+        hours = self.resolution / pd.Timedelta("1h")
+        s = self.schedule.mul(self.prices, axis=0).sum() * hours
+        b = self.baseline.mul(self.prices, axis=0).sum() * hours
+        return pd.DataFrame({"schedule": s, "baseline": b, "value": s - b})
