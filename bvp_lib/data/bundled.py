@@ -38,10 +38,12 @@ import pandas as pd
 
 from bvp_lib.data import generate_buildings as gb
 from bvp_lib.data import generate_ev as gev
-from bvp_lib.data import generate_prices as gp
 from bvp_lib.data import generate_solar as gs
 from bvp_lib.data import generate_weather as gw
 from bvp_lib.data import generate_wind as gwi
+from bvp_lib.data.generate_prices import missing_periods, read_smard_prices
+
+__all__ = ["generate", "read_smard_prices", "missing_periods", "quarter_hours", "main"]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT_DIR = PROJECT_ROOT / "data" / "bundled"
@@ -239,11 +241,12 @@ def generate(out_dir: Path = DEFAULT_OUT_DIR, *, seed: int = 2015, progress: boo
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     steps = ["prices", "weather", "solar", "wind", "buildings", "ev", "write"]
-    bar = tqdm(steps, desc="bundled data", disable=not progress, leave=False)
+    bar = tqdm(total=len(steps), desc="bundled data", disable=not progress, leave=False, postfix=steps[0])
 
-    def step(name: str) -> None:
-        bar.set_postfix_str(name)
+    def step(done: str) -> None:
         bar.update(1)
+        following = steps[steps.index(done) + 1] if done != steps[-1] else "done"
+        bar.set_postfix_str(following)
 
     index = quarter_hours()
     frames: list[pd.DataFrame] = []
@@ -251,8 +254,8 @@ def generate(out_dir: Path = DEFAULT_OUT_DIR, *, seed: int = 2015, progress: boo
     assets: list[dict] = []
 
     # 1. Prices.
-    prices = gp.read_smard_prices(SMARD_FILE)
-    gaps = gp.missing_periods(prices)
+    prices = read_smard_prices(SMARD_FILE)
+    gaps = missing_periods(prices)
     available = prices.dropna()
     if not (available.index >= PERIOD_START).all() or not (available.index < PERIOD_END).all():
         raise ValueError("SMARD prices reach beyond the local year 2015.")
