@@ -157,7 +157,7 @@ def calibrate(profiles: pd.DataFrame, kind: str, holidays: list) -> EvCalibratio
     local = pd.DatetimeIndex(runs["start"])
     working = _is_working_day(local.tz_localize(None).normalize(), holidays)
     minutes = (local.hour * 60 + local.minute).to_numpy(float)
-    days = pd.date_range(profiles.index[0].tz_convert(LOCAL_TIMEZONE).date(), periods=366 if len(profiles) > 35100 else 365)
+    days = pd.DatetimeIndex(profiles.index.tz_convert(LOCAL_TIMEZONE).tz_localize(None).normalize().unique())
     n_working = int(_is_working_day(days, holidays).sum())
     n_points = len(KIND_PROFILES[kind])
     rate = {
