@@ -1,0 +1,86 @@
+"""Forecasting: each asset's uncontrolled power and the day-ahead price, as beliefs.
+
+Pure pandas in, pandas out (no database, no CLI). Power in MW, **production positive,
+consumption negative**; prices in EUR/MWh; timestamps tz-aware (UTC out).
+
+Models share one interface (:class:`Forecaster`: ``fit(history, regressors, ...)``,
+``predict(belief_time, event_starts, history=...)``, ``source()``):
+
+* baselines (:mod:`~bvp_lib.forecasting.baselines`): :class:`Persistence`,
+  :class:`SeasonalNaive` (daily, weekly);
+* :class:`LinearForecaster` (:mod:`~bvp_lib.forecasting.linear`): ridge regression on
+  lags, calendar, weather forecasts and physical features (pvlib irradiance, windpowerlib
+  power curve, :mod:`~bvp_lib.forecasting.physical`);
+* :class:`GradientBoostingForecaster` (:mod:`~bvp_lib.forecasting.gbm`): LightGBM.
+
+Schedules (:mod:`~bvp_lib.forecasting.horizons`): fixed horizons and day-ahead at gate
+closure (:func:`day_ahead_issue_times`). Evaluation: :func:`rolling_backtest` then
+:func:`evaluate`. Measured weather becomes forecasts with :func:`derive_weather_forecasts`.
+Model choice per asset type: ``parameters/forecasting.yaml`` via :func:`models_for`.
+
+Example
+-------
+>>> from bvp_lib import forecasting as fc
+>>> models = fc.models_for("solar", site={"latitude": 52.5, "longitude": 13.4})  # doctest: +SKIP
+>>> weather = fc.derive_weather_forecasts(measured_weather, seed=2015)  # doctest: +SKIP
+>>> f = fc.rolling_backtest(pv, models, start="2015-03-01", end="2015-04-01",
+...                         regressors=weather)  # doctest: +SKIP
+>>> fc.evaluate(f, pv)  # doctest: +SKIP
+"""
+
+from bvp_lib.forecasting.backtest import FORECAST_COLUMNS, rolling_backtest, to_beliefs
+from bvp_lib.forecasting.base import (
+    BELIEF_COLUMNS,
+    BaseForecaster,
+    Forecaster,
+    SourceIdentity,
+    beliefs_frame,
+)
+from bvp_lib.forecasting.baselines import Persistence, SeasonalNaive, default_baselines
+from bvp_lib.forecasting.config import (
+    backtest_settings,
+    load_parameters,
+    make_model,
+    models_for,
+    weather_settings,
+)
+from bvp_lib.forecasting.errors import (
+    ConstantSeriesError,
+    ForecastingError,
+    GapError,
+    GapFilledWarning,
+    HorizonError,
+    InsufficientHistoryError,
+    IrregularSeriesError,
+    NaiveTimestampsError,
+    NotFittedError,
+    RegressorError,
+)
+from bvp_lib.forecasting.gbm import GradientBoostingForecaster
+from bvp_lib.forecasting.horizons import (
+    DAY_AHEAD,
+    DEFAULT_HORIZONS,
+    DayAhead,
+    FixedHorizon,
+    day_ahead_issue_times,
+    parse_horizons,
+)
+from bvp_lib.forecasting.linear import LinearForecaster, ridge_fit
+from bvp_lib.forecasting.metrics import bias, evaluate, mae, rmse, wape
+from bvp_lib.forecasting.profiling import time_fit_vs_lstsq
+from bvp_lib.forecasting.regressors import prepare_regressors
+from bvp_lib.forecasting.series import SeriesGrid, prepare_series
+from bvp_lib.forecasting.weather import WeatherErrorSpec, derive_weather_forecasts
+
+__all__ = [
+    "BELIEF_COLUMNS", "DAY_AHEAD", "DEFAULT_HORIZONS", "FORECAST_COLUMNS",
+    "BaseForecaster", "ConstantSeriesError", "DayAhead", "FixedHorizon", "Forecaster",
+    "ForecastingError", "GapError", "GapFilledWarning", "GradientBoostingForecaster",
+    "HorizonError", "InsufficientHistoryError", "IrregularSeriesError", "LinearForecaster",
+    "NaiveTimestampsError", "NotFittedError", "Persistence", "RegressorError", "SeasonalNaive",
+    "SeriesGrid", "SourceIdentity", "WeatherErrorSpec",
+    "backtest_settings", "beliefs_frame", "bias", "day_ahead_issue_times", "default_baselines",
+    "derive_weather_forecasts", "evaluate", "load_parameters", "mae", "make_model", "models_for",
+    "parse_horizons", "prepare_regressors", "prepare_series", "ridge_fit", "rmse", "rolling_backtest",
+    "time_fit_vs_lstsq", "to_beliefs", "wape", "weather_settings",
+]  # fmt: skip

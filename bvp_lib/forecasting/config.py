@@ -1,0 +1,163 @@
+"""Models and settings from ``parameters/forecasting.yaml``: model choice per asset type
+lives in that file, not in code.
+
+:func:`models_for` makes the baselines and the configured models of an asset type, with
+the asset's site metadata and the names of its weather sensors; :func:`backtest_settings`
+and :func:`weather_settings` read the other sections.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from bvp_lib.forecasting.base import BaseForecaster
+from bvp_lib.forecasting.baselines import Persistence, SeasonalNaive
+from bvp_lib.forecasting.errors import ForecastingError
+from bvp_lib.forecasting.gbm import GradientBoostingForecaster
+from bvp_lib.forecasting.linear import LinearForecaster
+
+DEFAULT_PARAMETERS_PATH = Path(__file__).resolve().parents[2] / "parameters" / "forecasting.yaml"
+MODEL_TYPES = ("persistence", "seasonal_naive", "linear", "lightgbm", "hist_gradient_boosting")
+
+
+def load_parameters(path: str | Path | None = None) -> dict:
+    """The forecasting parameter file as a dict (default ``parameters/forecasting.yaml``)."""
+    p = Path(path) if path is not None else DEFAULT_PARAMETERS_PATH
+    try:
+        params = yaml.safe_load(p.read_text())
+    except FileNotFoundError:
+        raise ForecastingError(f"forecasting parameters {p} do not exist; pass the path of a forecasting.yaml.") from None
+    if not isinstance(params, dict) or "asset_types" not in params:
+        raise ForecastingError(f"{p}: expected a mapping with an 'asset_types' section.")
+    return params
+
+
+def _params(parameters) -> dict:
+    return parameters if isinstance(parameters, dict) else load_parameters(parameters)
+
+
+def make_model(
+    name: str,
+    spec: Mapping,
+    *,
+    clock: str = "local",
+    tz: str = "Europe/Berlin",
+    country: str = "DE",
+    horizon_buckets=None,
+    max_gap="1h",
+    site: Mapping | None = None,
+    weather_sensors: Mapping[str, str] | None = None,
+    defaults: Mapping[str, Mapping] | None = None,
+) -> BaseForecaster:
+    """One model from its parameter-file entry ``{type: ..., <parameters>}``.
+
+    Weather roles in ``regressors``, ``ghi`` and ``wind_speed`` are renamed through
+    ``weather_sensors`` (role -> sensor name); the model's source name is ``name``.
+    """
+    spec = dict(spec)
+    kind = spec.pop("type", name)
+    if kind not in MODEL_TYPES:
+        raise ForecastingError(f"model {name!r} has unknown type {kind!r}; choose from {list(MODEL_TYPES)}.")
+    if kind == "persistence":
+        model = Persistence(max_gap=max_gap)
+    elif kind == "seasonal_naive":
+        model = SeasonalNaive(spec.pop("period_days", 1), spec.pop("clock", clock), tz, max_gap=max_gap)
+    else:
+        ws = dict(weather_sensors or {})
+        if spec.get("regressors") is not None:
+            spec["regressors"] = [ws.get(r, r) for r in spec["regressors"]]
+        else:
+            spec["regressors"] = []  # no weather unless asked for
+        for role in ("ghi", "wind_speed"):
+            spec[role] = ws.get(spec.get(role, role), spec.get(role, role))
+        common = dict(clock=clock, tz=tz, country=country, site=dict(site or {}), max_gap=max_gap)
+        if horizon_buckets is not None:
+            common["horizon_buckets"] = list(horizon_buckets)
+        kwargs = {**dict((defaults or {}).get(kind, {})), **common, **spec}
+        if kind == "linear":
+            model = LinearForecaster(**kwargs)
+        else:
+            backend = "lightgbm" if kind == "lightgbm" else "sklearn"
+            model = GradientBoostingForecaster(backend=backend, **kwargs)
+    model.name = name
+    return model
+
+
+def models_for(
+    asset_type: str,
+    *,
+    site: Mapping | None = None,
+    weather_sensors: Mapping[str, str] | None = None,
+    parameters: dict | str | Path | None = None,
+    include_baselines: bool = True,
+) -> list[BaseForecaster]:
+    """The baselines and configured models of an asset type.
+
+    Parameters
+    ----------
+    asset_type : str
+        A key of ``asset_types`` (``solar``, ``wind``, ``building``, ``charging_station``,
+        ``price``, ...).
+    site : mapping, optional
+        The asset's metadata: ``latitude``, ``longitude`` [deg]; for wind ``hub_height``
+        [m], ``turbine_type``; for solar ``tilt``, ``azimuth`` [deg].
+    weather_sensors : mapping, optional
+        Weather role (``ghi``, ``temperature``, ``wind_speed``) -> sensor name of its
+        forecasts in the regressors.
+    parameters : dict or path, optional
+        Parsed parameters or the file (default ``parameters/forecasting.yaml``).
+    include_baselines : bool
+        Also return the baselines (persistence, seasonal naive daily and weekly).
+    """
+    p = _params(parameters)
+    types = p.get("asset_types", {})
+    if asset_type not in types:
+        raise ForecastingError(
+            f"asset type {asset_type!r} has no forecasting models in the parameters; known: {sorted(types)}. "
+            "Add it under asset_types in parameters/forecasting.yaml."
+        )
+    entry = types[asset_type] or {}
+    market = p.get("market", {})
+    common = dict(
+        clock=entry.get("clock", "local"),
+        tz=market.get("tz", "Europe/Berlin"),
+        country=market.get("country", "DE"),
+        max_gap=p.get("backtest", {}).get("max_gap", "1h"),
+    )
+    out = []
+    if include_baselines:
+        out += [make_model(n, s or {}, **common) for n, s in (p.get("baselines") or {}).items()]
+    for n, s in (entry.get("models") or {}).items():
+        out.append(
+            make_model(
+                n, s or {}, **common, horizon_buckets=p.get("horizon_buckets"), site=site,
+                weather_sensors=weather_sensors, defaults={"lightgbm": p.get("lightgbm_defaults", {})},
+            )  # fmt: skip
+        )
+    return out
+
+
+def backtest_settings(parameters: dict | str | Path | None = None) -> dict:
+    """Keyword arguments of :func:`rolling_backtest` from the ``market`` and ``backtest`` sections."""
+    p = _params(parameters)
+    m, b = p.get("market", {}), p.get("backtest", {})
+    return {
+        "horizons": list(b.get("horizons", ["1h", "6h", "24h", "48h", "day-ahead"])),
+        "train_window": b.get("train_window", "30D"),
+        "refit": b.get("refit", "7D"),
+        "tz": m.get("tz", "Europe/Berlin"),
+        "gate_closure": str(m.get("gate_closure", "12:00")),
+        "max_gap": b.get("max_gap", "1h"),
+    }
+
+
+def weather_settings(parameters: dict | str | Path | None = None) -> dict:
+    """Keyword arguments of :func:`derive_weather_forecasts` from ``weather_forecasts``."""
+    w = _params(parameters).get("weather_forecasts", {})
+    h = w.get("horizons", {"start": "1h", "end": "50h", "step": "1h"})
+    horizons = list(pd.timedelta_range(h["start"], h["end"], freq=h["step"])) if isinstance(h, dict) else list(h)
+    return {"horizons": horizons, "seed": int(w.get("seed", 0)), "error_specs": w.get("errors")}

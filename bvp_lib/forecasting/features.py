@@ -1,0 +1,203 @@
+"""The design matrix of (belief time, event) pairs, built for all pairs at once.
+
+Feature families (choose per asset type in ``parameters/forecasting.yaml``):
+
+``lags``
+    ``last`` (latest known value, i.e. persistence), ``day`` and ``day2`` (same step on
+    the latest and the one-but-latest known day), ``week`` (same step on the latest
+    known week), ``mean_day`` (mean of the latest known 24 h) [series unit]. All known
+    at the belief time (:mod:`bvp_lib.forecasting.lags`).
+``calendar``
+    Local hour of day, Saturday, Sunday/public holiday (:mod:`~bvp_lib.forecasting.calendar`).
+``horizon``
+    The belief horizon [h] (pairs of one bucket have different horizons).
+``weather``
+    Each regressor's latest forecast known at the belief time [its unit].
+``pv``
+    Clear-sky GHI [W m-2], cos(zenith) [-], plane-of-array irradiance from the GHI
+    forecast [W m-2] (pvlib; needs the site's latitude and longitude).
+``power_curve``
+    The turbine power curve of the forecast hub-height wind speed [share of rated].
+
+Event-only features (calendar, sun) are computed once per distinct event start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bvp_lib.forecasting import lags
+from bvp_lib.forecasting.calendar import calendar_features
+from bvp_lib.forecasting.errors import ForecastingError, RegressorError
+from bvp_lib.forecasting.physical import power_curve_feature, pv_features
+from bvp_lib.forecasting.regressors import RegressorCube
+from bvp_lib.forecasting.series import SeriesGrid
+
+FAMILIES = ("lags", "calendar", "horizon", "weather", "pv", "power_curve")
+HOUR_NS = 3_600 * 10**9
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """Which features a model uses and how to compute them.
+
+    Attributes
+    ----------
+    families : tuple of str
+        Feature families (module docstring).
+    regressors : tuple of str or None
+        Regressor sensors used by ``weather`` (None: every regressor given).
+    ghi, wind_speed : str
+        Regressor sensors used by ``pv`` and ``power_curve``.
+    tz, country : str
+        The market's timezone and holiday country.
+    clock : {"local", "utc"}
+        Clock of the seasonal lags (see :mod:`bvp_lib.forecasting.lags`).
+    one_hot : bool
+        Calendar as one-hot columns (linear models) or ordinal (trees).
+    site : mapping
+        Site metadata for ``pv`` / ``power_curve`` (latitude, longitude, tilt, ...).
+    """
+
+    families: tuple[str, ...] = ("lags", "calendar", "horizon", "weather")
+    regressors: tuple[str, ...] | None = None
+    ghi: str = "ghi"
+    wind_speed: str = "wind_speed"
+    tz: str = "Europe/Berlin"
+    country: str = "DE"
+    clock: str = "local"
+    one_hot: bool = True
+    site: Mapping = field(default_factory=dict)
+
+    def __post_init__(self):
+        unknown = [f for f in self.families if f not in FAMILIES]
+        if unknown:
+            raise ForecastingError(f"unknown feature families {unknown}; choose from {list(FAMILIES)}.")
+        if self.clock not in lags.CLOCKS:
+            raise ForecastingError(f"clock must be one of {lags.CLOCKS}, got {self.clock!r}.")
+
+    @property
+    def needs_regressors(self) -> bool:
+        return "power_curve" in self.families or ("weather" in self.families and self.regressors != ())
+
+    def used_regressors(self, cubes: Mapping[str, RegressorCube] | None) -> list[str]:
+        """Regressor sensors read for the ``weather`` family."""
+        if "weather" not in self.families:
+            return []
+        if self.regressors is None:
+            return sorted(cubes or {})
+        return list(self.regressors)
+
+
+@dataclass(frozen=True)
+class Design:
+    """A design matrix: ``X`` (pairs x features), column ``names``, and the ``night`` mask
+    (True where the sun is down; only with the ``pv`` family)."""
+
+    X: np.ndarray
+    names: list[str]
+    night: np.ndarray | None = None
+
+
+def _cube(cubes: Mapping[str, RegressorCube] | None, name: str, series: str) -> RegressorCube:
+    if not cubes or name not in cubes:
+        have = sorted(cubes or {})
+        raise RegressorError(
+            f"series {series!r}: the model needs forecasts of regressor {name!r}, but the "
+            f"regressors hold {have or 'none'}; pass them (derive_weather_forecasts for measured "
+            "weather) or change the model's regressors in parameters/forecasting.yaml."
+        )
+    return cubes[name]
+
+
+def lag_features(grid: SeriesGrid, b: np.ndarray, e: np.ndarray, spec: FeatureSpec) -> tuple[list, list[str]]:
+    day_steps = max(1, lags.DAY_NS // grid.res)
+    cols = [
+        lags.last_values(grid, b),
+        lags.seasonal_values(grid, b, e, 1, spec.clock, spec.tz),
+        lags.seasonal_values(grid, b, e, 1, spec.clock, spec.tz, extra_periods=1),
+        lags.seasonal_values(grid, b, e, 7, spec.clock, spec.tz),
+        lags.window_means(grid, b, day_steps),
+    ]
+    return cols, ["last", "day", "day2", "week", "mean_day"]
+
+
+def build_design(
+    grid: SeriesGrid,
+    b: np.ndarray,
+    e: np.ndarray,
+    spec: FeatureSpec,
+    cubes: Mapping[str, RegressorCube] | None = None,
+) -> Design:
+    """Design matrix of forecast pairs.
+
+    Parameters
+    ----------
+    grid : SeriesGrid
+        History of the forecast series (only values known at each ``b`` are read).
+    b, e : numpy.ndarray
+        Belief times and event starts [ns UTC], aligned.
+    spec : FeatureSpec
+        Feature families and their settings.
+    cubes : mapping of str to RegressorCube, optional
+        Regressor forecasts.
+
+    Returns
+    -------
+    Design
+    """
+    b = np.asarray(b, dtype=np.int64)
+    e = np.asarray(e, dtype=np.int64)
+    cols: list[np.ndarray] = []
+    names: list[str] = []
+    night = None
+    fam = spec.families
+    ue, inv = np.unique(e, return_inverse=True)  # event-only features once per event
+    if "lags" in fam:
+        c, n = lag_features(grid, b, e, spec)
+        cols += c
+        names += n
+    if "calendar" in fam:
+        Xc, n = calendar_features(ue, spec.tz, spec.country, spec.one_hot)
+        cols += list(Xc[inv].T)
+        names += n
+    if "horizon" in fam:
+        cols.append((e + grid.res - b) / HOUR_NS)
+        names.append("horizon_h")
+    for r in spec.used_regressors(cubes):
+        cols.append(_cube(cubes, r, grid.name).lookup(e, b))
+        names.append(f"weather:{r}")
+    if "pv" in fam:
+        ghi = None
+        if cubes and spec.ghi in cubes:
+            ghi = cubes[spec.ghi].lookup(e, b)
+        mid = e + grid.res // 2
+        if ghi is None:
+            Xp, n, nt = pv_features(ue + grid.res // 2, None, spec.site)
+            Xp, night = Xp[inv], nt[inv]
+        else:
+            Xp, n, night = pv_features(mid, ghi, spec.site)
+        cols += list(Xp.T)
+        names += n
+    if "power_curve" in fam:
+        ws = _cube(cubes, spec.wind_speed, grid.name).lookup(e, b)
+        cols.append(power_curve_feature(ws, spec.site))
+        names.append("power_curve")
+    if not cols:
+        raise ForecastingError(f"series {grid.name!r}: the model has no features; choose families from {FAMILIES}.")
+    X = np.column_stack(cols).astype(float)
+    return Design(X=X, names=names, night=night)
+
+
+def feature_spec(
+    families: Sequence[str] | None = None, **kwargs
+) -> FeatureSpec:
+    """A :class:`FeatureSpec` from plain parameters (lists become tuples)."""
+    if families is not None:
+        kwargs["families"] = tuple(families)
+    if kwargs.get("regressors") is not None:
+        kwargs["regressors"] = tuple(kwargs["regressors"])
+    return FeatureSpec(**kwargs)
