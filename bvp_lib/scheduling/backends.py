@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,7 +90,7 @@ def pass_matrix(h, m: MatrixLP) -> None:
     import highspy
 
     A = m.A if sp.isspmatrix_csc(m.A) else m.A.tocsc()
-    integrality = m.integrality.astype(np.int32) if m.integrality.any() else np.zeros(0, np.int32)
+    integrality = np.ascontiguousarray(m.integrality, dtype=np.int32)  # 0 continuous, 1 integer
     status = h.passModel(
         int(m.n_vars),
         int(m.n_rows),
@@ -298,7 +299,9 @@ class PulpBridge:
         n_int = sum(1 for v in self.vars if v.cat == pulp.LpInteger)
         gap = mip_gap if n_int else None
         if solver == "cbc":
-            s = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, gapRel=gap, threads=threads)
+            with warnings.catch_warnings():  # PuLP 3.3 flags its bundled Cbc for removal in 4.0
+                warnings.simplefilter("ignore", DeprecationWarning)
+                s = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, gapRel=gap, threads=threads)
         elif solver == "highs":
             s = pulp.HiGHS(msg=False, timeLimit=time_limit, gapRel=gap, threads=threads)
         else:  # pragma: no cover - checked by the caller

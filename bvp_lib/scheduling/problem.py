@@ -99,6 +99,7 @@ class Problem:
         baseline: np.ndarray,
         batteries: BatteryArrays | None,
         soc_vars: np.ndarray | None,
+        battery_vars: tuple[np.ndarray, np.ndarray] | None,
         sessions: SessionArrays,
         session_vars: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
         session_base: np.ndarray,
@@ -118,6 +119,7 @@ class Problem:
         self.baseline = baseline
         self.batteries = batteries
         self.soc_vars = soc_vars
+        self.battery_vars = battery_vars
         self.sessions = sessions
         self.session_vars = session_vars
         self.session_base = session_base
@@ -171,6 +173,12 @@ class Problem:
         backends (the matrix backend reads them back as sparse rows).
         """
         return self._pulp().model
+
+    @model.setter
+    def model(self, value) -> None:
+        # ``problem.model += constraint`` assigns the (same) model back
+        if value is not self._pulp().model:
+            raise AttributeError("problem.model cannot be replaced; add constraints with `problem.model += ...`")
 
     def _pulp(self) -> PulpBridge:
         if self._bridge is None:
@@ -424,8 +432,13 @@ class Problem:
         if self.batteries is not None and len(self.batteries.names):
             soc_vals = np.concatenate([self.batteries.soc_start[:, None], x[self.soc_vars]], axis=1)
             soc = pd.DataFrame(soc_vals.T, index=soc_index, columns=self.batteries.names)
+            c, d = self.battery_vars
+            charge = pd.DataFrame(x[c].T, index=idx, columns=self.batteries.names)
+            discharge = pd.DataFrame(x[d].T, index=idx, columns=self.batteries.names)
         else:
             soc = pd.DataFrame(index=soc_index)
+            charge = pd.DataFrame(index=idx)
+            discharge = pd.DataFrame(index=idx)
         # tidy actions
         act = actions.to_numpy()
         ti, ai = np.nonzero(np.abs(act) > 1e-9)
@@ -454,6 +467,8 @@ class Problem:
             baseline_revenue=baseline_revenue,
             schedule=schedule,
             soc=soc,
+            charge=charge,
+            discharge=discharge,
             baseline=baseline,
             actions=actions,
             action_table=action_table,
@@ -595,12 +610,13 @@ def build_problem(
 
     # batteries
     bats, bat_idx = of(Battery)
-    bp = soc = None
+    bp = soc = bvars = None
     if bats:
         bp = battery_arrays(bats, bat_idx, grid)
         c, d = add_battery_power(lp, bp)
         soc = add_battery_soc(lp, bp, c, d, hours)
         add_battery_target(lp, bp, soc)
+        bvars = (c, d)
         lp.add_penalty(c, w[bp.asset])
         lp.add_penalty(d, w[bp.asset])
         B = len(bats)
@@ -662,7 +678,7 @@ def build_problem(
     add_no_simultaneous(lp, all_pairs, a_priori_mask(all_pairs, price, complementarity))
     return Problem(
         grid=grid, prices=price, assets=assets, lp=lp, cost=cost, revenue_constant=const, baseline=baseline,
-        batteries=bp, soc_vars=soc, sessions=sa, session_vars=(ch, dis, bi, car), session_base=s_base,
+        batteries=bp, soc_vars=soc, battery_vars=bvars, sessions=sa, session_vars=(ch, dis, bi, car), session_base=s_base,
         connections=conns, pairs=all_pairs, complementarity=complementarity, tie_break=tie_break,
         build_time=time.perf_counter() - t0,
     )

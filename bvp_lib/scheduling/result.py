@@ -62,6 +62,10 @@ class ScheduleResult:
         Net power per asset [MW]; index = UTC step starts, one column per asset.
     soc : pandas.DataFrame
         SoC per battery [MWh]; index = the start of the horizon followed by every step end.
+    charge, discharge : pandas.DataFrame
+        Charging and discharging power per battery [MW], both as magnitudes ≥ 0 (the
+        schedule shows ``discharge − charge``); never both above 1e-6 MW in one step
+        (unless built with ``complementarity="lp"``).
     baseline : pandas.DataFrame
         Baseline power per asset [MW] (idle batteries, charging at full power on arrival,
         the forecast load, full production).
@@ -93,6 +97,8 @@ class ScheduleResult:
     baseline_revenue: float
     schedule: pd.DataFrame
     soc: pd.DataFrame
+    charge: pd.DataFrame
+    discharge: pd.DataFrame
     baseline: pd.DataFrame
     actions: pd.DataFrame
     action_table: pd.DataFrame
