@@ -42,6 +42,9 @@ from bvp_lib.forecasting.config import (
     load_parameters,
     make_model,
     models_for,
+    models_for_asset,
+    site_of,
+    weather_roles,
     weather_settings,
 )
 from bvp_lib.forecasting.errors import (
@@ -80,7 +83,7 @@ __all__ = [
     "NaiveTimestampsError", "NotFittedError", "Persistence", "RegressorError", "SeasonalNaive",
     "SeriesGrid", "SourceIdentity", "WeatherErrorSpec",
     "backtest_settings", "beliefs_frame", "bias", "day_ahead_issue_times", "default_baselines",
-    "derive_weather_forecasts", "evaluate", "load_parameters", "mae", "make_model", "models_for",
+    "derive_weather_forecasts", "evaluate", "load_parameters", "mae", "make_model", "models_for", "models_for_asset",
     "parse_horizons", "prepare_regressors", "prepare_series", "ridge_fit", "rmse", "rolling_backtest",
-    "time_fit_vs_lstsq", "to_beliefs", "wape", "weather_settings",
+    "site_of", "time_fit_vs_lstsq", "to_beliefs", "wape", "weather_roles", "weather_settings",
 ]  # fmt: skip

@@ -151,16 +151,28 @@ def rolling_backtest(
         raise ForecastingError(f"refit must be positive, got {refit!r}.")
     anchor = _local_midnight(int(b.min()), tz)
     max_h = max(sp.max_horizon for sp in specs)
-    look = max(m.lookback(max_h) for m in models)
-    learns = any(m.learns for m in models)
-    need = anchor - (window + look).value if learns else int(b.min()) - look.value
+    learned = [m for m in models if m.learns]
+    needs = []  # earliest data each kind of model reads
+    if learned:
+        look = max(m.lookback(max_h) for m in learned)
+        needs.append((
+            anchor - (window + look).value,
+            f"with train_window {fmt_td(window)} needs history from {{need}} (the first fit at "
+            f"{fmt_ts(anchor)}, minus the window, minus {fmt_td(look)} for lags)",
+        ))  # fmt: skip
+    if len(learned) < len(models):
+        look_b = max(m.lookback(max_h) for m in models if not m.learns)
+        needs.append((
+            int(b.min()) - look_b.value,
+            f"needs history from {{need}} (the first belief time minus {fmt_td(look_b)} for lags)",
+        ))  # fmt: skip
+    need, why = min(needs)
     if grid.start > need:
         raise InsufficientHistoryError(
             f"series {grid.name!r} starts at {fmt_ts(grid.start)}, but a backtest from {fmt_ts(s)} "
-            f"with train_window {fmt_td(window)} needs history from {fmt_ts(need)} (the first fit at "
-            f"{fmt_ts(anchor)}, minus the window, minus {fmt_td(look)} for lags). Start the "
-            f"backtest at least {fmt_td(pd.Timedelta(grid.start - need, unit='ns'))} later or shorten "
-            "train_window."
+            f"{why.format(need=fmt_ts(need))}. Start the backtest at least "
+            f"{fmt_td(pd.Timedelta(grid.start - need, unit='ns'))} later"
+            + (" or shorten train_window." if learned else ".")
         )
     if b.max() > grid.end:
         raise InsufficientHistoryError(

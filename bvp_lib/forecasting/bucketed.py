@@ -45,6 +45,8 @@ class BucketedForecaster(BaseForecaster):
         ``hub_height``, ``measurement_height`` [m], ``turbine_type`` or ``power_curve``.
     tz, country : str
         Market timezone and holiday country.
+    subdivision : str, optional
+        State whose public holidays count too (``"BB"``).
     clock : {"local", "utc"}
         Clock of seasonal lags.
     horizon_buckets : sequence of str
@@ -68,6 +70,7 @@ class BucketedForecaster(BaseForecaster):
         site: dict | None = None,
         tz: str = "Europe/Berlin",
         country: str = "DE",
+        subdivision: str | None = None,
         clock: str = "local",
         horizon_buckets: Sequence[str] = DEFAULT_BUCKET_EDGES,
         clip: bool = True,
@@ -84,6 +87,7 @@ class BucketedForecaster(BaseForecaster):
             site=dict(site or {}),
             tz=tz,
             country=country,
+            subdivision=subdivision,
             clock=clock,
             horizon_buckets=[fmt_td(x) for x in horizon_buckets],
             clip=bool(clip),
@@ -92,7 +96,7 @@ class BucketedForecaster(BaseForecaster):
         )
         self.spec: FeatureSpec = feature_spec(
             features, regressors=regressors, ghi=ghi, wind_speed=wind_speed, tz=tz, country=country,
-            clock=clock, one_hot=self.one_hot, site=dict(site or {}),
+            subdivision=subdivision, clock=clock, one_hot=self.one_hot, site=dict(site or {}),
         )  # fmt: skip
         self.edges = bucket_edges_ns(horizon_buckets)  # [ns]
         self.clip, self.zero_at_night = bool(clip), bool(zero_at_night)

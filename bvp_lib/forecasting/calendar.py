@@ -2,7 +2,7 @@
 
 Calendar features are known in advance for any event (no look-ahead): the local hour of
 day, the day of week, and public holidays of the market's country (``holidays``
-package, national holidays only). A day type folds them: 0 workday, 1 Saturday,
+package; national holidays, plus a state's with ``subdivision``). A day type folds them: 0 workday, 1 Saturday,
 2 Sunday or public holiday.
 """
 
@@ -18,12 +18,13 @@ from bvp_lib.forecasting.errors import ForecastingError
 
 
 @lru_cache(maxsize=64)
-def _holiday_days(country: str, years: tuple[int, ...]) -> np.ndarray:
+def _holiday_days(country: str, years: tuple[int, ...], subdivision: str | None = None) -> np.ndarray:
     try:
-        cal = holidays.country_holidays(country, years=list(years))
+        cal = holidays.country_holidays(country, subdiv=subdivision, years=list(years))
     except NotImplementedError:
         raise ForecastingError(
-            f"no public-holiday calendar for country {country!r}; use an ISO 3166 code such as 'DE'."
+            f"no public-holiday calendar for country {country!r} (subdivision {subdivision!r}); use an "
+            "ISO 3166 code such as 'DE' and a subdivision such as 'BB' or None."
         ) from None
     return np.array(sorted(cal.keys()), dtype="datetime64[D]")
 
@@ -39,26 +40,27 @@ def local_parts(e_ns: np.ndarray, tz: str) -> dict[str, np.ndarray]:
     }
 
 
-def is_holiday(dates: np.ndarray, country: str) -> np.ndarray:
-    """True for public holidays of ``country`` (dates as ``datetime64[D]``)."""
+def is_holiday(dates: np.ndarray, country: str, subdivision: str | None = None) -> np.ndarray:
+    """True for public holidays of ``country`` (and ``subdivision``, e.g. ``"BB"``) on
+    dates given as ``datetime64[D]``."""
     if not len(dates):
         return np.zeros(0, dtype=bool)
     years = tuple(range(int(str(dates.min())[:4]), int(str(dates.max())[:4]) + 1))
-    return np.isin(dates, _holiday_days(country, years))
+    return np.isin(dates, _holiday_days(country, years, subdivision))
 
 
-def _day_type(parts: dict[str, np.ndarray], country: str) -> np.ndarray:
+def _day_type(parts: dict[str, np.ndarray], country: str, subdivision: str | None = None) -> np.ndarray:
     out = np.where(parts["weekday"] == 5, 1, 0)
-    return np.where((parts["weekday"] == 6) | is_holiday(parts["date"], country), 2, out)
+    return np.where((parts["weekday"] == 6) | is_holiday(parts["date"], country, subdivision), 2, out)
 
 
-def day_type(e_ns: np.ndarray, tz: str, country: str) -> np.ndarray:
+def day_type(e_ns: np.ndarray, tz: str, country: str, subdivision: str | None = None) -> np.ndarray:
     """0 workday, 1 Saturday, 2 Sunday or public holiday, per event start (local day)."""
-    return _day_type(local_parts(e_ns, tz), country)
+    return _day_type(local_parts(e_ns, tz), country, subdivision)
 
 
 def calendar_features(
-    e_ns: np.ndarray, tz: str, country: str, one_hot: bool = True
+    e_ns: np.ndarray, tz: str, country: str, one_hot: bool = True, subdivision: str | None = None
 ) -> tuple[np.ndarray, list[str]]:
     """Calendar design columns of event starts.
 
@@ -74,6 +76,8 @@ def calendar_features(
         One column per local hour plus Saturday and Sunday/holiday flags (for linear
         models); otherwise three ordinal columns: fractional hour [h], day of week
         [0 = Monday], day type [0 workday, 1 Saturday, 2 Sunday/holiday] (for trees).
+    subdivision : str, optional
+        State whose holidays count too (``"BB"``, ``"BY"``); None: national holidays.
 
     Returns
     -------
@@ -82,7 +86,7 @@ def calendar_features(
     names : list of str
     """
     parts = local_parts(e_ns, tz)
-    dtype = _day_type(parts, country)
+    dtype = _day_type(parts, country, subdivision)
     if not one_hot:
         X = np.column_stack([parts["hour"], parts["weekday"], dtype]).astype(float)
         return X, ["hour", "weekday", "day_type"]

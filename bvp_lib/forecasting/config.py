@@ -47,6 +47,7 @@ def make_model(
     clock: str = "local",
     tz: str = "Europe/Berlin",
     country: str = "DE",
+    subdivision: str | None = None,
     horizon_buckets=None,
     max_gap="1h",
     site: Mapping | None = None,
@@ -74,7 +75,9 @@ def make_model(
             spec["regressors"] = []  # no weather unless asked for
         for role in ("ghi", "wind_speed"):
             spec[role] = ws.get(spec.get(role, role), spec.get(role, role))
-        common = dict(clock=clock, tz=tz, country=country, site=dict(site or {}), max_gap=max_gap)
+        common = dict(
+            clock=clock, tz=tz, country=country, subdivision=subdivision, site=dict(site or {}), max_gap=max_gap
+        )
         if horizon_buckets is not None:
             common["horizon_buckets"] = list(horizon_buckets)
         kwargs = {**dict((defaults or {}).get(kind, {})), **common, **spec}
@@ -94,6 +97,7 @@ def models_for(
     weather_sensors: Mapping[str, str] | None = None,
     parameters: dict | str | Path | None = None,
     include_baselines: bool = True,
+    subdivision: str | None = None,
 ) -> list[BaseForecaster]:
     """The baselines and configured models of an asset type.
 
@@ -112,6 +116,8 @@ def models_for(
         Parsed parameters or the file (default ``parameters/forecasting.yaml``).
     include_baselines : bool
         Also return the baselines (persistence, seasonal naive daily and weekly).
+    subdivision : str, optional
+        State whose public holidays count in calendar features (``"BB"``).
     """
     p = _params(parameters)
     types = p.get("asset_types", {})
@@ -134,7 +140,7 @@ def models_for(
     for n, s in (entry.get("models") or {}).items():
         out.append(
             make_model(
-                n, s or {}, **common, horizon_buckets=p.get("horizon_buckets"), site=site,
+                n, s or {}, **common, subdivision=subdivision, horizon_buckets=p.get("horizon_buckets"), site=site,
                 weather_sensors=weather_sensors, defaults={"lightgbm": p.get("lightgbm_defaults", {})},
             )  # fmt: skip
         )
@@ -161,3 +167,60 @@ def weather_settings(parameters: dict | str | Path | None = None) -> dict:
     h = w.get("horizons", {"start": "1h", "end": "50h", "step": "1h"})
     horizons = list(pd.timedelta_range(h["start"], h["end"], freq=h["step"])) if isinstance(h, dict) else list(h)
     return {"horizons": horizons, "seed": int(w.get("seed", 0)), "error_specs": w.get("errors")}
+
+
+# weather role -> keywords of sensor names that play it
+WEATHER_ROLES = {
+    "temperature": ("temp",),
+    "ghi": ("ghi", "irradiance", "radiation"),
+    "wind_speed": ("wind",),
+}
+
+
+def weather_roles(sensor_names) -> dict[str, str]:
+    """Weather roles (``temperature``, ``ghi``, ``wind_speed``) -> the sensor that plays
+    each, by keyword in its name (``try_region04_irradiance`` plays ``ghi``)."""
+    out: dict[str, str] = {}
+    for name in sensor_names:
+        low = str(name).lower()
+        for role, keys in WEATHER_ROLES.items():
+            if role not in out and any(k in low for k in keys):
+                out[role] = str(name)
+    return out
+
+
+def site_of(asset: Mapping) -> dict:
+    """Site metadata of an ``assets.json`` entry for the physical features.
+
+    ``latitude``, ``longitude`` [deg], ``capacity_mw`` [MW]; from ``attributes``:
+    ``tilt``, ``azimuth`` [deg] (solar), ``hub_height`` [m] and ``turbine_type`` (wind).
+    """
+    attrs = dict(asset.get("attributes") or {})
+    site = {k: asset.get(k) for k in ("latitude", "longitude", "capacity_mw") if asset.get(k) is not None}
+    for src, dst in (("tilt", "tilt"), ("azimuth", "azimuth"), ("hub_height_m", "hub_height"),
+                     ("hub_height", "hub_height"), ("turbine_type", "turbine_type")):  # fmt: skip
+        if attrs.get(src) is not None:
+            site[dst] = attrs[src]
+    return site
+
+
+def models_for_asset(
+    asset: Mapping,
+    *,
+    weather_sensors: Mapping[str, str] | None = None,
+    parameters: dict | str | Path | None = None,
+    include_baselines: bool = True,
+) -> list[BaseForecaster]:
+    """The models of one ``assets.json`` entry (see :mod:`bvp_lib.data.structure`).
+
+    The asset's ``type`` picks the models, its coordinates and attributes make the site,
+    ``attributes.weather_sensors`` (or ``weather_sensors``, role -> sensor) name the
+    weather forecasts, ``attributes.holidays_subdivision`` adds a state's holidays.
+    """
+    attrs = dict(asset.get("attributes") or {})
+    roles = weather_roles(attrs.get("weather_sensors") or [])
+    roles.update(weather_sensors or {})
+    return models_for(
+        str(asset["type"]), site=site_of(asset), weather_sensors=roles, parameters=parameters,
+        include_baselines=include_baselines, subdivision=attrs.get("holidays_subdivision"),
+    )  # fmt: skip

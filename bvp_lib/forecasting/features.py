@@ -54,6 +54,8 @@ class FeatureSpec:
         Regressor sensors used by ``pv`` and ``power_curve``.
     tz, country : str
         The market's timezone and holiday country.
+    subdivision : str or None
+        State of the holidays (``"BB"``); None: national holidays only.
     clock : {"local", "utc"}
         Clock of the seasonal lags (see :mod:`bvp_lib.forecasting.lags`).
     one_hot : bool
@@ -68,6 +70,7 @@ class FeatureSpec:
     wind_speed: str = "wind_speed"
     tz: str = "Europe/Berlin"
     country: str = "DE"
+    subdivision: str | None = None
     clock: str = "local"
     one_hot: bool = True
     site: Mapping = field(default_factory=dict)
@@ -78,10 +81,6 @@ class FeatureSpec:
             raise ForecastingError(f"unknown feature families {unknown}; choose from {list(FAMILIES)}.")
         if self.clock not in lags.CLOCKS:
             raise ForecastingError(f"clock must be one of {lags.CLOCKS}, got {self.clock!r}.")
-
-    @property
-    def needs_regressors(self) -> bool:
-        return "power_curve" in self.families or ("weather" in self.families and self.regressors != ())
 
     def used_regressors(self, cubes: Mapping[str, RegressorCube] | None) -> list[str]:
         """Regressor sensors read for the ``weather`` family."""
@@ -161,7 +160,7 @@ def build_design(
         cols += c
         names += n
     if "calendar" in fam:
-        Xc, n = calendar_features(ue, spec.tz, spec.country, spec.one_hot)
+        Xc, n = calendar_features(ue, spec.tz, spec.country, spec.one_hot, spec.subdivision)
         cols += list(Xc[inv].T)
         names += n
     if "horizon" in fam:

@@ -42,7 +42,9 @@ class FixedHorizon:
 
     @property
     def label(self) -> str:
-        return fmt_td(self.horizon)
+        """``"1h"``, ``"24h"``, ``"48h"`` for whole hours, else e.g. ``"1h30min"``."""
+        hours, rest = divmod(self.horizon, pd.Timedelta("1h"))
+        return f"{hours}h" if rest == pd.Timedelta(0) else fmt_td(self.horizon)
 
     @property
     def max_horizon(self) -> pd.Timedelta:
