@@ -18,6 +18,7 @@ from bvp_lib.scheduling import (
     Curtailable,
     InfeasibleScheduleError,
     SchedulingInputError,
+    UnboundedScheduleError,
     build_problem,
 )
 from bvp_lib.scheduling.synthetic import synthetic_portfolio, synthetic_prices
@@ -383,3 +384,20 @@ def test_solver_infeasibility_names_the_asset_and_family():
         assert culprits == {("grid", "connection_limit"), ("cs-01", "session_energy")}
         assert err.value.asset in ("grid", "cs-01") and err.value.family in ("connection_limit", "session_energy")
         assert "connection limit of grid" in str(err.value) and "cs-01" in str(err.value)
+
+
+def test_own_constraints_are_named_when_infeasible_and_unbounded_is_reported():
+    prices = series([10] * 4 + [50] * 4)
+    p = build_problem([Battery("b", capacity=1, charge_power=1, soc_max=0.8)], prices)
+    p.model += p.var("b", "soc").iloc[3] >= 0.9  # above SoC max: both families are to blame
+    with pytest.raises(InfeasibleScheduleError) as err:
+        p.solve("cbc")
+    assert {(c.asset, c.family) for c in err.value.culprits} == {(None, "custom"), ("b", "soc_limits")}
+    assert "problem.model" in str(err.value) and "SoC limits of b" in str(err.value)
+    q = build_problem([Battery("b", 1, 1)], prices)
+    y = q.model.add_variable("y", 0)
+    q.model.setObjective(q.model.objective + y)  # an own variable without upper bound
+    with pytest.raises(UnboundedScheduleError, match="unbounded"):
+        q.solve("highs", backend="pulp")
+    with pytest.raises(ValueError, match="backend='pulp'"):
+        q.solve("highs", backend="matrix")

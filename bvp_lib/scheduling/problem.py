@@ -389,7 +389,12 @@ class Problem:
         except ValueError:  # own variables in the PuLP model: diagnose our part only
             m = self.to_matrix(include_custom=False)
         custom = np.arange(self.lp.n_rows, m.n_rows)
-        if status != "unbounded" and _feasible(m, 60.0) is False:
+        feasible = True if status == "unbounded" else _feasible(m, 60.0)
+        if feasible is None:
+            raise InfeasibleScheduleError(
+                f"no schedule ({solver}: {status}); the feasibility check timed out, so no family is named"
+            )
+        if feasible is False:
             culprits = diagnose_infeasible(self.lp, m, names, custom)
             if not culprits:
                 msg = f"no feasible schedule ({solver}); the diagnosis could not name a constraint family"
@@ -522,6 +527,8 @@ _FAMILY_TEXT = {
 
 
 def _describe(c) -> str:
+    if c.family == "custom":
+        return "the constraint(s) added to problem.model (family 'custom')"
     text = _FAMILY_TEXT.get(c.family, c.family)
     who = f"of {c.asset}" if c.asset else "(all assets)"
     return f"{text} {who} (family '{c.family}')"
