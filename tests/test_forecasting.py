@@ -5,8 +5,6 @@ Synthetic, seeded series only (bvp_lib.forecasting.synthetic); no database, no b
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -159,6 +157,22 @@ def test_seasonal_naive_follows_the_local_clock_over_the_dst_switch():
     assert fc.SeasonalNaive(1).predict(b2, [event], history=s)["value"].iloc[0] == s[dst_day]
 
 
+def test_day_type_lag_skips_holidays_and_weekends():
+    from bvp_lib.forecasting.lags import same_day_type_positions
+
+    s = ramp(days=31)  # to 2015-04-10; Good Friday 04-03 and Easter Monday 04-06 are holidays
+    grid = fc.prepare_series(s)
+    b = pd.DatetimeIndex([pd.Timestamp("2015-04-06 12:00", tz=TZ)] * 2)
+    e = pd.DatetimeIndex([pd.Timestamp("2015-04-07 10:00", tz=TZ), pd.Timestamp("2015-04-07 09:00", tz=TZ)])
+    pos = same_day_type_positions(grid, b.asi8, e.asi8, tz=TZ)
+    assert list(grid.index[pos].tz_convert(TZ)) == [  # the latest workday: Thursday before Easter
+        pd.Timestamp("2015-04-02 10:00", tz=TZ),
+        pd.Timestamp("2015-04-02 09:00", tz=TZ),
+    ]
+    sunday_like = same_day_type_positions(grid, b.asi8[:1], pd.DatetimeIndex(["2015-04-06 18:00"], tz=TZ).asi8, tz=TZ)
+    assert grid.index[sunday_like][0].tz_convert(TZ) == pd.Timestamp("2015-04-05 18:00", tz=TZ)  # Easter Sunday
+
+
 # ---------------------------------------------------------------------------------------
 # metrics
 
@@ -207,7 +221,9 @@ def test_backtest_output_is_tidy_beliefs_with_all_horizons(pv_backtest):
     assert (one["belief_horizon"] == H).all()
     da = f[(f.source == "linear") & (f.horizon == "day-ahead")]
     per_day = da.groupby(da["event_start"].dt.tz_convert(TZ).dt.date).size()
-    assert per_day[pd.Timestamp("2015-03-29").date()] == 92 and set(per_day.drop(pd.Timestamp("2015-03-29").date())) == {96}
+    assert per_day[pd.Timestamp("2015-03-29").date()] == 92 and set(
+        per_day.drop(pd.Timestamp("2015-03-29").date())
+    ) == {96}
     assert f["value"].min() >= 0  # solar: clipped to the training range, zero at night
     stored = fc.to_beliefs(f)
     assert list(stored.columns) == fc.BELIEF_COLUMNS
@@ -381,7 +397,9 @@ def test_gaps_are_counted_and_filled_by_rule_or_refused():
 
 def test_too_little_history_names_the_series_and_the_fix():
     s = sine_solar(start="2015-01-20", end="2015-03-01")
-    with pytest.raises(fc.InsufficientHistoryError, match=r"'sine-pv' starts at .* train_window 30D .* later or shorten"):
+    with pytest.raises(
+        fc.InsufficientHistoryError, match=r"'sine-pv' starts at .* train_window 30D .* later or shorten"
+    ):
         fc.rolling_backtest(s, fc.LinearForecaster(), start="2015-02-10", end="2015-02-20", progress=False)
     with pytest.raises(fc.InsufficientHistoryError, match="Pass a longer history"):
         fc.LinearForecaster().fit(s[:"2015-02-05"], train_window="30D")
@@ -413,7 +431,9 @@ def test_missing_or_measured_regressors_are_refused(weather):
 def test_a_dst_day_in_local_time_is_the_same_series_as_in_utc():
     s = ramp()  # tz-aware Europe/Berlin index across the DST switch
     f_local = fc.rolling_backtest(s, fc.default_baselines(), start="2015-03-28", end="2015-03-31", progress=False)
-    f_utc = fc.rolling_backtest(s.tz_convert("UTC"), fc.default_baselines(), start="2015-03-28", end="2015-03-31", progress=False)
+    f_utc = fc.rolling_backtest(
+        s.tz_convert("UTC"), fc.default_baselines(), start="2015-03-28", end="2015-03-31", progress=False
+    )
     pd.testing.assert_frame_equal(f_local, f_utc)
     naive_local_day = pd.date_range("2015-03-29", periods=96, freq="15min")  # assumes 96 steps
     with pytest.raises(fc.NaiveTimestampsError):
@@ -453,3 +473,39 @@ def test_models_for_every_asset_type_in_the_parameter_file():
     assert settings["train_window"] == "30D" and settings["refit"] == "7D" and "day-ahead" in settings["horizons"]
     w = fc.weather_settings()
     assert w["horizons"][0] == pd.Timedelta("1h") and w["horizons"][-1] >= pd.Timedelta("49h")
+
+
+def test_models_for_an_asset_entry_take_site_weather_and_holidays_from_it():
+    wind = {
+        "name": "wind-x", "type": "wind", "latitude": 52.1, "longitude": 12.8, "capacity_mw": 2.3,
+        "attributes": {
+            "turbine_type": "E-82/2300", "hub_height_m": 108, "weather_sensors": ["try_region04_wind_speed"],
+        },
+    }  # fmt: skip
+    models = {m.name: m for m in fc.models_for_asset(wind)}
+    lin = models["linear"]
+    assert lin.spec.wind_speed == "try_region04_wind_speed" and lin.spec.regressors == ("try_region04_wind_speed",)
+    assert lin.spec.site["hub_height"] == 108 and lin.spec.site["turbine_type"] == "E-82/2300"
+    assert fc.weather_roles(["try_region04_temperature", "try_region04_irradiance", "try_region04_wind_speed"]) == {
+        "temperature": "try_region04_temperature",
+        "ghi": "try_region04_irradiance",
+        "wind_speed": "try_region04_wind_speed",
+    }
+    ev = {"name": "ev", "type": "charging_station", "attributes": {"holidays_subdivision": "BB"}}
+    lin_ev = {m.name: m for m in fc.models_for_asset(ev)}["linear"]
+    assert lin_ev.spec.subdivision == "BB"
+    reformation_day = pd.DatetimeIndex([pd.Timestamp("2015-10-31 10:00", tz=TZ)]).asi8  # BB holiday, a Saturday
+    from bvp_lib.forecasting.calendar import day_type
+
+    assert day_type(reformation_day, TZ, "DE", "BB")[0] == 2 and day_type(reformation_day, TZ, "DE")[0] == 1
+    assert all(isinstance(m, fc.Forecaster) for m in models.values())
+
+
+def test_sklearn_gradient_boosting_backend_behind_the_same_interface():
+    s = sine_solar()
+    m = fc.GradientBoostingForecaster(backend="sklearn", n_estimators=20, features=["lags", "calendar", "horizon"])
+    b = pd.Timestamp("2015-02-20 11:00", tz="UTC")
+    m.fit(s[s.index < b], horizons=["6h"], train_window="14D")
+    f = m.predict(b, pd.date_range(b + pd.Timedelta("5h"), periods=4, freq="15min"), history=s[s.index < b])
+    assert m.name == "hist_gradient_boosting" and f["belief_horizon"].max() == pd.Timedelta("6h")
+    assert f["value"].between(0, 4.5).all()

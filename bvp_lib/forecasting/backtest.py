@@ -12,7 +12,6 @@ proves it by changing all data after a belief time and finding that forecast unc
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import time
 from collections.abc import Sequence
@@ -29,20 +28,11 @@ from bvp_lib.forecasting.horizons import (
     forecast_pairs,
     parse_horizons,
 )
+from bvp_lib.forecasting.profiling import single_threaded_blas
 from bvp_lib.forecasting.regressors import prepare_regressors
 from bvp_lib.forecasting.series import DEFAULT_MAX_GAP, fmt_td, fmt_ts, prepare_series
 
 FORECAST_COLUMNS = BELIEF_COLUMNS + ["horizon"]
-
-
-def _single_threaded_blas():
-    """Limit BLAS to one thread: small least-squares solves are faster and steadier that way,
-    and parallelism belongs to the caller (one process per asset). No-op without threadpoolctl."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - installed with scikit-learn
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def period_instant(x, tz: str = DEFAULT_TZ) -> int:
@@ -55,8 +45,7 @@ def period_instant(x, tz: str = DEFAULT_TZ) -> int:
     ts = pd.Timestamp(x)
     if ts.tz is None:
         raise NaiveTimestampsError(
-            f"period bound {x!r} is naive; pass a date ('2015-03-01', local midnight in {tz}) or a "
-            "tz-aware timestamp."
+            f"period bound {x!r} is naive; pass a date ('2015-03-01', local midnight in {tz}) or a tz-aware timestamp."
         )
     return ts.value
 
@@ -190,9 +179,11 @@ def rolling_backtest(
 
         bar = tqdm(total=len(models) * len(chunks), desc=f"backtest {grid.name}", leave=False)
     frames, timings = [], {}
-    with _single_threaded_blas():
+    with single_threaded_blas():
         for m in models:
-            frames.append(_backtest_model(m, grid, cubes, specs, window, anchor, refit_ns, b, e, period, chunks, bar, timings))
+            frames.append(
+                _backtest_model(m, grid, cubes, specs, window, anchor, refit_ns, b, e, period, chunks, bar, timings)
+            )
     if bar is not None:
         bar.close()
     out = pd.concat(frames, ignore_index=True)
@@ -203,7 +194,9 @@ def rolling_backtest(
     return out
 
 
-def _backtest_model(m, grid, cubes, specs, window, anchor, refit_ns, b, e, period, chunks, bar, timings) -> pd.DataFrame:
+def _backtest_model(
+    m, grid, cubes, specs, window, anchor, refit_ns, b, e, period, chunks, bar, timings
+) -> pd.DataFrame:
     """Forecasts of one model over all fit periods (see :func:`rolling_backtest`)."""
     t_fit = t_pred = 0.0
     values = np.empty(len(b))

@@ -96,14 +96,11 @@ class Forecaster(Protocol):
 
     name: str
 
-    def fit(self, history, regressors=None, *, horizons=DEFAULT_HORIZONS, train_window=None, fit_time=None):
-        ...
+    def fit(self, history, regressors=None, *, horizons=DEFAULT_HORIZONS, train_window=None, fit_time=None): ...
 
-    def predict(self, belief_time, event_starts, *, history, regressors=None) -> pd.DataFrame:
-        ...
+    def predict(self, belief_time, event_starts, *, history, regressors=None) -> pd.DataFrame: ...
 
-    def source(self) -> SourceIdentity:
-        ...
+    def source(self) -> SourceIdentity: ...
 
 
 def beliefs_frame(sensor: str, source: str, b: np.ndarray, e: np.ndarray, res: int, values: np.ndarray) -> pd.DataFrame:
@@ -112,7 +109,9 @@ def beliefs_frame(sensor: str, source: str, b: np.ndarray, e: np.ndarray, res: i
         {
             "sensor": sensor,
             "event_start": pd.DatetimeIndex(np.asarray(e, dtype=np.int64), tz="UTC"),
-            "belief_horizon": pd.to_timedelta(np.asarray(e, dtype=np.int64) + res - np.asarray(b, dtype=np.int64), unit="ns"),
+            "belief_horizon": pd.to_timedelta(
+                np.asarray(e, dtype=np.int64) + res - np.asarray(b, dtype=np.int64), unit="ns"
+            ),
             "source": source,
             "value": np.asarray(values, dtype=float),
         },

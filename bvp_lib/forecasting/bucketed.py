@@ -135,9 +135,7 @@ class BucketedForecaster(BaseForecaster):
         design, y, k = self.training_matrix(grid, cubes, b, e)
         self._state_names = design.names
         self._state_range = (float(np.min(y)), float(np.max(y))) if len(y) else (-np.inf, np.inf)
-        self._state_models = {
-            int(i): self._fit_matrix(design.X[k == i], y[k == i]) for i in np.unique(k)
-        }
+        self._state_models = {int(i): self._fit_matrix(design.X[k == i], y[k == i]) for i in np.unique(k)}
 
     def _predict_pairs(self, grid, cubes, b, e) -> np.ndarray:
         design = self.design(grid, cubes, b, e)

@@ -30,7 +30,9 @@ def load_parameters(path: str | Path | None = None) -> dict:
     try:
         params = yaml.safe_load(p.read_text())
     except FileNotFoundError:
-        raise ForecastingError(f"forecasting parameters {p} do not exist; pass the path of a forecasting.yaml.") from None
+        raise ForecastingError(
+            f"forecasting parameters {p} do not exist; pass the path of a forecasting.yaml."
+        ) from None
     if not isinstance(params, dict) or "asset_types" not in params:
         raise ForecastingError(f"{p}: expected a mapping with an 'asset_types' section.")
     return params
@@ -140,8 +142,14 @@ def models_for(
     for n, s in (entry.get("models") or {}).items():
         out.append(
             make_model(
-                n, s or {}, **common, subdivision=subdivision, horizon_buckets=p.get("horizon_buckets"), site=site,
-                weather_sensors=weather_sensors, defaults={"lightgbm": p.get("lightgbm_defaults", {})},
+                n,
+                s or {},
+                **common,
+                subdivision=subdivision,
+                horizon_buckets=p.get("horizon_buckets"),
+                site=site,
+                weather_sensors=weather_sensors,
+                defaults={"lightgbm": p.get("lightgbm_defaults", {})},
             )  # fmt: skip
         )
     return out

@@ -5,8 +5,9 @@ Feature families (choose per asset type in ``parameters/forecasting.yaml``):
 ``lags``
     ``last`` (latest known value, i.e. persistence), ``day`` and ``day2`` (same step on
     the latest and the one-but-latest known day), ``week`` (same step on the latest
-    known week), ``mean_day`` (mean of the latest known 24 h) [series unit]. All known
-    at the belief time (:mod:`bvp_lib.forecasting.lags`).
+    known week), ``day_type`` (same step on the latest known day of the same day type:
+    workday, Saturday, Sunday/holiday), ``mean_day`` (mean of the latest known 24 h)
+    [series unit]. All known at the belief time (:mod:`bvp_lib.forecasting.lags`).
 ``calendar``
     Local hour of day, Saturday, Sunday/public holiday (:mod:`~bvp_lib.forecasting.calendar`).
 ``horizon``
@@ -119,9 +120,10 @@ def lag_features(grid: SeriesGrid, b: np.ndarray, e: np.ndarray, spec: FeatureSp
         lags.seasonal_values(grid, b, e, 1, spec.clock, spec.tz),
         lags.seasonal_values(grid, b, e, 1, spec.clock, spec.tz, extra_periods=1),
         lags.seasonal_values(grid, b, e, 7, spec.clock, spec.tz),
+        grid.values[lags.same_day_type_positions(grid, b, e, spec.clock, spec.tz, spec.country, spec.subdivision)],
         lags.window_means(grid, b, day_steps),
     ]
-    return cols, ["last", "day", "day2", "week", "mean_day"]
+    return cols, ["last", "day", "day2", "week", "day_type", "mean_day"]
 
 
 def build_design(
@@ -191,9 +193,7 @@ def build_design(
     return Design(X=X, names=names, night=night)
 
 
-def feature_spec(
-    families: Sequence[str] | None = None, **kwargs
-) -> FeatureSpec:
+def feature_spec(families: Sequence[str] | None = None, **kwargs) -> FeatureSpec:
     """A :class:`FeatureSpec` from plain parameters (lists become tuples)."""
     if families is not None:
         kwargs["families"] = tuple(families)

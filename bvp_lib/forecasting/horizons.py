@@ -102,9 +102,7 @@ def parse_horizons(
             try:
                 td = pd.Timedelta(h)
             except (TypeError, ValueError):
-                raise HorizonError(
-                    f"horizon {h!r} is neither a duration ('1h', '48h') nor 'day-ahead'."
-                ) from None
+                raise HorizonError(f"horizon {h!r} is neither a duration ('1h', '48h') nor 'day-ahead'.") from None
             if td <= pd.Timedelta(0):
                 raise HorizonError(f"horizon {h!r} is not positive; a forecast is known before its event ends.")
             spec = FixedHorizon(td)

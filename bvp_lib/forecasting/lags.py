@@ -14,6 +14,11 @@ before 12:00 take yesterday (D-1), those after 12:00 take D-2.
 timezone (what loads and prices follow); where that clock time does not exist or is
 ambiguous (the DST hour) the lag falls back to exactly ``k * 24`` hours earlier.
 ``clock="utc"`` always takes ``k * 24`` hours (what the sun follows).
+
+The *day-type* lag (:func:`same_day_type_positions`) takes the same clock time on the
+latest known day of the same day type (workday, Saturday, Sunday or public holiday): on
+the Monday after Easter the latest Sunday-like day, on the Friday after a holiday the
+latest workday. Loads and charging follow day types more than weekdays.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from bvp_lib.forecasting.calendar import day_type
 from bvp_lib.forecasting.errors import ForecastingError, InsufficientHistoryError
 from bvp_lib.forecasting.series import SeriesGrid, fmt_td, fmt_ts, last_known_pos
 
@@ -112,6 +118,40 @@ def seasonal_positions(
         pos = grid.pos(shift_days(e_ns, (k + extra_periods) * period_days, clock, tz))
     _check_positions(grid, pos, f"{period_days}-day")
     return pos
+
+
+def same_day_type_positions(
+    grid: SeriesGrid,
+    b_ns: np.ndarray,
+    e_ns: np.ndarray,
+    clock: str = "local",
+    tz: str = "Europe/Berlin",
+    country: str = "DE",
+    subdivision: str | None = None,
+    max_days: int = 14,
+) -> np.ndarray:
+    """Grid positions of the same step on the latest known day of the same day type.
+
+    Candidates are 1 .. ``max_days`` days back; where none is known and in the history
+    the lag falls back to the latest known week (:func:`seasonal_positions`).
+    """
+    last = last_known_pos(grid, b_ns)
+    e_ns = np.asarray(e_ns, dtype=np.int64)
+    want = day_type(e_ns, tz, country, subdivision)
+    out = np.full(len(e_ns), -1, dtype=np.int64)
+    todo = np.ones(len(e_ns), dtype=bool)
+    for k in range(1, max_days + 1):  # two weeks of candidate days, each vectorised over pairs
+        idx = np.flatnonzero(todo)
+        if not len(idx):
+            break
+        cand = shift_days(e_ns[idx], np.full(len(idx), k), clock, tz)
+        pos = grid.pos(cand)
+        ok = (pos <= last[idx]) & (pos >= 0) & (day_type(cand, tz, country, subdivision) == want[idx])
+        out[idx[ok]] = pos[ok]
+        todo[idx[ok]] = False
+    if todo.any():
+        out[todo] = seasonal_positions(grid, np.asarray(b_ns)[todo], e_ns[todo], 7, clock, tz)
+    return out
 
 
 def seasonal_values(grid: SeriesGrid, b_ns, e_ns, period_days: int, clock="local", tz="Europe/Berlin", extra_periods=0):

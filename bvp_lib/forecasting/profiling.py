@@ -8,6 +8,7 @@ forecasting code over the numerical core can be reported (benchmarks/bench_forec
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import numpy as np
@@ -19,6 +20,17 @@ from bvp_lib.forecasting.errors import ForecastingError
 from bvp_lib.forecasting.horizons import DEFAULT_HORIZONS, parse_horizons
 from bvp_lib.forecasting.regressors import prepare_regressors
 from bvp_lib.forecasting.series import prepare_series
+
+
+def single_threaded_blas():
+    """Context limiting BLAS to one thread: small least-squares solves are faster and steadier
+    that way, and parallelism belongs to the caller (one process per asset). A no-op
+    without threadpoolctl (installed with scikit-learn)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _best(fn, repeat: int) -> float:
@@ -59,7 +71,8 @@ def time_fit_vs_lstsq(
     -------
     dict
         ``rows``, ``columns`` of the design; ``design_s``, ``fit_s`` (whole fit),
-        ``lstsq_s`` (numpy on the prebuilt matrix with an intercept column) [s].
+        ``lstsq_s`` (numpy on the prebuilt matrix with an intercept column) [s]; BLAS
+        single-threaded, as in :func:`~bvp_lib.forecasting.backtest.rolling_backtest`.
     """
     if not isinstance(model, BucketedForecaster):
         raise ForecastingError(f"{model.name} learns no design matrix; time a linear or gradient-boosting model.")
@@ -70,10 +83,11 @@ def time_fit_vs_lstsq(
     b, e = training_pairs(grid, specs, T - pd.Timedelta(train_window).value, T)
     design, y, _ = model.training_matrix(grid, cubes, b, e)
     X1 = np.column_stack([np.ones(len(y)), design.X])
-    return {
-        "rows": int(design.X.shape[0]),
-        "columns": int(design.X.shape[1]),
-        "design_s": _best(lambda: model.training_matrix(grid, cubes, b, e), repeat),
-        "fit_s": _best(lambda: model.clone().fit_prepared(grid, cubes, specs, train_window, T), repeat),
-        "lstsq_s": _best(lambda: np.linalg.lstsq(X1, y, rcond=None), repeat),
-    }
+    with single_threaded_blas():  # as in rolling_backtest
+        return {
+            "rows": int(design.X.shape[0]),
+            "columns": int(design.X.shape[1]),
+            "design_s": _best(lambda: model.training_matrix(grid, cubes, b, e), repeat),
+            "fit_s": _best(lambda: model.clone().fit_prepared(grid, cubes, specs, train_window, T), repeat),
+            "lstsq_s": _best(lambda: np.linalg.lstsq(X1, y, rcond=None), repeat),
+        }

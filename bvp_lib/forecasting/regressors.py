@@ -107,8 +107,7 @@ def _cube(name: str, ev: np.ndarray, hz: np.ndarray, v: np.ndarray) -> Regressor
     flat = h_idx * n_t + t_idx
     if len(np.unique(flat)) != len(flat):
         raise RegressorError(
-            f"regressor {name!r} holds duplicate beliefs (same event start and horizon); keep one "
-            "source per regressor."
+            f"regressor {name!r} holds duplicate beliefs (same event start and horizon); keep one source per regressor."
         )
     values = np.full((len(horizons), n_t), np.nan)
     values[h_idx, t_idx] = v

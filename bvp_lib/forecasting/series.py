@@ -80,8 +80,7 @@ def as_utc_ns(ts, what: str) -> np.ndarray:
         ts = pd.Timestamp(ts)
         if ts.tz is None:
             raise NaiveTimestampsError(
-                f"{what} {ts} is naive (no timezone): pass it tz-aware, e.g. "
-                f"pd.Timestamp('{ts}', tz='Europe/Berlin')."
+                f"{what} {ts} is naive (no timezone): pass it tz-aware, e.g. pd.Timestamp('{ts}', tz='Europe/Berlin')."
             )
         return np.array([ts.tz_convert("UTC").value], dtype=np.int64)
     return require_aware(pd.DatetimeIndex(ts), what).asi8.astype(np.int64)

@@ -85,7 +85,9 @@ def synthetic_building(
     parts = local_parts(idx.asi8, tz)
     dtype = day_type(idx.asi8, tz, "DE")
     h = parts["hour"]
-    office = np.clip(np.sin(np.pi * (h - 7) / 11), 0, None) * np.where(dtype == 0, 1.0, np.where(dtype == 1, 0.25, 0.05))
+    office = np.clip(np.sin(np.pi * (h - 7) / 11), 0, None) * np.where(
+        dtype == 0, 1.0, np.where(dtype == 1, 0.25, 0.05)
+    )
     heating = np.clip(15 - _to_15min(weather["temperature"], idx), 0, None) / 25
     load = peak_mw * (0.25 + 0.55 * office + 0.2 * heating) * (1 + 0.04 * _ar1(len(idx), 0.7, rng))
     return pd.Series(-np.clip(load, 0.0, None), index=idx, name=name)
@@ -100,7 +102,9 @@ def synthetic_charging(
     n = len(idx)
     rng = np.random.default_rng([seed, 5])
     parts = local_parts(idx.asi8, tz)
-    rate = 0.08 * np.exp(-0.5 * ((parts["hour"] - 9) / 2.5) ** 2) + 0.05 * np.exp(-0.5 * ((parts["hour"] - 17) / 2) ** 2)
+    rate = 0.08 * np.exp(-0.5 * ((parts["hour"] - 9) / 2.5) ** 2) + 0.05 * np.exp(
+        -0.5 * ((parts["hour"] - 17) / 2) ** 2
+    )
     rate = rate * np.where(day_type(idx.asi8, tz, "DE") == 0, 1.0, 0.4)
     arrivals = np.flatnonzero(rng.random(n) < rate)
     durations = rng.integers(4, 16, len(arrivals))  # 1 h to 4 h
