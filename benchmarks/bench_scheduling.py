@@ -30,11 +30,12 @@ import sys
 import time
 
 import numpy as np
+import pandas as pd
 
 from bvp_lib.scheduling import build_problem
 from bvp_lib.scheduling.backends import highs_instance, highs_status, pass_matrix
 from bvp_lib.scheduling.synthetic import synthetic_portfolio, synthetic_prices
-from bvp_lib.timing import day_index
+from bvp_lib.timing import period_index
 
 
 def limit_solve(matrix) -> tuple[float, float]:
@@ -50,10 +51,12 @@ def limit_solve(matrix) -> tuple[float, float]:
     return dt, float(h.getInfo().objective_function_value)
 
 
-def run(sizes: list[int], pulp_max: int, day: str, seed: int, solvers: list[str]) -> int:
-    idx = day_index(day)
+def run(sizes: list[int], pulp_max: int, day: str, seed: int, solvers: list[str], days: int = 1) -> int:
+    last = (pd.Timestamp(day) + pd.Timedelta(days=days - 1)).date()
+    idx = period_index(day, last)
     prices = synthetic_prices(idx, seed)
-    print(f"day {day}: {len(idx)} quarter-hours; prices {prices.min():.2f} … {prices.max():.2f} EUR/MWh (synthetic, seed {seed})")
+    print(f"{days} day(s) from {day}: {len(idx)} quarter-hours; prices {prices.min():.2f} … {prices.max():.2f} "
+          f"EUR/MWh (synthetic, seed {seed})")
     header = (
         f"{'N':>5} {'assets':>6} {'path':<13} {'build':>7} {'model':>7} {'solve':>8} {'total':>8} "
         f"{'limit':>8} {'tot/lim':>7} {'vars':>8} {'cons':>8} {'nnz':>9} {'int':>4} {'rel.diff':>9} {'binding':>7}"
@@ -113,12 +116,13 @@ def main(argv: list[str] | None = None) -> int:
                     help="largest N also run through the PuLP backend (default 100; 10 with --quick)")
     ap.add_argument("--solvers", nargs="+", default=["highs", "cbc"], help="solvers for the PuLP path")
     ap.add_argument("--day", default="2015-06-10", help="local day (Europe/Berlin) to schedule")
+    ap.add_argument("--days", type=int, default=1, help="horizon length in days (steps = 96 per day)")
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args(argv)
     sizes = a.sizes or ([1, 10] if a.quick else [1, 10, 100, 1000])
     pulp_max = a.pulp_max if a.pulp_max is not None else (10 if a.quick else 100)
     np.seterr(all="ignore")
-    return run(sizes, pulp_max, a.day, a.seed, a.solvers)
+    return run(sizes, pulp_max, a.day, a.seed, a.solvers, a.days)
 
 
 if __name__ == "__main__":

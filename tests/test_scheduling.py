@@ -108,6 +108,24 @@ def test_no_simultaneous_charge_and_discharge_under_negative_prices(solver):
     assert relaxed.objective > exact.objective + 1e-3
 
 
+@pytest.mark.parametrize("solver", ["cbc", "highs"])
+def test_simultaneity_found_after_the_solve_gets_binaries(solver):
+    """At a binding export limit a full lossy battery can get rid of excess solar by
+    charging and discharging at once instead of curtailing — same revenue. Without a
+    tie-break the solver may pick it (HiGHS does); "auto" then adds binaries for that
+    battery and solves again, keeping the optimum."""
+    prices = series([40] * 8)
+    pv = Curtailable("pv", series([3] * 8))
+    bat = Battery("bat", capacity=1, charge_power=1, soc_start=1, charge_efficiency=0.9, discharge_efficiency=0.9)
+    grid = ConnectionPoint("grid", ["pv", "bat"], export_capacity=2)
+    lp = build_problem([pv, bat], prices, [grid], tie_break=0, complementarity="lp").solve(solver)
+    auto = build_problem([pv, bat], prices, [grid], tie_break=0).solve(solver)
+    assert auto.objective == pytest.approx(160.0) and lp.objective == pytest.approx(160.0)
+    assert not ((auto.charge["bat"] > 1e-6) & (auto.discharge["bat"] > 1e-6)).any()
+    assert auto.stats.rounds == 1 + (lp.stats.simultaneous_steps > 0)
+    assert (auto.stats.n_integer > 0) == (lp.stats.simultaneous_steps > 0)
+
+
 def test_lossless_battery_needs_no_binaries():
     prices = series([-20] * 4 + [40] * 4)
     bat = Battery("b", capacity=1, charge_power=1, soc_start=0.5)
@@ -170,6 +188,16 @@ def test_ev_bidirectional_discharges_within_the_car_soc():
     # a unidirectional station never discharges
     uni = build_problem([ChargingStation("uni", sessions)], prices).solve("highs")
     assert (uni.schedule["uni"] <= 1e-12).all()
+
+
+def test_station_power_limit_is_shared_by_its_sessions():
+    """Two cars of 11 kW each behind a 11 kW station: together they never exceed 11 kW."""
+    sessions = pd.DataFrame({"arrival": [T0, T0], "departure": [T0 + pd.Timedelta("2h")] * 2,
+                             "energy": [0.00825, 0.00825], "max_power": [0.011, 0.011]}, index=["a", "b"])
+    prices = series([10, 20, 30, 40, 50, 60, 70, 80])
+    r = build_problem([ChargingStation("cs", sessions, max_power=0.011)], prices).solve("highs")
+    assert r.schedule["cs"].min() >= -0.011 - 1e-12
+    np.testing.assert_allclose(r.schedule["cs"], [-0.011] * 6 + [0, 0], atol=1e-9)  # 16.5 kWh in the 6 cheapest
 
 
 # --------------------------------------------------------------------------- building
@@ -401,3 +429,12 @@ def test_own_constraints_are_named_when_infeasible_and_unbounded_is_reported():
         q.solve("highs", backend="pulp")
     with pytest.raises(ValueError, match="backend='pulp'"):
         q.solve("highs", backend="matrix")
+
+
+def test_module_docstring_example_runs():
+    import doctest
+
+    import bvp_lib.scheduling as sched
+
+    res = doctest.testmod(sched, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert res.failed == 0 and res.attempted > 0

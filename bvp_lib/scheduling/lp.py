@@ -92,7 +92,7 @@ class LinearProgram:
     row_blocks: list[RowBlock] = field(default_factory=list)
     n_vars: int = 0
     n_rows: int = 0
-    power_constant: np.ndarray = None  # (n_assets, n_steps) [MW]
+    power_constant: np.ndarray | None = None  # (n_assets, n_steps) [MW], zeros when omitted
     _power: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
     _penalty: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
     penalty_constant: float = 0.0
@@ -237,8 +237,3 @@ class LinearProgram:
         r, c, v = self.coo()
         m = sp.coo_matrix((v, (r, c)), shape=(self.n_rows, self.n_vars))
         return m.asformat(fmt)
-
-    def block_of(self, var: int) -> VarBlock:
-        """The variable block holding global variable ``var``."""
-        starts = np.array([b.start for b in self.var_blocks])
-        return self.var_blocks[int(np.searchsorted(starts, var, side="right") - 1)]

@@ -285,10 +285,10 @@ class Problem:
     def solve(
         self,
         solver: str | None = None,
-        *,
-        backend: Backend = "auto",
         time_limit: float | None = None,
         mip_gap: float | None = None,
+        *,
+        backend: Backend = "auto",
         threads: int | None = None,
     ) -> ScheduleResult:
         """Solve and return the schedule.
@@ -298,17 +298,17 @@ class Problem:
         solver : {"cbc", "highs"}, optional
             Default: the setting ``BVP_LP_SOLVER`` (``get_settings().lp_solver``), or
             ``"highs"`` with ``backend="matrix"``.
+        time_limit : float, optional
+            Seconds per solver call. A MIP stopped by it with a feasible schedule
+            returns ``status="time_limit"``; without one, :class:`SolverError`.
+        mip_gap : float, optional
+            Relative MIP gap (only when binaries are present); default 1e-7.
         backend : {"auto", "pulp", "matrix"}
             ``"pulp"`` builds PuLP objects (Cbc or HiGHS; custom variables and
             objectives allowed). ``"matrix"`` hands one sparse matrix to HiGHS (fast
             for large portfolios; own constraints added to :attr:`model` are carried
             over). ``"auto"`` takes ``"matrix"`` when the solver is HiGHS and
             :attr:`model` was never touched, else ``"pulp"``.
-        time_limit : float, optional
-            Seconds per solver call. A MIP stopped by it with a feasible schedule
-            returns ``status="time_limit"``; without one, :class:`SolverError`.
-        mip_gap : float, optional
-            Relative MIP gap (only when binaries are present); default 1e-7.
         threads : int, optional
             Solver threads.
 
@@ -326,11 +326,8 @@ class Problem:
         while True:
             rounds += 1
             if backend == "pulp":
-                t0 = time.perf_counter()
-                bridge = self._pulp()
-                created = time.perf_counter() - t0
-                raw = bridge.solve(solver, time_limit=time_limit, mip_gap=gap, threads=threads)
-                raw.model_time += created if rounds == 1 else 0.0
+                # model_time includes creating the PuLP objects (once, whenever that happened)
+                raw = self._pulp().solve(solver, time_limit=time_limit, mip_gap=gap, threads=threads)
             else:
                 t0 = time.perf_counter()
                 m = self.to_matrix()

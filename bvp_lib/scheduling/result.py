@@ -20,6 +20,12 @@ class SolverStats:
     (numpy blocks), ``model_time`` turning them into the backend's model (PuLP objects,
     or the sparse matrix), ``solve_time`` the solver call(s) including handing the
     model over, ``total_time`` all of it plus reading the solution.
+
+    ``n_constraints`` counts what the solver got: the matrix backend passes a range
+    row ``lower ≤ a·x ≤ upper`` as one row, PuLP as two constraints. ``rounds`` is the
+    number of solves (more than one when binaries were added after a solve, see
+    :mod:`~bvp_lib.scheduling.complementarity`); ``simultaneous_steps`` counts
+    (storage, step) pairs charging and discharging at once in the returned schedule.
     """
 
     solver: str
