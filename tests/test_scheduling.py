@@ -18,6 +18,7 @@ from bvp_lib.scheduling import (
     Curtailable,
     InfeasibleScheduleError,
     SchedulingInputError,
+    SolverError,
     UnboundedScheduleError,
     build_problem,
 )
@@ -438,3 +439,9 @@ def test_module_docstring_example_runs():
 
     res = doctest.testmod(sched, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert res.failed == 0 and res.attempted > 0
+
+
+def test_time_limit_without_a_schedule_raises():
+    assets, prices, cps = _mixed(n=30, negative_hours=0)
+    with pytest.raises(SolverError, match="stopped without a schedule"):
+        build_problem(assets, prices, cps).solve("highs", time_limit=1e-3)
