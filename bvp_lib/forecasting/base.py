@@ -217,6 +217,17 @@ class BaseForecaster:
         Returns
         -------
         self
+
+        Raises
+        ------
+        NaiveTimestampsError, IrregularSeriesError, GapError
+            For a history that cannot be put on a regular UTC grid.
+        InsufficientHistoryError
+            When the history does not cover ``train_window`` plus the lags' lookback.
+        ConstantSeriesError
+            When a learned model's training targets never change.
+        RegressorError
+            When a regressor the model needs is missing or not known early enough.
         """
         grid = prepare_series(history, max_gap=self.max_gap)
         cubes = prepare_regressors(regressors)
@@ -240,14 +251,19 @@ class BaseForecaster:
         self.sensor, self.resolution, self.fit_time, self.horizons = grid.name, grid.res, int(fit_time), tuple(specs)
         if not self.learns:
             return self
-        if start - look < grid.start or start >= T:
-            need = pd.Timedelta(T - (start - look) if start < T else look, unit="ns")
+        look_td = fmt_td(pd.Timedelta(look, unit="ns"))
+        if train_window is None and start >= T:
             raise InsufficientHistoryError(
-                f"series {grid.name!r}: fitting at {fmt_ts(T)} with train_window "
-                f"{fmt_td(train_window) if train_window is not None else 'None'} needs history from "
-                f"{fmt_ts(T - need.value)} ({fmt_td(need)}: the window plus {fmt_td(pd.Timedelta(look, unit='ns'))} "
-                f"for lags), but it starts at {fmt_ts(grid.start)}. Pass a longer history, a shorter "
-                "train_window, or start later."
+                f"series {grid.name!r}: the history covers {fmt_td(pd.Timedelta(T - grid.start, unit='ns'))} "
+                f"up to {fmt_ts(T)}, but the lags need {look_td} before the first training event. Pass a "
+                "longer history."
+            )
+        if train_window is not None and start - look < grid.start:
+            need = T - (start - look)
+            raise InsufficientHistoryError(
+                f"series {grid.name!r}: fitting at {fmt_ts(T)} with train_window {fmt_td(train_window)} needs "
+                f"history from {fmt_ts(T - need)} (the window plus {look_td} for lags), but it starts at "
+                f"{fmt_ts(grid.start)}. Pass a longer history, a shorter train_window, or start later."
             )
         b, e = training_pairs(grid, specs, start, T)
         if not len(e):
@@ -284,6 +300,16 @@ class BaseForecaster:
         -------
         pandas.DataFrame
             Beliefs (:data:`BELIEF_COLUMNS`).
+
+        Raises
+        ------
+        NotFittedError
+            A learned model that was not fitted.
+        HorizonError
+            An event that ended before its belief time, a belief time before the fit
+            time, or a horizon the model was not fitted for.
+        InsufficientHistoryError
+            When the history does not reach the belief time or the lags.
         """
         grid = prepare_series(history, max_gap=self.max_gap)
         cubes = prepare_regressors(regressors)

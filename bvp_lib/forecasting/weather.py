@@ -69,6 +69,12 @@ class WeatherErrorSpec:
     lower: float | None = None
     upper: float | None = None
 
+    def __post_init__(self):
+        if self.kind not in ("additive", "relative"):
+            raise RegressorError(f"weather error kind must be 'additive' or 'relative', got {self.kind!r}.")
+        if self.sigma_inf < 0:
+            raise RegressorError(f"weather error sigma_inf must be >= 0, got {self.sigma_inf}.")
+
     def sigma(self, horizon) -> float:
         """Error standard deviation at ``horizon`` [unit or -]."""
         ratio = pd.Timedelta(horizon) / pd.Timedelta(self.tau)
