@@ -65,6 +65,13 @@ class RawSolution:
     n_constraints: int
     n_integer: int
     n_nonzeros: int
+    iterations: int | None = None
+
+
+def highs_iterations(h) -> int:
+    """Simplex plus IPM iterations of the last HiGHS run."""
+    info = h.getInfo()
+    return int(max(info.simplex_iteration_count, 0) + max(info.ipm_iteration_count, 0))
 
 
 # --------------------------------------------------------------------------- HiGHS
@@ -154,6 +161,7 @@ def solve_matrix(
     return RawSolution(
         status=status, solver_status=text, x=x, objective=obj, model_time=0.0, solve_time=t1 - t0,
         n_variables=m.n_vars, n_constraints=m.n_rows, n_integer=m.n_integer, n_nonzeros=m.nnz,
+        iterations=highs_iterations(h),
     )
 
 
@@ -315,10 +323,13 @@ class PulpBridge:
             x = np.array([v.varValue for v in self.vars], dtype=float)
             obj = float(self.model.objective.value())
         cons = self.constraints()
+        iters = None
+        if solver == "highs" and getattr(self.model, "solverModel", None) is not None:
+            iters = highs_iterations(self.model.solverModel)
         return RawSolution(
             status=status, solver_status=text, x=x, objective=obj, model_time=model_time, solve_time=t1 - t0,
             n_variables=len(self.vars), n_constraints=len(cons), n_integer=n_int,
-            n_nonzeros=sum(len(c) for c in cons.values()),
+            n_nonzeros=sum(len(c) for c in cons.values()), iterations=iters,
         )
 
     def _status(self, solver: str) -> tuple[str, str, bool]:

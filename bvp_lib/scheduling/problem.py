@@ -323,6 +323,7 @@ class Problem:
         gap = DEFAULT_MIP_GAP if mip_gap is None else float(mip_gap)
         rounds = 0
         model_time = solve_time = 0.0
+        iterations: int | None = None
         while True:
             rounds += 1
             if backend == "pulp":
@@ -336,6 +337,8 @@ class Problem:
                 raw.model_time = t1 - t0
             model_time += raw.model_time
             solve_time += raw.solve_time
+            if raw.iterations is not None:
+                iterations = (iterations or 0) + raw.iterations
             if raw.status in ("infeasible", "unbounded", "infeasible_or_unbounded"):
                 self._raise_for(raw.status, solver)
             if raw.x is None:
@@ -354,7 +357,7 @@ class Problem:
             build_time=self.build_time, model_time=model_time, solve_time=solve_time, total_time=0.0,
             n_variables=raw.n_variables, n_constraints=raw.n_constraints, n_integer=raw.n_integer,
             n_nonzeros=raw.n_nonzeros, rounds=rounds, simultaneous_steps=int(both.sum()),
-            time_limit=time_limit, mip_gap=gap if raw.n_integer else None,
+            time_limit=time_limit, mip_gap=gap if raw.n_integer else None, iterations=iterations,
         )
         result = self._result(raw, stats)
         stats.total_time = self.build_time + (time.perf_counter() - t_start)

@@ -26,6 +26,7 @@ class SolverStats:
     number of solves (more than one when binaries were added after a solve, see
     :mod:`~bvp_lib.scheduling.complementarity`); ``simultaneous_steps`` counts
     (storage, step) pairs charging and discharging at once in the returned schedule.
+    ``iterations`` are HiGHS's simplex + IPM iterations (``None`` for Cbc).
     """
 
     solver: str
@@ -42,6 +43,7 @@ class SolverStats:
     n_nonzeros: int
     rounds: int = 1
     simultaneous_steps: int = 0
+    iterations: int | None = None
     time_limit: float | None = None
     mip_gap: float | None = None
 
