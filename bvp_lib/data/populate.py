@@ -159,10 +159,12 @@ def populate(
             if name in market_tz:
                 res = pd.Timedelta(minutes=int(meta.get("resolution_minutes", 60)))
                 horizon = _price_horizon(g["event_start"], res, market_tz[name])
-                src = SourceSpec(meta.get("source", "SMARD day-ahead prices"), "measurement")
+                src = SourceSpec("SMARD day-ahead prices", "measurement")
             else:
                 horizon = pd.Timedelta(0)
-                src = SourceSpec(meta.get("source", "bundled 2015 data set"), "measurement")
+                kind = meta.get("kind", "asset")
+                # short names; the full provenance of each series is in manifest.json and data/README.md
+                src = SourceSpec("DWD TRY2010 weather" if kind == "weather" else "bundled 2015 data set", "measurement")
             df = pd.DataFrame(
                 {"sensor": str(name), "event_start": g["event_start"].to_numpy(), "belief_horizon": horizon,
                  "value": g["value"].to_numpy(float)}
