@@ -236,7 +236,7 @@ def read_smard_prices(path: str | Path, column: str = "Germany/Austria/Luxembour
     """
     from bvp_lib.data import bundled
 
-    return bundled.read_smard_prices(path, column=column)
+    return bundled.read_smard_prices(path, column=column).dropna()
 
 
 _MTU = re.compile(
