@@ -9,6 +9,7 @@ import typer
 
 from bvp_lib.cli import data as data_cli
 from bvp_lib.cli import db as db_cli
+from bvp_lib.cli import report as report_cli
 from bvp_lib.cli.common import friendly
 
 app = typer.Typer(
@@ -18,6 +19,7 @@ app = typer.Typer(
 )
 app.add_typer(db_cli.app, name="db")
 app.add_typer(data_cli.app, name="data")
+app.command("report")(report_cli.report)
 
 
 @app.command()
