@@ -22,7 +22,8 @@ def assert_self_contained(text: str) -> None:
 
 def test_run_renders_self_contained_html_with_code_hidden(tmp_path):
     dest = tmp_path / "2015-04-12"
-    res = run_notebook(NB, dest, {"x": 3.0, "out_dir": str(dest.parent / "headline-probe")}, title="t")
+    res = run_notebook(NB, dest, {"x": 3.0}, title="t")
+    assert (dest / "headline.json").read_text().strip().endswith("}")  # written by the notebook, moved into place
     text = res.html.read_text()
     assert "data:image/png;base64," in text  # the figure is embedded
     assert "raise ValueError" not in text and "2 * x" not in text  # code hidden

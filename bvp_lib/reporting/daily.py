@@ -76,7 +76,7 @@ def run_reports(
     days = days_between(first, last or first)
     results = []
     for day in tqdm(days, desc="daily reports", unit="day", disable=not progress or len(days) == 1):
-        p = {**params, "day": day.isoformat(), "report_dir": str(reports_dir / day.isoformat())}
+        p = {**params, "day": day.isoformat()}
         results.append(run_notebook(notebook_path(), reports_dir / day.isoformat(), p,
                                     title=f"BVP daily report {day.isoformat()}"))
     build_index(reports_dir)

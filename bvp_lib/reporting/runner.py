@@ -144,6 +144,9 @@ def run_notebook(
         tmp = dest.parent / f".tmp-{dest.name}-{uuid.uuid4().hex[:8]}"
         tmp.mkdir()
         out_nb = tmp / notebook.name
+        if "report_dir" in known:
+            # files the notebook writes for the report go into the folder that is moved into place
+            parameters = {**parameters, "report_dir": str(tmp)}
         failed = dest.parent / f"{dest.name}.failed.ipynb"
         try:
             try:
@@ -158,7 +161,9 @@ def run_notebook(
                     f"the previous report in {dest} (if any) is unchanged."
                 ) from None
             (tmp / "index.html").write_text(render_html(out_nb, title))
-            (tmp / "parameters.json").write_text(json.dumps(parameters, indent=2, default=str))
+            (tmp / "parameters.json").write_text(
+                json.dumps({k: v for k, v in parameters.items() if k != "report_dir"}, indent=2, default=str)
+            )
             # swap into place: the old folder is moved aside first, then removed
             old = None
             if dest.exists():

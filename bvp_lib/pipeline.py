@@ -1,0 +1,211 @@
+"""One day, end to end: forecast at gate closure → schedule → realise → value.
+
+This module only wires the stages together (it adds no algorithms):
+
+1. :func:`forecast` — day-ahead forecasts of every asset's uncontrolled power and the
+   price, issued at gate closure (12:00 local on D-1) with only what was known then,
+   stored as beliefs (:func:`bvp_lib.forecasting.store.forecast_day_ahead`);
+2. :func:`schedule` — the portfolio schedule on those forecasts ("planned") and on
+   realised data ("perfect foresight"), stored as beliefs
+   (:func:`bvp_lib.scheduling.store.schedule_day`);
+3. :func:`value` — baseline, planned, realised and perfect-foresight value
+   (:func:`bvp_lib.valuation.value_day`).
+
+The daily report notebook calls these one per cell, so a failure names its step.
+Re-running a day replaces its stored forecasts and schedules (idempotent writes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from bvp_lib.timing import as_date
+
+
+@dataclass
+class DayContext:
+    """What a daily run works on, and what it has produced so far."""
+
+    day: dt.date
+    assets: list[str] | None = None
+    owner: str | None = None
+    solver: str | None = None
+    models: list[str] | None = None
+    spread: float = 10.0
+    resolution: str = "15min"
+    save: bool = True
+    timezone: str = "Europe/Berlin"
+    timings: dict[str, float] = field(default_factory=dict)
+    forecasts: pd.DataFrame | None = None
+    planned: object | None = None
+    perfect: object | None = None
+    valuation: object | None = None
+    started: float = field(default_factory=time.perf_counter)
+
+
+def prepare(day=None, *, owner: str | None = None, assets: list[str] | None = None, solver: str | None = None,
+            models: list[str] | None = None, spread: float = 10.0, resolution: str = "15min",
+            save: bool = True, bind=None) -> DayContext:
+    """Resolve the day (default: the last complete day), the assets (an owner's or all) and settings."""
+    import sqlalchemy as sa
+
+    from bvp_lib.beliefs import _conn_ctx
+    from bvp_lib.config import get_settings
+
+    settings = get_settings()
+    if not day:
+        from bvp_lib.reporting.daily import last_complete_day
+
+        day = last_complete_day(bind)
+    if spread < 0:
+        raise ValueError(f"imbalance_spread must be >= 0 EUR/MWh, not {spread}.")
+    if solver and solver not in ("cbc", "highs"):
+        raise ValueError(f"solver {solver!r} is not supported; use cbc or highs.")
+    with _conn_ctx(bind) as c:
+        known = dict(c.execute(sa.text(
+            "SELECT a.name, o.name FROM assets a JOIN owners o ON o.id = a.owner_id")).all())  # fmt: skip
+    if not known:
+        raise ValueError("The database holds no assets: run `bvp db populate --structure --data` first.")
+    chosen = list(assets) if assets else sorted(known)
+    unknown = sorted(set(chosen) - set(known))
+    if unknown:
+        raise ValueError(f"Unknown asset(s) {unknown}; `bvp db show` lists them.")
+    if owner:
+        if owner not in set(known.values()):
+            raise ValueError(f"Unknown owner {owner!r}; owners are {sorted(set(known.values()))}.")
+        chosen = [a for a in chosen if known[a] == owner]
+    return DayContext(as_date(day), chosen, owner or None, solver or None, models or None, float(spread),
+                      resolution, save, settings.timezone)
+
+
+def _timed(ctx: DayContext, step: str):
+    class _T:
+        def __enter__(self):
+            self.t = time.perf_counter()
+
+        def __exit__(self, *exc):
+            ctx.timings[step] = ctx.timings.get(step, 0.0) + time.perf_counter() - self.t
+
+    return _T()
+
+
+def forecast(ctx: DayContext, *, bind=None) -> pd.DataFrame:
+    """Day-ahead forecasts at gate closure for the context's assets and the price."""
+    from bvp_lib.forecasting.store import forecast_day_ahead
+
+    with _timed(ctx, "forecast"):
+        ctx.forecasts = forecast_day_ahead(ctx.day, assets=ctx.assets, models=ctx.models, save=ctx.save, bind=bind)
+    return ctx.forecasts
+
+
+def schedule(ctx: DayContext, *, bind=None):
+    """The planned schedule (on the forecasts) and the perfect-foresight schedule (on realised data)."""
+    from bvp_lib.scheduling.store import schedule_day
+
+    with _timed(ctx, "schedule"):
+        ctx.planned = schedule_day(ctx.day, mode="forecast", assets=ctx.assets, solver=ctx.solver,
+                                   resolution=ctx.resolution, save=ctx.save, bind=bind)  # fmt: skip
+        ctx.perfect = schedule_day(ctx.day, mode="perfect", assets=ctx.assets, solver=ctx.solver,
+                                   resolution=ctx.resolution, save=ctx.save, bind=bind)  # fmt: skip
+    return ctx.planned, ctx.perfect
+
+
+def value(ctx: DayContext):
+    """Value of flexibility for the day (see :mod:`bvp_lib.valuation`)."""
+    from bvp_lib.valuation import value_day
+
+    if ctx.planned is None or ctx.perfect is None:
+        raise ValueError("Schedule the day first (pipeline.schedule).")
+    with _timed(ctx, "value"):
+        plan, pf = ctx.planned.result, ctx.perfect.result
+        info = ctx.planned.info
+        cols = list(plan.schedule.columns)
+        storage = None
+        if len(plan.soc.columns):
+            st = [a for a in plan.soc.columns if a in info.index]
+            storage = pd.DataFrame({
+                "soc_start": plan.soc[st].iloc[0],
+                "planned_soc_end": plan.soc[st].iloc[-1],
+                "perfect_soc_end": pf.soc[st].iloc[-1],
+                "charge_efficiency": info.loc[st, "charge_efficiency"].astype(float).fillna(1.0),
+                "discharge_efficiency": info.loc[st, "discharge_efficiency"].astype(float).fillna(1.0),
+                "capacity_mwh": info.loc[st, "capacity_mwh"].astype(float),
+            })  # fmt: skip
+        ctx.valuation = value_day(
+            price=ctx.perfect.prices, forecast_price=ctx.planned.prices, planned=plan.schedule,
+            forecast_baseline=plan.baseline[cols], actual_baseline=pf.baseline[cols], perfect=pf.schedule[cols],
+            kinds=info["type"].to_dict(), owners=info["owner"].to_dict(), storage=storage, spread=ctx.spread,
+        )  # fmt: skip
+    return ctx.valuation
+
+
+def run_day(day=None, **kwargs) -> DayContext:
+    """All stages for one day; returns the filled context."""
+    bind = kwargs.pop("bind", None)
+    ctx = prepare(day, bind=bind, **kwargs)
+    forecast(ctx, bind=bind)
+    schedule(ctx, bind=bind)
+    value(ctx)
+    return ctx
+
+
+def actuals(ctx: DayContext, *, bind=None) -> pd.DataFrame:
+    """Realised power per asset with data [MW] on the day's steps (for forecast-vs-actual)."""
+    from bvp_lib.forecasting.store import load_actuals
+
+    sensors = sorted(set(ctx.forecasts["sensor"])) if ctx.forecasts is not None else ctx.assets
+    return load_actuals(ctx.day, sensors, bind=bind)
+
+
+def forecasts_wide(ctx: DayContext) -> pd.DataFrame:
+    """The day's forecasts as one column per sensor (the primary model's)."""
+    f = ctx.forecasts
+    if f is None or f.empty:
+        return pd.DataFrame()
+    return f.pivot_table(index="event_start", columns="sensor", values="value", aggfunc="first")
+
+
+def git_commit() -> str:
+    from bvp_lib.config import get_settings
+
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=get_settings().root, capture_output=True,
+                             text=True, timeout=10)  # fmt: skip
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=get_settings().root,
+                               capture_output=True, text=True, timeout=10).stdout.strip()  # fmt: skip
+        return (out.stdout.strip() or "unknown") + (" (with local changes)" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def provenance(ctx: DayContext, parameters: dict) -> pd.DataFrame:
+    """Parameters, code version, data sources, models, solver, status and run time (no secrets)."""
+    import bvp_lib
+    from bvp_lib.config import get_settings
+    from bvp_lib.db.engine import mask_url
+
+    s = get_settings()
+    rows = [("bvp_lib version", bvp_lib.__version__), ("git commit", git_commit()),
+            ("environment", s.env),
+            ("database", "embedded PostgreSQL" if s.uses_embedded_server else mask_url(s.database_url))]  # fmt: skip
+    rows += [(f"parameter {k}", repr(v)) for k, v in sorted(parameters.items()) if k != "report_dir"]
+    if ctx.forecasts is not None and len(ctx.forecasts):
+        for src in sorted(ctx.forecasts["source"].astype(str).unique()):
+            rows.append(("forecast model", src))
+    for label, sched in (("planned schedule", ctx.planned), ("perfect foresight", ctx.perfect)):
+        if sched is not None:
+            st = sched.result.stats
+            get = (lambda k: st.get(k)) if isinstance(st, dict) else (lambda k: getattr(st, k, None))
+            rows.append((f"{label} solver", f"{get('solver')} via {get('backend')}, status {get('status')}, "
+                         f"{get('variables')} variables, {get('constraints')} constraints"))  # fmt: skip
+    rows.append(("data sources", "SMARD day-ahead prices (CC BY 4.0); bundled 2015 data set (data/README.md)"))
+    for k, v in ctx.timings.items():
+        rows.append((f"time {k} [s]", f"{v:.2f}"))
+    rows.append(("run time [s]", f"{time.perf_counter() - ctx.started:.1f}"))
+    return pd.DataFrame(rows, columns=["item", "value"]).set_index("item")
