@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
 
-.PHONY: help setup db populate lab report test test-fast bench clean strip
+.PHONY: help setup db populate lab report test bench clean strip
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -22,8 +22,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name bvp --display-name "BVP workbench" >/dev/null
 	@touch $(STAMP)
 
-setup: $(STAMP) db ## virtual environment in .venv, embedded PostgreSQL, schema migrated
-	@echo "Set up. Next: make populate, make report, make lab."
+setup: $(STAMP) db ## virtual environment in .venv, embedded PostgreSQL, schema migrated, bundled data loaded
+	$(BIN)/bvp db populate --structure --data --if-empty
+	@echo "Set up. Next: make report, make lab."
+
+populate: $(STAMP) db ## (re)load the whole bundled 2015 data set (idempotent)
+	$(BIN)/bvp db populate --structure --data
+
+report: setup ## the daily report into reports/<day>/ (DATE=YYYY-MM-DD, default the last complete day)
+	$(BIN)/bvp report $(if $(DATE),--date $(DATE),)
+
+lab: setup ## JupyterLab on notebooks/ with the project kernel and the database running
+	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 db: $(STAMP) ## start the embedded PostgreSQL server and migrate the schema
 	$(BIN)/bvp db start

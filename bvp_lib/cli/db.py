@@ -149,11 +149,23 @@ def populate(
     to: str = typer.Option(None, "--to", help="Last local day to load (YYYY-MM-DD, inclusive)."),
     asset_type: list[str] = typer.Option(None, "--asset-type", help="Only assets of this type (repeatable)."),
     asset: list[str] = typer.Option(None, "--asset", help="Only this asset (repeatable)."),
+    if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing when the database already holds assets."),
 ) -> None:
     """Load the bundled 2015 data set (data/bundled/) into the database; idempotent."""
     import time
 
     from bvp_lib.data.populate import populate as run
+
+    if if_empty:
+        import sqlalchemy as sa
+
+        from bvp_lib.db.engine import get_engine
+
+        with get_engine().connect() as c:
+            n = c.execute(sa.text("SELECT count(*) FROM assets")).scalar()
+        if n:
+            typer.echo(f"The database holds {n} assets already: nothing loaded (drop --if-empty to reload).")
+            return
 
     if not structure and not data:
         typer.secho("Say what to load: --structure, --data or both.", fg=typer.colors.RED, err=True)
