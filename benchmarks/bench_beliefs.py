@@ -120,11 +120,11 @@ def main() -> None:
         assert len(out) == n
 
     print(f"\nBeliefs I/O, {n:,} rows ({args.sensors} sensors x {n_per:,} quarter-hours)\n")
-    print(f"{'operation':34s} {'seconds':>8s} {'rows/s':>12s} {'vs bare COPY':>13s}")
+    print(f"{"operation":38s} {'seconds':>8s} {'rows/s':>12s} {'vs bare COPY':>13s}")
     ref_in, ref_out = t["bare COPY FROM STDIN"], t["bare COPY TO STDOUT"]
     for k, v in t.items():
         ref = ref_out if k in ("load_beliefs", "bare COPY TO STDOUT") else ref_in
-        print(f"{k:34s} {v:8.2f} {n / v:12,.0f} {ref / v:12.0%}")
+        print(f"{k:38s} {v:8.2f} {n / v:12,.0f} {ref / v:12.0%}")
     print(
         f"\ngoal: write >= 50 % of bare COPY -> {ref_in / t['save_beliefs (new rows)']:.0%} (new rows), "
         f"{ref_in / t['save_beliefs (re-import, all changed)']:.0%} (merge, all changed); read >= 30 % -> {ref_out / t['load_beliefs']:.0%}"
