@@ -120,7 +120,7 @@ def main() -> None:
         assert len(out) == n
 
     print(f"\nBeliefs I/O, {n:,} rows ({args.sensors} sensors x {n_per:,} quarter-hours)\n")
-    print(f"{"operation":38s} {'seconds':>8s} {'rows/s':>12s} {'vs bare COPY':>13s}")
+    print(f"{'operation':38s} {'seconds':>8s} {'rows/s':>12s} {'vs bare COPY':>13s}")
     ref_in, ref_out = t["bare COPY FROM STDIN"], t["bare COPY TO STDOUT"]
     for k, v in t.items():
         ref = ref_out if k in ("load_beliefs", "bare COPY TO STDOUT") else ref_in
