@@ -9,6 +9,7 @@ import typer
 
 from bvp_lib.cli import data as data_cli
 from bvp_lib.cli import db as db_cli
+from bvp_lib.cli import forecast as forecast_cli
 from bvp_lib.cli import report as report_cli
 from bvp_lib.cli import schedule as schedule_cli
 from bvp_lib.cli.common import friendly
@@ -20,6 +21,7 @@ app = typer.Typer(
 )
 app.add_typer(db_cli.app, name="db")
 app.add_typer(data_cli.app, name="data")
+app.add_typer(forecast_cli.app, name="forecast")
 app.command("schedule")(schedule_cli.schedule)
 app.command("report")(report_cli.report)
 

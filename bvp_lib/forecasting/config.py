@@ -170,11 +170,15 @@ def backtest_settings(parameters: dict | str | Path | None = None) -> dict:
 
 
 def weather_settings(parameters: dict | str | Path | None = None) -> dict:
-    """Keyword arguments of :func:`derive_weather_forecasts` from ``weather_forecasts``."""
+    """Keyword arguments of :func:`derive_weather_forecasts` from ``weather_forecasts``
+    (``horizons``, ``seed``, ``error_specs`` and, when set, ``block``)."""
     w = _params(parameters).get("weather_forecasts", {})
     h = w.get("horizons", {"start": "1h", "end": "50h", "step": "1h"})
     horizons = list(pd.timedelta_range(h["start"], h["end"], freq=h["step"])) if isinstance(h, dict) else list(h)
-    return {"horizons": horizons, "seed": int(w.get("seed", 0)), "error_specs": w.get("errors")}
+    out = {"horizons": horizons, "seed": int(w.get("seed", 0)), "error_specs": w.get("errors")}
+    if w.get("block") is not None:
+        out["block"] = w["block"]
+    return out
 
 
 # weather role -> keywords of sensor names that play it

@@ -25,6 +25,14 @@ Each (quantity, horizon) has its own error path, drawn from
 input, horizons and seed always give the same forecasts. The errors are synthetic — they
 make a backtest honest about *not knowing* the weather, not about how good a real
 numerical weather prediction is.
+
+Stored feeds (``block``)
+    By default the error path of a sensor and horizon runs over the whole measured
+    series, so the forecast of one event depends on where the series starts. With
+    ``block="7D"`` the paths are drawn per block of event time anchored at 1970-01-01
+    UTC (one AR(1) path per sensor, horizon and block, seeded by all four): the forecast
+    of an event is then the same whichever period is derived, so a feed derived piece by
+    piece into the database (:mod:`bvp_lib.forecasting.store`) never contradicts itself.
 """
 
 from __future__ import annotations
@@ -119,6 +127,38 @@ def ar1_errors(n: int, phi: float, rng: np.random.Generator) -> np.ndarray:
     return path
 
 
+def blocked_ar1_errors(t_ns: np.ndarray, res: int, block_steps: int, phi: float, key: tuple) -> np.ndarray:
+    """Unit-variance AR(1) errors at instants ``t_ns``, one path per block of event time.
+
+    Step ``i = t // res`` (since 1970-01-01 UTC) lies in block ``i // block_steps``; each
+    block's whole path is drawn from a generator seeded by ``(*key, block)``, so the error
+    at an instant never depends on which other instants are asked for.
+
+    Parameters
+    ----------
+    t_ns : numpy.ndarray
+        Event starts [ns since 1970-01-01 UTC], on the ``res`` grid.
+    res : int
+        Resolution [ns].
+    block_steps : int
+        Steps per block.
+    phi : float
+        AR(1) coefficient per step [-].
+    key : tuple of int
+        Seed parts (seed, sensor checksum, horizon in minutes).
+    """
+    steps = np.asarray(t_ns, dtype=np.int64) // res
+    blocks, inv = np.unique(steps // block_steps, return_inverse=True)
+    eps = np.empty((len(blocks), block_steps))
+    x0 = np.empty(len(blocks))
+    for j, k in enumerate(blocks):  # one small generator per block (a year of 7-day blocks: 53)
+        rng = np.random.default_rng([*key, int(k)])
+        eps[j] = rng.standard_normal(block_steps)
+        x0[j] = rng.standard_normal()
+    paths, _ = lfilter([np.sqrt(1.0 - phi**2)], [1.0, -phi], eps, axis=1, zi=(phi * x0)[:, None])
+    return paths[inv, steps % block_steps]
+
+
 def _wide(measured) -> pd.DataFrame:
     if isinstance(measured, pd.Series):
         if measured.name is None:
@@ -141,6 +181,7 @@ def derive_weather_forecasts(
     seed: int = 0,
     error_specs: Mapping[str, WeatherErrorSpec | dict] | None = None,
     source: str = DERIVED_SOURCE,
+    block=None,
 ) -> pd.DataFrame:
     """Weather forecast beliefs derived from measured weather (see module docstring).
 
@@ -159,6 +200,10 @@ def derive_weather_forecasts(
         Error model per sensor name or keyword (overrides :data:`DEFAULT_ERROR_SPECS`).
     source : str
         The ``source`` of the returned beliefs.
+    block : str or pandas.Timedelta, optional
+        Draw the error paths per block of event time anchored at 1970-01-01 UTC (a
+        whole number of steps), so an event's forecast does not depend on the period
+        derived (module docstring). None: one path over the whole series.
 
     Returns
     -------
@@ -173,6 +218,15 @@ def derive_weather_forecasts(
         raise RegressorError(f"weather forecast horizons must be positive, got {list(horizons)}.")
     steps = np.diff(wide.index.asi8)
     res = pd.Timedelta(int(steps.min()) if len(steps) else 3_600 * 10**9, unit="ns")
+    block_steps = None
+    if block is not None:
+        block_steps, rest = divmod(pd.Timedelta(block).value, res.value)
+        if block_steps < 1 or rest:
+            raise RegressorError(f"weather error block {block!r} is not a whole number of {res} steps.")
+        if len(wide) and (wide.index.asi8.min() < 0 or np.any(wide.index.asi8 % res.value)):
+            raise RegressorError(
+                f"measured weather must lie on a {res} grid from 1970-01-01 UTC to derive it in blocks."
+            )
     frames = []
     for name in wide.columns:  # per weather sensor and horizon: a few hundred vectorised paths
         spec = error_spec_for(str(name), error_specs)
@@ -181,8 +235,11 @@ def derive_weather_forecasts(
         ok = np.isfinite(m)
         crc = zlib.crc32(str(name).encode())
         for h in hs:
-            rng = np.random.default_rng([seed, crc, int(h / pd.Timedelta("1min"))])
-            err = spec.sigma(h) * ar1_errors(len(m), phi, rng)
+            minutes = int(h / pd.Timedelta("1min"))
+            if block is None:
+                err = spec.sigma(h) * ar1_errors(len(m), phi, np.random.default_rng([seed, crc, minutes]))
+            else:
+                err = spec.sigma(h) * blocked_ar1_errors(wide.index.asi8, res.value, block_steps, phi, (seed, crc, minutes))
             f = m + err if spec.kind == "additive" else m * (1.0 + err)
             f = np.clip(f, spec.lower, spec.upper) if (spec.lower is not None or spec.upper is not None) else f
             frames.append(
