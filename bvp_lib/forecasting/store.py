@@ -411,18 +411,20 @@ def _check_history(target: Target, series: pd.Series, need_start: pd.Timestamp, 
                    tz: str, what: str, fix: str) -> None:  # fmt: skip
     """Raise a clear error when a target's history does not cover ``[need_start, need_end]``."""
     name = target.sensor
+    only = "" if target.asset_type == PRICE_TYPE else f" --asset {name}"
+    d0 = f"{need_start.tz_convert(tz):%Y-%m-%d}"
     if series.empty:
+        d1 = f"{(need_end if need_end is not None else need_start).tz_convert(tz):%Y-%m-%d}"
         raise InsufficientHistoryError(
             f"{name!r}: no measurements stored between {_ts(need_start, tz)} and "
             f"{_ts(need_end if need_end is not None else need_start, tz)} ({what}). Load them first, e.g. "
-            f"`bvp db populate --data --from {need_start.tz_convert(tz):%Y-%m-%d} --asset {name}`, or {fix}."
+            f"`bvp db populate --data --from {d0} --to {d1}{only}`, or {fix}."
         )
     first = series.index.min()
     if first > need_start:
         raise InsufficientHistoryError(
             f"{name!r}: {what} needs measurements from {_ts(need_start, tz)}, but the database holds them only "
-            f"from {_ts(first, tz)}. Load more history (`bvp db populate --data --from "
-            f"{need_start.tz_convert(tz):%Y-%m-%d} --asset {name}`) or {fix}."
+            f"from {_ts(first, tz)}. Load more history (`bvp db populate --data --from {d0}{only}`) or {fix}."
         )
     if need_end is not None:
         last_end = series.index.max() + target.resolution
