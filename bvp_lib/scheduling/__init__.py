@@ -72,6 +72,16 @@ hands it to HiGHS through highspy — use it for large portfolios (hundreds of a
 and more). ``"auto"`` picks the matrix path when the solver is HiGHS and the PuLP model
 was not touched. Both give the same objective.
 
+From the database
+-----------------
+:mod:`bvp_lib.scheduling.store` schedules one local day of the assets in the database
+and stores the schedule as beliefs (``bvp schedule --date D`` on the command line)::
+
+    from bvp_lib.scheduling.store import schedule_day
+    day = schedule_day("2015-04-12", mode="perfect")   # or "forecast": stored day-ahead forecasts
+    day.summary()                                      # per asset: MWh baseline vs schedule, value EUR
+    problem = day.inputs.build()                       # the same inputs, to add own constraints
+
 Errors
 ------
 Bad input raises :class:`SchedulingInputError` before the solver runs (for example

@@ -14,11 +14,14 @@ Two modes
 ``"forecast"``
     What BVP does at gate closure (12:00 local time on D-1): the day-ahead forecasts
     of each asset's uncontrolled power and of the day-ahead price, stored by the
-    forecaster and known by gate closure, are the inputs. The schedule is stored with
+    forecaster and known by gate closure, are the inputs
+    (:func:`bvp_lib.forecasting.store.load_day_ahead`; each sensor's primary model
+    unless ``forecast_source`` names one). The schedule is stored with
     the horizon ``event end − gate closure`` (it was known then) and the source
     ``"bvp scheduler"``.
 ``"perfect"``
-    Perfect foresight: the realised power and the realised prices are the inputs. This
+    Perfect foresight: the realised power and the realised prices are the inputs
+    (:func:`bvp_lib.forecasting.store.load_actuals`). This
     is the upper bound of what flexibility could have earned; it is made after the fact,
     so it is stored with horizon 0 and the source ``"bvp scheduler (perfect foresight)"``.
 
@@ -62,7 +65,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -70,7 +73,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from bvp_lib.beliefs import SourceSpec, _conn_ctx, get_or_create_source, load_beliefs, save_beliefs
+from bvp_lib.beliefs import SourceSpec, _conn_ctx, get_or_create_source, save_beliefs
 from bvp_lib.scheduling.assets import Asset, Battery, Building, ChargingStation, ConnectionPoint, Curtailable
 from bvp_lib.scheduling.errors import SchedulingInputError
 from bvp_lib.scheduling.problem import Problem, build_problem
@@ -81,7 +84,6 @@ from bvp_lib.timing import as_date, day_bounds, day_index
 Mode = Literal["forecast", "perfect"]
 Bind = Engine | Connection | None
 
-GATE_CLOSURE = dt.time(12, 0)  # local time on D-1
 SCHEDULER_SOURCE = "bvp scheduler"
 PERFECT_SOURCE = "bvp scheduler (perfect foresight)"
 DEFAULT_PRICE_SENSOR = "epex_da"
@@ -133,8 +135,9 @@ class DayInputs:
     belief_time : pandas.Timestamp or None
         When the inputs were known: gate closure (UTC) in forecast mode, ``None`` in
         perfect mode (after the fact).
-    input_sources : dict
-        Sensor → data source name of the series and prices used.
+    forecast_source : str or None
+        The forecaster data source asked for in forecast mode (``None``: each sensor's
+        primary model, see :func:`bvp_lib.forecasting.store.load_day_ahead`).
     """
 
     day: dt.date
@@ -147,7 +150,7 @@ class DayInputs:
     connection_points: list[ConnectionPoint]
     info: pd.DataFrame
     belief_time: pd.Timestamp | None
-    input_sources: dict[str, str] = field(default_factory=dict)
+    forecast_source: str | None = None
 
     def build(self, **kwargs) -> Problem:
         """The scheduling problem of these inputs (:func:`~bvp_lib.scheduling.build_problem`).
@@ -263,6 +266,31 @@ def summarise(result: ScheduleResult, info: pd.DataFrame | None = None) -> pd.Da
     total = out.drop(columns="type").sum()
     out.loc["total"] = ["", *total.to_numpy()]
     out.index.name = "asset"
+    return out
+
+
+def compare(results: dict[str, ScheduleResult]) -> pd.DataFrame:
+    """Several schedules of the same day side by side (for example with and without an own constraint).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per label: ``status``, ``revenue_eur`` (objective), ``baseline_revenue_eur``,
+        ``value_eur`` (revenue − baseline revenue), ``value_change_eur`` against the first
+        row, ``solve_time_s``.
+    """
+    rows = {
+        label: {
+            "status": r.status,
+            "revenue_eur": r.objective,
+            "baseline_revenue_eur": r.baseline_revenue,
+            "value_eur": r.value,
+            "solve_time_s": r.stats.solve_time,
+        }
+        for label, r in results.items()
+    }
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.insert(4, "value_change_eur", out["value_eur"] - out["value_eur"].iloc[0])
     return out
 
 
@@ -597,57 +625,15 @@ def portfolio_from_db(
 # series on the schedule's grid
 
 
-def gate_closure(day, tz: str = "Europe/Berlin") -> pd.Timestamp:
-    """Gate closure of the day-ahead auction for local day ``day``: 12:00 local on D-1 (UTC)."""
-    d = as_date(day) - dt.timedelta(days=1)
-    return pd.Timestamp(dt.datetime.combine(d, GATE_CLOSURE)).tz_localize(tz).tz_convert("UTC")
+def gate_closure(day) -> pd.Timestamp:
+    """Gate closure of the day-ahead auction for local day ``day``: 12:00 local on D-1, in UTC.
 
+    The forecasting parameters (``parameters/forecasting.yaml``: timezone, gate closure)
+    decide, so stored schedules and day-ahead forecasts share one belief time.
+    """
+    from bvp_lib.forecasting.store import gate_closure as _gate_closure
 
-def _wide(df: pd.DataFrame, what: str) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Tidy beliefs (one source per sensor) as a wide frame; an error if a sensor has several sources."""
-    sources: dict[str, str] = {}
-    for sensor, g in df.groupby("sensor", sort=True):
-        names = sorted(g["source"].unique())
-        if len(names) > 1:
-            raise SchedulingInputError(
-                f"{what} for {sensor} come from several sources ({', '.join(names)}): say which one "
-                "(forecast_source=... in forecast mode)",
-                asset=str(sensor),
-            )
-        sources[str(sensor)] = names[0]
-    if df.empty:
-        return pd.DataFrame(index=pd.DatetimeIndex([], tz="UTC")), sources
-    w = df.pivot_table(index="event_start", columns="sensor", values="value", aggfunc="first", observed=True)
-    w.columns = [str(c) for c in w.columns]
-    return w, sources
-
-
-def _load_day_ahead(day, sensors: list[str], *, source_name: str | None, tz: str, bind: Bind):
-    """Private stand-in for the forecasting store: day-ahead forecasts known at gate closure."""
-    start, end = day_bounds(day, tz)
-    df = load_beliefs(
-        sensors, start, end, source_types=["forecaster"], sources=[source_name] if source_name else None,
-        known_before=gate_closure(day, tz), most_recent=True, bind=bind,
-    )  # fmt: skip
-    return _wide(df, "day-ahead forecasts")
-
-
-def _load_actuals(day, sensors: list[str], *, tz: str, bind: Bind):
-    """Realised values: measurements (any horizon; prices are known the day before), most recent per event."""
-    start, end = day_bounds(day, tz)
-    df = load_beliefs(sensors, start, end, source_types=["measurement"], most_recent=True, bind=bind)
-    return _wide(df, "measurements")
-
-
-def _store_loaders():
-    """The forecasting store's loaders when they exist (``None`` otherwise)."""
-    try:
-        from bvp_lib.forecasting import store  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    if hasattr(store, "load_day_ahead") and hasattr(store, "load_actuals"):
-        return store
-    return None
+    return _gate_closure(day)
 
 
 def to_grid(series: pd.Series, resolution: pd.Timedelta, grid: pd.DatetimeIndex, *, own: pd.Timedelta) -> pd.Series:
@@ -721,6 +707,8 @@ def prepare_day(
         the sensor and the gap; unknown assets; bad battery data.
     """
     from bvp_lib.config import get_settings
+    from bvp_lib.forecasting import store as forecast_store
+    from bvp_lib.forecasting.errors import ForecastingError
 
     if mode not in ("forecast", "perfect"):
         raise ValueError(f"mode must be 'forecast' or 'perfect', got {mode!r}")
@@ -748,30 +736,26 @@ def prepare_day(
             seconds=float(conn.execute(sa.text("SELECT extract(epoch FROM event_resolution) FROM sensors WHERE name=:n"),
                                        {"n": price_sensor}).scalar_one_or_none() or 3600)  # fmt: skip
         )
-        store = _store_loaders()
-        if mode == "forecast":
-            bt = gate_closure(d, tz)
-            hint = (
-                f" (forecast mode uses day-ahead forecasts known by gate closure, {bt.tz_convert(tz):%Y-%m-%d %H:%M} "
-                f"{tz}: store them with the forecaster first, or schedule with perfect foresight: mode='perfect', "
-                "bvp schedule --perfect-foresight)"
-            )
-            if store is not None:
-                wide = store.load_day_ahead(d, sensors + [price_sensor], source_name=forecast_source, bind=conn)
-                srcs = {s: forecast_source or "day-ahead forecast" for s in wide.columns}
+        order = [price_sensor] + sensors  # a missing price forecast is named first
+        try:
+            if mode == "forecast":
+                bt = gate_closure(d)
+                hint = (
+                    f" (forecast mode uses day-ahead forecasts known by gate closure, "
+                    f"{bt.tz_convert(tz):%Y-%m-%d %H:%M} {tz}; or schedule with perfect foresight: mode='perfect', "
+                    "bvp schedule --perfect-foresight)"
+                )
+                wide = forecast_store.load_day_ahead(d, order, source_name=forecast_source, bind=conn)
+                of = f" of source {forecast_source!r}" if forecast_source else ""
+                what, price_what = f"day-ahead forecast{of}", f"day-ahead price forecast{of}"
             else:
-                wide, srcs = _load_day_ahead(d, sensors + [price_sensor], source_name=forecast_source, tz=tz, bind=conn)
-            of = f" of source {forecast_source!r}" if forecast_source else ""
-            what, price_what = f"day-ahead forecast{of}", f"day-ahead price forecast{of}"
-        else:
-            bt = None
-            hint = ""
-            if store is not None:
-                wide = store.load_actuals(d, sensors + [price_sensor], bind=conn)
-                srcs = {s: "measurement" for s in wide.columns}
-            else:
-                wide, srcs = _load_actuals(d, sensors + [price_sensor], tz=tz, bind=conn)
-            what, price_what = "measurements", "realised prices"
+                bt, hint = None, ""
+                wide = forecast_store.load_actuals(d, order, bind=conn)
+                what, price_what = "measurements", "realised prices"
+        except ForecastingError as e:
+            msg = str(e).replace("say which with source_name=...", "say which with forecast_source=... (--forecast-source)")
+            msg = msg.rstrip(".")
+            raise SchedulingInputError(msg + hint) from e
     on_grid = pd.DataFrame(
         {s: to_grid(wide[s], res, grid, own=sensor_res[s]) for s in wide.columns if s in sensor_res}, index=grid
     )
@@ -784,7 +768,7 @@ def prepare_day(
                                            soc_start=soc_start, resolution=res, bind=bind)  # fmt: skip
     return DayInputs(day=d, mode=mode, tz=tz, resolution=res, prices=prices, baseline=baseline, assets=objs,
                      connection_points=points, info=info, belief_time=bt,
-                     input_sources={s: srcs.get(s, "") for s in sensors + [price_sensor]})  # fmt: skip
+                     forecast_source=forecast_source if mode == "forecast" else None)  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------

@@ -202,3 +202,35 @@ def as_step_values(value, grid: TimeGrid, *, asset: str, what: str) -> np.ndarra
     if not np.isfinite(v):
         raise SchedulingInputError(f"{what} of {asset} must be a finite number, got {value!r}.", asset=asset)
     return np.full(grid.n, v)
+
+
+def local_steps(index: pd.DatetimeIndex, start: str, end: str, tz: str = "Europe/Berlin") -> np.ndarray:
+    """Which steps start within local clock times ``[start, end)``.
+
+    Parameters
+    ----------
+    index : pandas.DatetimeIndex
+        Tz-aware step starts.
+    start, end : str
+        Local clock times ``"HH:MM"``; ``end`` may be ``"24:00"`` (midnight at the end
+        of the day); ``end < start`` wraps over midnight (``"22:00"`` to ``"06:00"``).
+    tz : str
+        The clock's timezone (on DST days the clock, not the hour count, decides).
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask, one entry per step. For example ``problem.var("bat", "charge")
+        [local_steps(index, "22:00", "24:00")]`` are the charging variables of the
+        late evening.
+    """
+    for t in (start, end):
+        hh, _, mm = str(t).partition(":")
+        if not (hh.isdigit() and mm.isdigit() and len(mm) == 2 and 0 <= int(hh) <= 24 and int(mm) < 60):
+            raise ValueError(f"clock time {t!r} is not HH:MM (00:00 to 24:00)")
+    if index.tz is None:
+        raise SchedulingInputError("local_steps needs tz-aware step starts")
+    hm = np.asarray(index.tz_convert(tz).strftime("%H:%M"))
+    if start <= end:
+        return (hm >= start) & (hm < end)
+    return (hm >= start) | (hm < end)
