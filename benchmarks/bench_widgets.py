@@ -1,0 +1,171 @@
+"""Benchmark the schedule explorer: seconds per parameter change, next to the bare LP solve.
+
+A throwaway database gets the small data set (4 assets: solar-havel-01,
+wind-flaeming-01, building-havel-rathaus-01, battery-havel-01; 11-14 April 2015). For
+each day, the explorer's callback :func:`bvp_lib.widgets.logic.explore_schedule` is
+called once to read the day (the database read, reported apart), then for
+``--changes`` parameter changes (battery power and energy, building shiftable share,
+connection capacity; a fixed, seeded sequence). Each change is timed end to end as the
+widget sees it — validate, apply the overrides, build and solve the LP, summarise, draw
+the figure and render it to PNG as the notebook does — and, in the same run, **the reference**: the bare build and solve
+of the identical LP (:func:`~bvp_lib.widgets.logic.solve_schedule`), with nothing
+around it. ``--compare`` adds HiGHS (sparse-matrix path) and Cbc each alone on the full
+problem, without a time limit: why the explorer's ``"auto"`` takes the LP to HiGHS and
+a MIP to Cbc. The target is every change under 2 s.
+
+Usage::
+
+    python benchmarks/bench_widgets.py                       # 2015-04-12, 20 changes, solver "auto"
+    python benchmarks/bench_widgets.py --days 2015-04-11 2015-04-12 2015-04-13 2015-04-14 --compare
+
+A script, not a test: it prints a table and exits non-zero when the slowest change
+exceeds ``--limit`` seconds (default 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import sys
+import time
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import bench_database  # noqa: E402
+
+SMALL_ASSETS = ("solar-havel-01", "wind-flaeming-01", "building-havel-rathaus-01", "battery-havel-01")
+
+
+def changes(n: int, seed: int) -> list[dict]:
+    """``n`` parameter changes: one field changed at a time, values drawn from a seeded generator."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    fields = {
+        "battery_power_mw": [0.5, 1.0, 2.0, 3.0, 5.0, 8.0],
+        "battery_energy_mwh": [2.0, 5.0, 10.0, 15.0, 20.0],
+        "shiftable_share": [0.0, 0.1, 0.2, 0.4, 0.6],
+        "connection_capacity_mw": [2.0, 4.0, 8.0, 16.0],
+    }
+    state: dict = {}
+    out = []
+    names = list(fields)
+    for i in range(n):
+        f = names[i % len(names)]
+        state = {**state, f: float(rng.choice(fields[f]))}
+        out.append(dict(state))
+    return out
+
+
+def _stats(xs: list[float]) -> str:
+    return f"{statistics.median(xs):>7.3f} {max(xs):>6.3f}" if xs else f"{'-':>7} {'-':>6}"
+
+
+def run(days: list[str], n: int, solver: str, time_limit: float | None, limit: float, seed: int,
+        compare: bool) -> int:  # fmt: skip
+    from bvp_lib.data.populate import populate
+    from bvp_lib.scheduling.problem import build_problem
+    from bvp_lib.widgets.logic import (
+        Overrides,
+        ScheduleCache,
+        ScheduleInputs,
+        apply_overrides,
+        explore_schedule,
+        solve_schedule,
+    )
+
+    worst = 0.0
+    with bench_database("bvp_bench_widgets") as engine:
+        t = time.perf_counter()
+        populate(structure=True, data=True, small=True, bind=engine, progress=False)
+        print(f"small data set loaded in {time.perf_counter() - t:.1f} s; explorer solver {solver}, time limit "
+              f"{time_limit} s, {n} changes per day (seed {seed}); {os.cpu_count()} CPUs, "
+              f"load average {os.getloadavg()[0]:.2f} at the start")  # fmt: skip
+        # warm-up: the first solver call and the first figure in a process pay one-off start-up costs
+        cache = ScheduleCache(bind=engine)
+        explore_schedule(ScheduleInputs(day=days[0], assets=SMALL_ASSETS, solver=solver), cache=cache).close()
+        for s in ("highs", "cbc"):
+            inputs = cache.day_inputs(days[0], SMALL_ASSETS)
+            build_problem(inputs.assets, inputs.prices, inputs.connection_points).solve(s, 1.0)
+        cache.clear()
+        header = (f"{'day':<10} {'read':>5} {'n':>3} | {'change (widget)':>14} | {'bare solve':>14} | "
+                  f"{'figures':>7} {'MIPs':>4} {'limit':>5} {'msgs':>4}"
+                  + (f" | {'bare HiGHS':>14} {'MIPs':>4} | {'bare Cbc':>14}" if compare else ""))  # fmt: skip
+        sub = (f"{'':<10} {'[s]':>5} {'':>3} | {'median':>7} {'max':>6} | {'median':>7} {'max':>6} | {'median':>7} "
+               f"{'':>4} {'':>5} {'':>4}" + (f" | {'median':>7} {'max':>6} {'':>4} | {'median':>7} {'max':>6}"
+                                           if compare else ""))  # fmt: skip
+        print(header)
+        print(sub)
+        print("-" * len(header))
+        for day in days:
+            base = ScheduleInputs(day=day, assets=SMALL_ASSETS, solver=solver, time_limit=time_limit)
+            t = time.perf_counter()
+            first = explore_schedule(base, cache=cache)
+            read = first.timings.get("load", time.perf_counter() - t)
+            first.close()
+            per, bare, figs, highs, cbc = [], [], [], [], []
+            mips = limited = messages = highs_mips = 0
+            for ch in changes(n, seed):
+                state = base.replace(**ch)
+                t0 = time.perf_counter()
+                view = explore_schedule(state, cache=cache)
+                t1 = time.perf_counter()
+                for fig in view.figures.values():  # what the widget's inline display does: render a PNG
+                    fig.savefig(io.BytesIO(), format="png")
+                per.append(time.perf_counter() - t0)
+                if not view.ok:
+                    messages += 1
+                    continue
+                figs.append(view.timings.get("figures", 0.0) + time.perf_counter() - t1)
+                mips += view.result.stats.n_integer > 0
+                limited += view.result.status != "optimal"
+                view.close()
+                # the reference: the identical LP, built and solved bare (same strategy, nothing around it)
+                inputs = cache.day_inputs(day, SMALL_ASSETS, base.mode, base.resolution)
+                objs, points, _ = apply_overrides(inputs, Overrides.parse(state))
+                t0 = time.perf_counter()
+                solve_schedule(objs, inputs.prices, points, resolution=inputs.resolution, solver=solver,
+                               time_limit=time_limit)  # fmt: skip
+                bare.append(time.perf_counter() - t0)
+                if compare:  # each solver alone on the full problem (binaries where needed), no time limit
+                    t0 = time.perf_counter()
+                    r = build_problem(objs, inputs.prices, points, resolution=inputs.resolution).solve("highs")
+                    highs.append(time.perf_counter() - t0)
+                    highs_mips += r.stats.n_integer > 0
+                    t0 = time.perf_counter()
+                    build_problem(objs, inputs.prices, points, resolution=inputs.resolution).solve("cbc")
+                    cbc.append(time.perf_counter() - t0)
+            worst = max(worst, max(per))
+            print(f"{day:<10} {read:>5.2f} {len(per):>3} | {_stats(per)} | {_stats(bare)} | "
+                  f"{statistics.median(figs) if figs else float('nan'):>7.3f} {mips:>4} {limited:>5} {messages:>4}"
+                  + (f" | {_stats(highs)} {highs_mips:>4} | {_stats(cbc)}" if compare else ""))  # fmt: skip
+    print(f"slowest change {worst:.3f} s (target < {limit:g} s): {'OK' if worst < limit else 'TOO SLOW'}; "
+          f"load average {os.getloadavg()[0]:.2f} at the end")  # fmt: skip
+    print("change = explore_schedule end to end (overrides, build, solve, summary, figure) + PNG render; "
+          "figures = drawing + render; bare solve = the same "
+          "build + solve alone; MIPs = changes that needed binaries; limit = changes stopped by the time limit")
+    return 0 if worst < limit else 1
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--days", nargs="+", default=["2015-04-12"], help="local days of the small set (2015-04-11..14)")
+    p.add_argument("--changes", type=int, default=20, help="parameter changes per day")
+    p.add_argument("--solver", default=None, help="auto (default when highspy is installed), highs or cbc")
+    p.add_argument("--compare", action="store_true", help="also time HiGHS and Cbc alone on every change (no limit)")
+    p.add_argument("--time-limit", type=float, default=1.5, help="seconds per solve, as the explorer (0: none)")
+    p.add_argument("--limit", type=float, default=2.0, help="target seconds per change")
+    p.add_argument("--seed", type=int, default=2015)
+    a = p.parse_args()
+    from bvp_lib.widgets.logic import default_solver
+
+    return run(a.days, a.changes, a.solver or default_solver(), a.time_limit or None, a.limit, a.seed, a.compare)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
