@@ -41,18 +41,42 @@ class DayContext:
     resolution: str = "15min"
     save: bool = True
     timezone: str = "Europe/Berlin"
+    mip_gap: float | None = 1e-3
+    time_limit: float | None = 60.0
     timings: dict[str, float] = field(default_factory=dict)
     forecasts: pd.DataFrame | None = None
     planned: object | None = None
     perfect: object | None = None
     valuation: object | None = None
+    actual: pd.DataFrame | None = None
     started: float = field(default_factory=time.perf_counter)
+    connection: object | None = field(default=None, repr=False)
+    transaction: object | None = field(default=None, repr=False)
+
+    def bind(self, bind=None):
+        """Where the steps read and write: the caller's bind, or the run's own transaction."""
+        return bind if bind is not None else self.connection
+
+    def finish(self) -> None:
+        """Commit the run's forecasts and schedules (``save``) or roll them back (a dry run)."""
+        if self.transaction is not None and self.transaction.is_active:
+            (self.transaction.commit if self.save else self.transaction.rollback)()
+        if self.connection is not None:
+            self.connection.close()
+        self.connection = self.transaction = None
 
 
 def prepare(day=None, *, owner: str | None = None, assets: list[str] | None = None, solver: str | None = None,
             models: list[str] | None = None, spread: float = 10.0, resolution: str = "15min",
-            save: bool = True, bind=None) -> DayContext:
-    """Resolve the day (default: the last complete day), the assets (an owner's or all) and settings."""
+            save: bool = True, mip_gap: float | None = 1e-3, time_limit: float | None = 60.0,
+            bind=None) -> DayContext:
+    """Resolve the day (default: the last complete day), the assets (an owner's or all) and settings.
+
+    ``mip_gap`` and ``time_limit`` [s] bound each solve: a schedule needs binaries only at
+    negative prices with lossy storage (see :mod:`bvp_lib.scheduling.complementarity`),
+    and proving optimality to 1e-7 there can take minutes; 1e-3 costs at most 0.1 % of
+    the day's objective and answers in seconds with HiGHS.
+    """
     import sqlalchemy as sa
 
     from bvp_lib.beliefs import _conn_ctx
@@ -80,8 +104,15 @@ def prepare(day=None, *, owner: str | None = None, assets: list[str] | None = No
         if owner not in set(known.values()):
             raise ValueError(f"Unknown owner {owner!r}; owners are {sorted(set(known.values()))}.")
         chosen = [a for a in chosen if known[a] == owner]
-    return DayContext(as_date(day), chosen, owner or None, solver or None, models or None, float(spread),
-                      resolution, save, settings.timezone)
+    ctx = DayContext(as_date(day), chosen, owner or None, solver or None, models or None, float(spread),
+                     resolution, save, settings.timezone, mip_gap, time_limit)
+    if bind is None:
+        # one transaction for the whole run: forecasts and schedules land together, or (save=False) not at all
+        from bvp_lib.db.engine import get_engine
+
+        ctx.connection = get_engine().connect()
+        ctx.transaction = ctx.connection.begin()
+    return ctx
 
 
 def _timed(ctx: DayContext, step: str):
@@ -100,7 +131,9 @@ def forecast(ctx: DayContext, *, bind=None) -> pd.DataFrame:
     from bvp_lib.forecasting.store import forecast_day_ahead
 
     with _timed(ctx, "forecast"):
-        ctx.forecasts = forecast_day_ahead(ctx.day, assets=ctx.assets, models=ctx.models, save=ctx.save, bind=bind)
+        # stored inside the run's transaction so the scheduler reads them; rolled back when save=False
+        ctx.forecasts = forecast_day_ahead(ctx.day, assets=ctx.assets, models=ctx.models, save=True,
+                                           bind=ctx.bind(bind))
     return ctx.forecasts
 
 
@@ -109,15 +142,16 @@ def schedule(ctx: DayContext, *, bind=None):
     from bvp_lib.scheduling.store import schedule_day
 
     with _timed(ctx, "schedule"):
-        ctx.planned = schedule_day(ctx.day, mode="forecast", assets=ctx.assets, solver=ctx.solver,
-                                   resolution=ctx.resolution, save=ctx.save, bind=bind)  # fmt: skip
-        ctx.perfect = schedule_day(ctx.day, mode="perfect", assets=ctx.assets, solver=ctx.solver,
-                                   resolution=ctx.resolution, save=ctx.save, bind=bind)  # fmt: skip
+        kw = dict(assets=ctx.assets, solver=ctx.solver, resolution=ctx.resolution, mip_gap=ctx.mip_gap,
+                  time_limit=ctx.time_limit, save=True, bind=ctx.bind(bind))
+        ctx.planned = schedule_day(ctx.day, mode="forecast", **kw)
+        ctx.perfect = schedule_day(ctx.day, mode="perfect", **kw)
     return ctx.planned, ctx.perfect
 
 
 def value(ctx: DayContext):
-    """Value of flexibility for the day (see :mod:`bvp_lib.valuation`)."""
+    """Value of flexibility for the day (see :mod:`bvp_lib.valuation`); then commits the run
+    (or rolls it back when ``save`` is false)."""
     from bvp_lib.valuation import value_day
 
     if ctx.planned is None or ctx.perfect is None:
@@ -138,10 +172,11 @@ def value(ctx: DayContext):
                 "capacity_mwh": info.loc[st, "capacity_mwh"].astype(float),
             })  # fmt: skip
         ctx.valuation = value_day(
-            price=ctx.perfect.prices, forecast_price=ctx.planned.prices, planned=plan.schedule,
+            price=ctx.perfect.inputs.prices, forecast_price=ctx.planned.inputs.prices, planned=plan.schedule,
             forecast_baseline=plan.baseline[cols], actual_baseline=pf.baseline[cols], perfect=pf.schedule[cols],
             kinds=info["type"].to_dict(), owners=info["owner"].to_dict(), storage=storage, spread=ctx.spread,
         )  # fmt: skip
+    ctx.finish()
     return ctx.valuation
 
 
@@ -149,9 +184,16 @@ def run_day(day=None, **kwargs) -> DayContext:
     """All stages for one day; returns the filled context."""
     bind = kwargs.pop("bind", None)
     ctx = prepare(day, bind=bind, **kwargs)
-    forecast(ctx, bind=bind)
-    schedule(ctx, bind=bind)
-    value(ctx)
+    try:
+        forecast(ctx, bind=bind)
+        schedule(ctx, bind=bind)
+        ctx.actual = actuals(ctx, bind=bind)
+        value(ctx)
+    except BaseException:
+        ctx.save = False
+        ctx.finish()
+        raise
+    ctx.finish()
     return ctx
 
 
@@ -159,15 +201,17 @@ def actuals(ctx: DayContext, *, bind=None) -> pd.DataFrame:
     """Realised power per asset with data [MW] on the day's steps (for forecast-vs-actual)."""
     from bvp_lib.forecasting.store import load_actuals
 
-    sensors = sorted(set(ctx.forecasts["sensor"])) if ctx.forecasts is not None else ctx.assets
-    return load_actuals(ctx.day, sensors, bind=bind)
+    sensors = sorted(set(ctx.forecasts["sensor"]) & set(ctx.assets or [])) if ctx.forecasts is not None else ctx.assets
+    return load_actuals(ctx.day, sensors, bind=ctx.bind(bind))
 
 
 def forecasts_wide(ctx: DayContext) -> pd.DataFrame:
-    """The day's forecasts as one column per sensor (the primary model's)."""
+    """The day's asset power forecasts [MW] as one column per asset (the price forecast is
+    shown with the prices)."""
     f = ctx.forecasts
     if f is None or f.empty:
         return pd.DataFrame()
+    f = f[f["sensor"].isin(ctx.assets or [])]
     return f.pivot_table(index="event_start", columns="sensor", values="value", aggfunc="first")
 
 
@@ -203,7 +247,8 @@ def provenance(ctx: DayContext, parameters: dict) -> pd.DataFrame:
             st = sched.result.stats
             get = (lambda k: st.get(k)) if isinstance(st, dict) else (lambda k: getattr(st, k, None))
             rows.append((f"{label} solver", f"{get('solver')} via {get('backend')}, status {get('status')}, "
-                         f"{get('variables')} variables, {get('constraints')} constraints"))  # fmt: skip
+                         f"{get('n_variables')} variables, {get('n_integer')} integer, {get('n_constraints')} constraints, "
+                         f"solve {get('solve_time') or 0:.2f} s"))  # fmt: skip
     rows.append(("data sources", "SMARD day-ahead prices (CC BY 4.0); bundled 2015 data set (data/README.md)"))
     for k, v in ctx.timings.items():
         rows.append((f"time {k} [s]", f"{v:.2f}"))

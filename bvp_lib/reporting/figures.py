@@ -70,8 +70,15 @@ def price_figure(price: pd.Series, actions: pd.DataFrame | None = None, *, tz: s
 
 def schedules_figure(planned: pd.DataFrame, baseline: pd.DataFrame, *, perfect: pd.DataFrame | None = None,
                      tz: str = "Europe/Berlin", max_assets: int = 12):
-    """One panel per asset: schedule against baseline [MW] (and perfect foresight)."""
-    cols = list(planned.columns)[:max_assets]
+    """One panel per asset: schedule against baseline [MW] (and perfect foresight).
+
+    Shows the ``max_assets`` assets with the largest balancing action (energy moved,
+    planned or perfect foresight), largest first.
+    """
+    moved = (planned - baseline[planned.columns]).abs().sum()
+    if perfect is not None:
+        moved = moved + (perfect[planned.columns] - baseline[planned.columns]).abs().sum()
+    cols = list(moved.sort_values(ascending=False, kind="stable").index)[:max_assets]
     n = len(cols)
     ncol = 2 if n > 1 else 1
     nrow = int(np.ceil(n / ncol)) or 1
@@ -112,8 +119,10 @@ def soc_figure(soc: pd.DataFrame, *, capacity: pd.Series | None = None, tz: str 
 
 def forecast_figure(forecast: pd.DataFrame, actual: pd.DataFrame, *, tz: str = "Europe/Berlin", max_assets: int = 8,
                     unit: str = "MW"):
-    """Forecast against actual per series, with the error shaded."""
-    cols = [c for c in forecast.columns if c in actual.columns][:max_assets]
+    """Forecast against actual per series, with the error shaded (the largest series first)."""
+    both = [c for c in forecast.columns if c in actual.columns]
+    size = actual[both].abs().mean().sort_values(ascending=False, kind="stable") if both else pd.Series(dtype=float)
+    cols = list(size.index)[:max_assets]
     n = max(len(cols), 1)
     ncol = 2 if n > 1 else 1
     nrow = int(np.ceil(n / ncol))
@@ -126,7 +135,7 @@ def forecast_figure(forecast: pd.DataFrame, actual: pd.DataFrame, *, tz: str = "
         ax.fill_between(idx, f, y, color=COLORS["forecast"], alpha=0.2, label="error")
         mae = np.nanmean(np.abs(f - y))
         ax.set_title(f"{a}  (MAE {mae:.3g} {unit})", fontsize=9)
-        ax.set_ylabel(f"[{unit}]")
+        ax.set_ylabel(f"{'price' if unit == 'EUR/MWh' else 'power'} [{unit}]")
         _time_axis(ax, tz)
     for ax in axes.ravel()[len(cols):]:
         ax.set_visible(False)
