@@ -1066,7 +1066,7 @@ def _weather_forecasts(sensors: list[str], start, end, known_by: pd.Timestamp, b
     if measured.empty:
         return None
     derived = derive(measured[["sensor", "event_start", "value"]], **wsettings)
-    res = (derived.groupby("sensor")["event_start"].transform(lambda s: s.diff().min())).fillna(pd.Timedelta("1h"))
+    res = (derived.groupby("sensor", observed=True)["event_start"].transform(lambda s: s.diff().min())).fillna(pd.Timedelta("1h"))
     known = derived["event_start"] + res - derived["belief_horizon"] <= known_by
     return derived[known]
 
