@@ -23,3 +23,16 @@ def load_tiny(engine) -> None:
     from bvp_lib.data.structure import load_structure
 
     load_structure(TINY, bind=engine)
+
+
+SMALL_ASSETS = ["solar-havel-01", "wind-flaeming-01", "building-havel-rathaus-01", "battery-havel-01"]
+
+
+def load_small_with_history(engine) -> None:
+    """The --small set (11-14 April 2015) plus its assets' data from 1 March: enough
+    history for a 30-day training window."""
+    from bvp_lib.data.populate import populate
+
+    populate(structure=True, data=True, small=True, bind=engine, progress=False)
+    populate(structure=False, data=True, asset=SMALL_ASSETS, start="2015-03-01", end="2015-04-14", bind=engine,
+             progress=False)

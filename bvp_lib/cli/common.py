@@ -30,6 +30,10 @@ def friendly(func):
         except Exception as e:  # database unreachable and the like
             import sqlalchemy.exc
 
+            if getattr(e, "user_facing", False) and not os.environ.get("BVP_DEBUG"):
+                typer.secho(f"Error: {e}", fg=typer.colors.RED, err=True)
+                sys.exit(1)
+
             if isinstance(e, sqlalchemy.exc.OperationalError) and not os.environ.get("BVP_DEBUG"):
                 from bvp_lib.db.engine import mask_url
 

@@ -39,6 +39,8 @@ td:first-child,th:first-child{text-align:left} img{max-width:100%} pre{backgroun
 class ReportError(RuntimeError):
     """A report run failed; the message names the step and where the failed notebook is."""
 
+    user_facing = True  # the CLI prints the message without a traceback
+
 
 @dataclass
 class RunResult:

@@ -1,0 +1,93 @@
+"""The main job end to end on the real database: forecast, schedule, value, report."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from bvp_lib import pipeline
+from tests.conftest import truncate_all
+from tests.helpers import load_small_with_history
+from tests.test_report_runner import assert_self_contained
+
+
+@pytest.fixture(scope="module")
+def small(db_engine):
+    truncate_all(db_engine)
+    load_small_with_history(db_engine)
+    return db_engine
+
+
+def beliefs_by_source_type(engine) -> dict:
+    with engine.connect() as c:
+        return dict(c.execute(sa.text(
+            "SELECT d.type, count(*) FROM timed_beliefs b JOIN data_sources d ON d.id = b.source_id GROUP BY 1")).all())
+
+
+def test_dry_run_stores_nothing(small):
+    before = beliefs_by_source_type(small)
+    ctx = pipeline.run_day("2015-04-12", solver="highs", save=False)
+    assert beliefs_by_source_type(small) == before
+    v = ctx.valuation
+    assert set(v.assets.index) == {"solar-havel-01", "wind-flaeming-01", "building-havel-rathaus-01", "battery-havel-01"}
+    # perfect foresight on the day of the year's lowest price: curtailment and battery arbitrage pay
+    assert v.portfolio["perfect_foresight_value_eur"] > 0
+    assert v.assets.loc["solar-havel-01", "perfect_foresight_value_eur"] > 0
+    assert v.portfolio["captured_share"] is not None
+
+
+def test_run_day_stores_and_rerun_replaces(small):
+    pipeline.run_day("2015-04-13", solver="highs")
+    first = beliefs_by_source_type(small)
+    assert first.get("forecaster", 0) > 0 and first.get("scheduler", 0) > 0
+    pipeline.run_day("2015-04-13", solver="highs")
+    assert beliefs_by_source_type(small) == first
+
+
+def test_bad_settings_named(small):
+    with pytest.raises(ValueError, match="Unknown owner 'nobody'"):
+        pipeline.prepare("2015-04-12", owner="nobody")
+    with pytest.raises(ValueError, match="imbalance_spread must be >= 0"):
+        pipeline.prepare("2015-04-12", spread=-1)
+    with pytest.raises(ValueError, match="Unknown asset"):
+        pipeline.prepare("2015-04-12", assets=["nope"])
+
+
+def bvp(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "bvp_lib.cli.main", *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=600)
+
+
+@pytest.mark.slow
+def test_report_cli_self_contained_without_password(small, tmp_path):
+    """A password in the database URL appears nowhere in the report."""
+    secret = "hunter2-report-secret"
+    with small.connect() as c:
+        c.execute(sa.text(f"DROP ROLE IF EXISTS bvp_pw_test; CREATE ROLE bvp_pw_test LOGIN SUPERUSER PASSWORD '{secret}'"))
+        c.commit()
+    url = small.url.set(username="bvp_pw_test", password=secret).render_as_string(hide_password=False)
+    r = bvp("report", "--date", "2015-04-12", env={"BVP_DATABASE_URL": url, "BVP_REPORTS_DIR": str(tmp_path)})
+    assert r.returncode == 0, r.stderr[-3000:]
+    html = (tmp_path / "2015-04-12" / "index.html").read_text()
+    assert "data:image/png;base64," in html and "Provenance" in html and "captured share" in html
+    assert_self_contained(html)
+    assert_self_contained((tmp_path / "index.html").read_text())
+    assert "2015-04-12" in (tmp_path / "index.html").read_text()
+    for p in Path(tmp_path).rglob("*"):
+        if p.is_file():
+            assert secret not in p.read_text(errors="ignore"), f"password leaked into {p}"
+
+
+@pytest.mark.slow
+def test_failed_report_names_step_and_keeps_notebook(small, tmp_path):
+    # 2 March has too little history for a 30-day training window
+    r = bvp("report", "--date", "2015-03-02", env={"BVP_REPORTS_DIR": str(tmp_path)})
+    assert r.returncode == 1
+    assert "step 'forecast'" in r.stderr and "Traceback" not in r.stderr
+    assert (tmp_path / "2015-03-02.failed.ipynb").exists()
+    assert not (tmp_path / "2015-03-02").exists()
