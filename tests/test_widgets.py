@@ -281,6 +281,24 @@ def test_forecast_uses_only_data_known_at_the_belief_time(small):
     assert not np.allclose(actual, actual2)
 
 
+def test_stored_weather_feed_and_derived_weather_give_the_same_forecast(small, monkeypatch):
+    from bvp_lib.forecasting import weather
+    from bvp_lib.forecasting.store import ensure_weather_forecasts
+
+    state = L.ForecastInputs(asset="wind-flaeming-01", model="linear", horizon="day-ahead", day=DAY,
+                             source="computed", train_window="10D")  # fmt: skip
+    derived, _, _ = L.compute_forecast(state, bind=small)
+    with small.connect() as conn:
+        tx = conn.begin()
+        assert ensure_weather_forecasts(["try_region04_wind_speed"], pd.Timestamp("2015-03-15", tz="UTC"),
+                                        pd.Timestamp("2015-04-15", tz="UTC"), bind=conn) > 0  # fmt: skip
+        with monkeypatch.context() as m:  # the stored feed must be read, not derived again
+            m.setattr(weather, "derive_weather_forecasts", lambda *a, **k: pytest.fail("derived despite a stored feed"))
+            fed, _, _ = L.compute_forecast(state, bind=conn)
+        tx.rollback()
+    pd.testing.assert_series_equal(derived, fed)
+
+
 def test_stored_forecasts_are_used_when_present(small):
     from bvp_lib.beliefs import SourceSpec, save_beliefs
     from bvp_lib.scheduling.store import gate_closure
@@ -313,10 +331,10 @@ def test_stored_forecasts_are_used_when_present(small):
 @pytest.mark.parametrize(
     "changes, expected",
     [
-        ({"asset": "no-such-asset"}, "unknown asset or market 'no-such-asset'"),
-        ({"asset": "battery-havel-01"}, "has no stored power series to forecast"),
+        ({"asset": "no-such-asset"}, "unknown asset(s) ['no-such-asset']"),
+        ({"asset": "battery-havel-01"}, "has no power series of its own to forecast"),
         ({"asset": ""}, "pick an asset or a market"),
-        ({"model": "crystal_ball"}, "model 'crystal_ball' is not configured for solar"),
+        ({"model": "crystal_ball"}, "model(s) ['crystal_ball'] are not configured for 'solar-havel-01'"),
         ({"horizon": "-1h"}, "is not positive"),
         ({"horizon": "soon"}, "neither a duration"),
         ({"day": "2015-03-02"}, "starts at"),  # not enough history before the first day of data

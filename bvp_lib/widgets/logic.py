@@ -780,91 +780,27 @@ class ForecastView(View):
     origin: str = ""
 
 
-@dataclass(frozen=True)
-class SeriesInfo:
-    """A forecastable series: an asset's power sensor or a market's price sensor."""
+def series_info(name: str, *, bind: Bind = None):
+    """The forecasting target of an asset or market: sensor, type, unit, site, weather.
 
-    name: str
-    sensor: str
-    kind: str  # asset type, or "price" for a market
-    unit: str
-    resolution: pd.Timedelta
-    site: dict
-    attributes: dict
-    latitude: float | None = None
-    longitude: float | None = None
+    From :func:`bvp_lib.forecasting.store.forecast_targets`, so the explorer forecasts
+    exactly what the daily pipeline forecasts (same weather sensors, site, holidays).
 
-
-def series_info(name: str, *, bind: Bind = None) -> SeriesInfo:
-    """The power (or price) sensor, type and site of an asset or market.
+    Returns
+    -------
+    bvp_lib.forecasting.store.Target
 
     Raises
     ------
     ValueError
-        Unknown name, or an asset without a power sensor (a battery has none: it has no
-        uncontrolled power to forecast).
+        Unknown name, or an asset with no power series of its own (a battery).
     """
-    from bvp_lib.forecasting.config import site_of
+    from bvp_lib.forecasting.store import forecast_targets
 
-    with _conn_ctx(bind) as c:
-        a = c.execute(sa.text(
-            "SELECT a.name, a.asset_type_name AS type, a.latitude, a.longitude, a.capacity_mw, a.attributes, "
-            "s.name AS sensor, s.unit, extract(epoch FROM s.event_resolution) AS res_s, "
-            "EXISTS (SELECT 1 FROM timed_beliefs b WHERE b.sensor_id = s.id) AS has_data "
-            "FROM assets a LEFT JOIN sensors s ON s.asset_id = a.id AND s.quantity = 'power' "
-            "WHERE a.name = :n ORDER BY (s.name = a.name) DESC LIMIT 1"), {"n": name}).mappings().first()  # fmt: skip
-        if a is None:
-            m = c.execute(sa.text(
-                "SELECT m.name, s.name AS sensor, s.unit, extract(epoch FROM s.event_resolution) AS res_s "
-                "FROM markets m JOIN sensors s ON s.market_id = m.id WHERE m.name = :n LIMIT 1"), {"n": name}
-            ).mappings().first()  # fmt: skip
-            if m is None:
-                known = list(c.execute(sa.text("SELECT name FROM assets UNION ALL SELECT name FROM markets "
-                                               "ORDER BY 1")).scalars())  # fmt: skip
-                raise ValueError(
-                    f"unknown asset or market {name!r}; the database has {', '.join(known[:12]) or 'none'}"
-                    + (f" and {len(known) - 12} more" if len(known) > 12 else "")
-                )
-            return SeriesInfo(name, m["sensor"], "price", m["unit"], pd.Timedelta(seconds=float(m["res_s"])), {}, {})
-    if a["sensor"] is None or not a["has_data"]:
-        raise ValueError(f"asset {name} ({a['type']}) has no stored power series to forecast")
-    attrs = dict(a["attributes"] or {})
-    site = site_of({"latitude": a["latitude"], "longitude": a["longitude"], "capacity_mw": a["capacity_mw"],
-                    "attributes": attrs})  # fmt: skip
-    return SeriesInfo(name, a["sensor"], a["type"], a["unit"], pd.Timedelta(seconds=float(a["res_s"])), site, attrs,
-                      a["latitude"], a["longitude"])  # fmt: skip
-
-
-def weather_for(info: SeriesInfo, *, bind: Bind = None) -> dict[str, str]:
-    """Weather role (``temperature``, ``ghi``, ``wind_speed``) → weather sensor of a series.
-
-    In order: the asset's ``attributes.weather_sensors``; the sensors of its
-    ``attributes.try_region``; the nearest weather sensor playing the role (for a
-    market: the first by name).
-    """
-    from bvp_lib.forecasting.config import WEATHER_ROLES, weather_roles
-
-    roles = weather_roles(info.attributes.get("weather_sensors") or [])
-    with _conn_ctx(bind) as c:
-        rows = c.execute(sa.text(
-            "SELECT s.name, w.latitude, w.longitude FROM sensors s JOIN weather_sensors w "
-            "ON w.id = s.weather_sensor_id ORDER BY s.name")).all()  # fmt: skip
-    names = [r[0] for r in rows]
-    region = info.attributes.get("try_region")
-    if region is not None:
-        tag = f"try_region{int(region):02d}_"
-        for role, sensor in weather_roles([n for n in names if n.startswith(tag)]).items():
-            roles.setdefault(role, sensor)
-    for role, keys in WEATHER_ROLES.items():
-        if role in roles:
-            continue
-        cands = [r for r in rows if any(k in r[0].lower() for k in keys)]
-        if not cands:
-            continue
-        if info.latitude is not None and info.longitude is not None:
-            cands.sort(key=lambda r: (r[1] - info.latitude) ** 2 + ((r[2] - info.longitude) * 0.62) ** 2)
-        roles[role] = cands[0][0]
-    return roles
+    targets = forecast_targets([name], include_price=False, bind=bind)
+    if not targets:
+        raise ValueError(f"asset {name} has no power series of its own to forecast (storage is scheduled, not forecast)")
+    return targets[0]
 
 
 def forecastable(*, bind: Bind = None) -> list[str]:
@@ -883,14 +819,14 @@ def forecast_options(asset: str, *, bind: Bind = None) -> tuple[list[str], list[
     Returns
     -------
     models : list of str
-        Baselines and the learned models of the asset's type (parameter file).
+        Baselines and the learned models of the asset's type (``parameters/forecasting.yaml``).
     horizons : list of str
         The backtest horizons of the parameter file (``"1h"`` … ``"day-ahead"``).
     """
-    from bvp_lib.forecasting.config import backtest_settings, models_for
+    from bvp_lib.forecasting.config import backtest_settings
+    from bvp_lib.forecasting.store import target_models
 
-    info = series_info(asset, bind=bind)
-    models = [m.name for m in models_for(info.kind, site=info.site)]
+    models = [m.name for m in target_models(series_info(asset, bind=bind))]
     return models, list(backtest_settings()["horizons"])
 
 
@@ -907,32 +843,35 @@ def _belief_times(day: dt.date, horizon: str, res: pd.Timedelta, tz: str, gate_c
     return events, pd.Series(events + res - spec.horizon, index=events)
 
 
-def _stored_forecast(info: SeriesInfo, model: str, horizon: str, day: dt.date, events: pd.DatetimeIndex,
+def _stored_forecast(sensor: str, model: str, horizon: str, day: dt.date, events: pd.DatetimeIndex,
                      belief: pd.Series, bind: Bind) -> tuple[pd.Series | None, str]:  # fmt: skip
-    """Stored forecasts of ``model`` covering every step of the day, as known at the belief times."""
+    """Stored forecasts of ``model`` covering every step of the day, as known at the belief times.
+
+    Day-ahead: per step the latest forecast known at gate closure; a fixed horizon h: the
+    forecast made exactly h before the step ended. The data source is the model's name
+    (as :func:`bvp_lib.forecasting.store.forecast_day_ahead` and ``forecast_range`` store
+    them); of several stored versions the newest (highest source id) counts.
+    """
     from bvp_lib.forecasting.horizons import DAY_AHEAD
 
     start, end = day_bounds(day, _tz())
     if horizon == DAY_AHEAD:
-        df = load_beliefs(info.sensor, start, end, source_types=["forecaster"], known_before=belief.iloc[0],
+        df = load_beliefs(sensor, start, end, source_types=["forecaster"], known_before=belief.iloc[0],
                           most_recent=True, bind=bind)  # fmt: skip
     else:
         h = pd.Timedelta(horizon)
-        df = load_beliefs(info.sensor, start, end, source_types=["forecaster"], min_horizon=h, max_horizon=h, bind=bind)
+        df = load_beliefs(sensor, start, end, source_types=["forecaster"], min_horizon=h, max_horizon=h, bind=bind)
     if df.empty:
         return None, "no stored forecasts"
     names = sorted(df["source"].astype(str).unique())
-    exact = [n for n in names if n == model]
-    token = [n for n in names if re.search(rf"(^|[^a-z_]){re.escape(model)}($|[^a-z_])", n)]
-    pick = exact or token
-    if not pick:
+    if model not in names:
         return None, f"stored forecasts are from {', '.join(names)}, none from {model}"
-    g = df[df["source"] == pick[0]]
+    g = df[(df["source"] == model) & (df["source_id"] == df.loc[df["source"] == model, "source_id"].max())]
     s = pd.Series(g["value"].to_numpy(float), index=pd.DatetimeIndex(g["event_start"])).groupby(level=0).last()
     s = s.reindex(events)
     if s.isna().any():
-        return None, f"stored forecasts of {pick[0]} cover {int(s.notna().sum())} of {len(events)} steps"
-    return s.rename(info.sensor), f"stored forecasts (data source {pick[0]!r})"
+        return None, f"stored forecasts of {model} cover {int(s.notna().sum())} of {len(events)} steps"
+    return s.rename(sensor), f"stored forecasts (data source {model!r})"
 
 
 class ForecastCache:
@@ -959,28 +898,35 @@ class ForecastCache:
         self._lru.clear()
         self._info.clear()
 
-    def info(self, asset: str) -> SeriesInfo:
+    def info(self, asset: str):
+        """The asset's forecasting target (:func:`series_info`), read once."""
         return self._info.get(asset, lambda: series_info(asset, bind=self.bind))
 
     def forecast(self, state: ForecastInputs) -> tuple[pd.Series, pd.Series, str]:
         """(forecast, actual, origin) of ``state``; see :func:`compute_forecast`."""
         key = (state.asset, state.model, state.horizon, as_date(state.day), state.source, state.train_window)
-        return self._lru.get(key, lambda: compute_forecast(state, info=self.info(state.asset), bind=self.bind))
+        return self._lru.get(key, lambda: compute_forecast(state, target=self.info(state.asset), bind=self.bind))
 
 
-def compute_forecast(state: ForecastInputs, *, info: SeriesInfo | None = None, bind: Bind = None) -> tuple[pd.Series, pd.Series, str]:
+def _series(d: pd.DataFrame | pd.Series) -> pd.Series:
+    return d.groupby(level=0).last() if isinstance(d, pd.Series) else d
+
+
+def compute_forecast(state: ForecastInputs, *, target=None, bind: Bind = None) -> tuple[pd.Series, pd.Series, str]:
     """One day's forecast of an asset or market with one model and horizon, and the actual.
 
     Stored forecasts are used when present (``state.source`` ``"auto"`` or
-    ``"stored"``): a forecaster's beliefs for the day, of the model's data source,
-    known at the belief times (day-ahead: the latest known by gate closure; a fixed
-    horizon h: exactly h before each step ends). Otherwise the forecast is computed
-    with :func:`~bvp_lib.forecasting.rolling_backtest` from the measurements in the
-    database, read **only as known at the last belief time** (``known_before``); the
-    backtest itself uses only what was known at each step's belief time. Weather
-    regressors of learned models are the stored weather forecasts when there are any,
-    else derived from measured weather (:func:`~bvp_lib.forecasting.derive_weather_forecasts`,
-    synthetic errors growing with the horizon), filtered to beliefs known by then.
+    ``"stored"``; see :func:`_stored_forecast`). Otherwise the forecast is computed, and
+    nothing is written: the model comes from
+    :func:`bvp_lib.forecasting.store.target_models` (the daily pipeline's models,
+    weather sensors, site and holidays), the series from the measurements in the
+    database **as known at the last belief time** (``known_before``), and
+    :func:`~bvp_lib.forecasting.rolling_backtest` makes each step's forecast from what
+    was known at its own belief time. Weather regressors of learned models are the
+    stored weather feed when it covers the period, else the same feed derived in memory
+    from measured weather (:func:`~bvp_lib.forecasting.derive_weather_forecasts` with
+    the parameter file's seed and 7-day blocks: identical values), each a forecast known
+    at its belief horizon.
 
     Returns
     -------
@@ -995,61 +941,54 @@ def compute_forecast(state: ForecastInputs, *, info: SeriesInfo | None = None, b
     ValueError
         Unknown asset, model or horizon, not enough history, no actuals.
     """
-    from bvp_lib.forecasting import derive_weather_forecasts, models_for, rolling_backtest
-    from bvp_lib.forecasting.config import backtest_settings, weather_settings
-    from bvp_lib.forecasting.horizons import DAY_AHEAD, parse_horizons
+    from bvp_lib.forecasting import rolling_backtest
+    from bvp_lib.forecasting.config import backtest_settings
+    from bvp_lib.forecasting.horizons import parse_horizons
+    from bvp_lib.forecasting.store import load_history, needed_weather, target_models
 
     settings = backtest_settings()
     tz = settings["tz"]
     day = parse_day(state.day)
     if state.source not in ("auto", "stored", "computed"):
         raise ValueError(f"source must be auto, stored or computed, not {state.source!r}")
-    info = info or series_info(state.asset, bind=bind)
+    target = target or series_info(state.asset, bind=bind)
+    sensor = target.sensor
     (spec,) = parse_horizons([state.horizon], tz=tz, gate_closure=settings["gate_closure"])
     horizon = spec.label
-    roles = weather_for(info, bind=bind)
-    models = {m.name: m for m in models_for(info.kind, site=info.site, weather_sensors=roles)}
-    if state.model not in models:
-        raise ValueError(f"model {state.model!r} is not configured for {info.kind}; choose from {', '.join(models)}")
-    model = models[state.model]
-    events, belief = _belief_times(day, horizon, info.resolution, tz, settings["gate_closure"])
+    (model,) = target_models(target, [state.model])
+    events, belief = _belief_times(day, horizon, target.resolution, tz, settings["gate_closure"])
     start, end = day_bounds(day, tz)
-    actual = load_beliefs(info.sensor, start, end, source_types=["measurement", "user import"], most_recent=True,
-                          bind=bind)  # fmt: skip
-    actual = (pd.Series(actual["value"].to_numpy(float), index=pd.DatetimeIndex(actual["event_start"]))
-              .groupby(level=0).last().reindex(events).rename(info.sensor))  # fmt: skip
+    actual = _series(load_history([sensor], start, end, bind=bind)[sensor]).reindex(events).rename(sensor)
     if actual.isna().all():
-        raise ValueError(f"no measurements of {info.sensor} on {day}: nothing to compare a forecast with")
+        raise ValueError(f"no measurements of {sensor} on {day}: nothing to compare a forecast with")
     why = ""
     if state.source in ("auto", "stored"):
-        stored, why = _stored_forecast(info, state.model, horizon, day, events, belief, bind)
+        stored, why = _stored_forecast(sensor, state.model, horizon, day, events, belief, bind)
         if stored is not None:
             return stored, actual, why
         if state.source == "stored":
-            raise ValueError(f"no stored {horizon} forecast of {info.sensor} by {state.model} for {day}: {why}")
+            raise ValueError(f"no stored {horizon} forecast of {sensor} by {state.model} for {day}: {why}")
     last_b = belief.max()
     window = pd.Timedelta(state.train_window or settings["train_window"])
     if window <= pd.Timedelta(0):
         raise ValueError(f"train window must be positive, not {state.train_window!r}")
     look = model.lookback(spec.max_horizon)
-    first_b = belief.min()
-    hist_start = first_b.floor("D") - (window if model.learns else pd.Timedelta(0)) - look - pd.Timedelta("2D")
-    hist = load_beliefs(info.sensor, hist_start, last_b, source_types=["measurement", "user import"],
-                        known_before=last_b, most_recent=True, bind=bind)  # fmt: skip
-    if hist.empty:
-        raise ValueError(f"no measurements of {info.sensor} before {last_b:%Y-%m-%d %H:%M} UTC to forecast from")
-    series = (pd.Series(hist["value"].to_numpy(float), index=pd.DatetimeIndex(hist["event_start"]))
-              .groupby(level=0).last().rename(info.sensor))  # fmt: skip
+    hist_start = belief.min().floor("D") - (window if model.learns else pd.Timedelta(0)) - look - pd.Timedelta("2D")
+    series = _series(load_history([sensor], hist_start, last_b, known_before=last_b, bind=bind)[sensor])
+    if series.empty:
+        raise ValueError(f"no measurements of {sensor} before {last_b:%Y-%m-%d %H:%M} UTC to forecast from")
     regressors = None
-    wanted = sorted(set(roles.values()))
-    if model.learns and wanted:
-        regressors = _weather_forecasts(wanted, hist_start, end, last_b, bind, derive_weather_forecasts,
-                                        weather_settings())  # fmt: skip
+    with _conn_ctx(bind) as c:
+        weather_names = set(c.execute(sa.text("SELECT s.name FROM sensors s WHERE s.weather_sensor_id IS NOT NULL"))
+                            .scalars())  # fmt: skip
+    need = needed_weather([model], weather_names)
+    if need:
+        regressors = weather_forecasts(need, hist_start, end, known_before=last_b, bind=bind)
     f = rolling_backtest(series, model, start=day, end=day + dt.timedelta(days=1), horizons=[horizon],
                          train_window=window, refit=settings["refit"], regressors=regressors, tz=tz,
                          gate_closure=settings["gate_closure"], max_gap=settings["max_gap"], progress=False)  # fmt: skip
     fc = (pd.Series(f["value"].to_numpy(float), index=pd.DatetimeIndex(f["event_start"]))
-          .groupby(level=0).last().reindex(events).rename(info.sensor))  # fmt: skip
+          .groupby(level=0).last().reindex(events).rename(sensor))  # fmt: skip
     origin = (f"computed: {state.model}, {horizon}, from measurements known by {last_b.tz_convert(tz):%Y-%m-%d %H:%M} "
               f"{tz}" + (f" (train window {pd.Timedelta(window).days} days)" if model.learns else ""))  # fmt: skip
     if why and state.source == "auto":
@@ -1057,18 +996,37 @@ def compute_forecast(state: ForecastInputs, *, info: SeriesInfo | None = None, b
     return fc, actual, origin
 
 
-def _weather_forecasts(sensors: list[str], start, end, known_by: pd.Timestamp, bind: Bind, derive, wsettings: dict) -> pd.DataFrame:
-    """Weather forecasts known by ``known_by``: stored ones if every sensor has some, else derived."""
-    stored = load_beliefs(sensors, start, end, source_types=["forecaster"], known_before=known_by, bind=bind)
-    if len(stored) and set(stored["sensor"]) >= set(sensors):
-        return stored[["sensor", "event_start", "belief_horizon", "value"]]
-    measured = load_beliefs(sensors, start, end, source_types=["measurement"], most_recent=True, bind=bind)
-    if measured.empty:
-        return None
-    derived = derive(measured[["sensor", "event_start", "value"]], **wsettings)
-    res = (derived.groupby("sensor", observed=True)["event_start"].transform(lambda s: s.diff().min())).fillna(pd.Timedelta("1h"))
-    known = derived["event_start"] + res - derived["belief_horizon"] <= known_by
-    return derived[known]
+def weather_forecasts(sensors: list[str], start, end, *, known_before: pd.Timestamp, bind: Bind = None) -> pd.DataFrame:
+    """Weather forecasts of events in ``[start, end)`` known by ``known_before``, as beliefs.
+
+    The stored feed (:func:`bvp_lib.forecasting.store.load_weather_forecasts`) when it
+    covers every hour of the period for every sensor; else derived in memory from the
+    measured weather with the parameter file's settings (the same seeded 7-day blocks
+    as the stored feed, so the values agree). Nothing is written.
+    """
+    from bvp_lib.forecasting.config import weather_settings
+    from bvp_lib.forecasting.errors import RegressorError
+    from bvp_lib.forecasting.store import load_history, load_weather_forecasts
+    from bvp_lib.forecasting.weather import derive_weather_forecasts
+
+    try:
+        stored = load_weather_forecasts(sensors, start, end, known_before=known_before, bind=bind)
+    except RegressorError:
+        stored = None
+    if stored is not None and len(stored):
+        hours = (pd.Timestamp(end) - pd.Timestamp(start)) / pd.Timedelta("1h")
+        covered = stored.groupby("sensor", observed=True)["event_start"].nunique()
+        if all(covered.get(s, 0) >= hours for s in sensors):
+            return stored
+    measured = load_history(sensors, start, end, bind=bind)
+    long = pd.concat([pd.DataFrame({"sensor": s, "event_start": v.index, "value": v.to_numpy(float)})
+                      for s, v in measured.items() if len(v)], ignore_index=True) if any(len(v) for v in measured.values()) else None  # fmt: skip
+    if long is None:
+        raise ValueError(f"no weather stored for {', '.join(sensors)} to derive forecasts from")
+    derived = derive_weather_forecasts(long, **weather_settings())
+    res = derived.groupby("sensor", observed=True)["event_start"].transform(lambda x: x.diff().min())
+    res = res.fillna(pd.Timedelta("1h"))
+    return derived[derived["event_start"] + res - derived["belief_horizon"] <= known_before].reset_index(drop=True)
 
 
 def forecast_metrics(forecast: pd.Series, actual: pd.Series) -> dict[str, float]:
