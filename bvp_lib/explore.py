@@ -119,6 +119,13 @@ def typical_days_figure(profiles: pd.DataFrame, sensor: str, unit: str = "MW"):
     return fig
 
 
+def prices(market: str, start, end, *, bind=None) -> pd.Series:
+    """Realised day-ahead prices [EUR/MWh] of ``market`` (measurements, not forecasts)."""
+    from bvp_lib.beliefs import load_series
+
+    return load_series(market, start, end, source_types=["measurement", "user import"], bind=bind)
+
+
 def price_statistics(prices: pd.Series, tz: str = "Europe/Berlin") -> dict:
     """Mean, min, max [EUR/MWh], negative hours [h] and mean daily spread (max − min) [EUR/MWh]."""
     h = (prices.index[1] - prices.index[0]) / pd.Timedelta("1h") if len(prices) > 1 else 1.0
