@@ -512,24 +512,6 @@ def stored_settings(day_inputs) -> dict[str, str]:
     }
 
 
-def value_figure(summary: pd.DataFrame):
-    """Value of flexibility per asset [EUR] against the baseline, total in the title."""
-    per = summary.drop(index="total", errors="ignore")
-    fig, ax = plt.subplots(figsize=(8, 0.6 + 0.45 * max(len(per), 1)))
-    y = np.arange(len(per))
-    vals = per["value_eur"].astype(float).to_numpy()
-    ax.barh(y, vals, color=[COLORS["schedule"] if v >= 0 else "#d62728" for v in vals])
-    ax.set_yticks(y, per.index)
-    ax.axvline(0, color="k", lw=0.6)
-    ax.set_xlabel("value of flexibility against the baseline [EUR]")
-    ax.set_ylabel("asset [-]")
-    total = float(summary.loc["total", "value_eur"]) if "total" in summary.index else float(vals.sum())
-    ax.set_title(f"value of the day: {total:,.2f} EUR", fontsize=10)
-    ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
-    return fig
-
-
 def explorer_figure(result, summary: pd.DataFrame, *, capacity: pd.Series | None = None, tz: str = "Europe/Berlin",
                     max_assets: int = 12):  # fmt: skip
     """One figure of a solved schedule, laid out for a fast redraw on every change.
