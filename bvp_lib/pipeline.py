@@ -254,3 +254,12 @@ def provenance(ctx: DayContext, parameters: dict) -> pd.DataFrame:
         rows.append((f"time {k} [s]", f"{v:.2f}"))
     rows.append(("run time [s]", f"{time.perf_counter() - ctx.started:.1f}"))
     return pd.DataFrame(rows, columns=["item", "value"]).set_index("item")
+
+
+def write_timings(ctx: DayContext, folder) -> Path:
+    """Seconds per stage and in all, as ``timings.json`` in ``folder`` (read by benchmarks)."""
+    import json
+
+    p = Path(folder) / "timings.json"
+    p.write_text(json.dumps({**ctx.timings, "run": time.perf_counter() - ctx.started}, indent=2))
+    return p
