@@ -18,8 +18,9 @@ Usage::
     python benchmarks/bench_widgets.py                       # 2015-04-12, 20 changes, solver "auto"
     python benchmarks/bench_widgets.py --days 2015-04-11 2015-04-12 2015-04-13 2015-04-14 --compare
 
-A script, not a test: it prints a table and exits non-zero when the slowest change
-exceeds ``--limit`` seconds (default 2).
+A script, not a test: it prints a table and says TOO SLOW when the slowest change
+exceeds ``--limit`` seconds (default 2); it exits 0 either way, as timings on a busy
+machine are no build failure.
 """
 
 from __future__ import annotations
@@ -149,7 +150,7 @@ def run(days: list[str], n: int, solver: str, time_limit: float | None, limit: f
     print("change = explore_schedule end to end (overrides, build, solve, summary, figure) + PNG render; "
           "figures = drawing + render; bare solve = the same "
           "build + solve alone; MIPs = changes that needed binaries; limit = changes stopped by the time limit")
-    return 0 if worst < limit else 1
+    return 0  # a benchmark reports; it does not fail the build on a busy machine
 
 
 def main() -> int:
