@@ -263,3 +263,80 @@ def write_timings(ctx: DayContext, folder) -> Path:
     p = Path(folder) / "timings.json"
     p.write_text(json.dumps({**ctx.timings, "run": time.perf_counter() - ctx.started}, indent=2))
     return p
+
+
+@dataclass
+class PeriodValue:
+    """Daily runs over a period: one row per day (``days``) and per day and asset (``assets``)."""
+
+    days: pd.DataFrame
+    assets: pd.DataFrame
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def run_period(first, last, *, progress: bool = True, **kwargs) -> PeriodValue:
+    """:func:`run_day` for every local day in ``[first, last]``; a failing day is recorded
+    with its error and the run goes on.
+
+    Battery state of charge does not carry over between days here (each day starts from
+    the stored ``soc_at_start_mwh``); the backtest does that.
+    """
+    from tqdm.auto import tqdm
+
+    from bvp_lib.reporting.daily import days_between
+
+    day_rows, asset_rows, failed = [], [], {}
+    days = days_between(first, last)
+    for d in tqdm(days, desc="days", unit="day", disable=not progress):
+        try:
+            ctx = run_day(d, **kwargs)
+        except Exception as e:  # noqa: BLE001 - recorded per day, the period goes on
+            failed[d.isoformat()] = f"{type(e).__name__}: {e}"
+            continue
+        v = ctx.valuation
+        p = v.portfolio
+        price = ctx.perfect.inputs.prices
+        day_rows.append({
+            "day": d, "realised_value_eur": p["realised_value_eur"],
+            "perfect_foresight_value_eur": p["perfect_foresight_value_eur"],
+            "planned_value_eur": p["planned_value_eur"], "captured_share": p["captured_share"],
+            "energy_shifted_mwh": p["energy_shifted_mwh"], "energy_curtailed_mwh": p["energy_curtailed_mwh"],
+            "price_spread_eur_mwh": float(price.max() - price.min()), "negative_price_hours": float((price < 0).mean() * 24),
+        })  # fmt: skip
+        a = v.assets.reset_index()
+        a.insert(0, "day", d)
+        asset_rows.append(a)
+    days_df = pd.DataFrame(day_rows).set_index("day") if day_rows else pd.DataFrame()
+    assets_df = pd.concat(asset_rows, ignore_index=True) if asset_rows else pd.DataFrame()
+    return PeriodValue(days_df, assets_df, failed)
+
+
+def value_by(period: PeriodValue, key: str) -> pd.DataFrame:
+    """Realised and perfect-foresight value [EUR] summed by ``type`` or ``owner``, with the captured share."""
+    from bvp_lib.valuation import _share
+
+    g = period.assets.groupby(key)[["realised_value_eur", "perfect_foresight_value_eur"]].sum()
+    g["captured_share"] = [_share(r, p) for r, p in zip(g["realised_value_eur"], g["perfect_foresight_value_eur"])]
+    return g.sort_values("perfect_foresight_value_eur", ascending=False)
+
+
+def period_figure(period: PeriodValue):
+    """Cumulative realised and perfect-foresight value [EUR] over the days, and daily captured share."""
+    import matplotlib.pyplot as plt
+
+    d = period.days
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 3.5))
+    x = pd.to_datetime(d.index)
+    a.plot(x, d["realised_value_eur"].cumsum(), label="realised", color="#1f77b4")
+    a.plot(x, d["perfect_foresight_value_eur"].cumsum(), label="perfect foresight", color="#2ca02c", ls="--")
+    a.set_ylabel("cumulative value [EUR]")
+    a.set_xlabel("local day [date]")
+    a.legend(fontsize=8)
+    a.grid(alpha=0.3)
+    b.bar(x, d["captured_share"].astype(float).fillna(0.0), color="#1f77b4")
+    b.set_ylabel("captured share [-]")
+    b.set_xlabel("local day [date]")
+    b.grid(alpha=0.3)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
