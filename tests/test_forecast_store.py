@@ -51,7 +51,9 @@ def test_day_ahead_on_dst_days_forecasts_every_step_at_gate_closure(loaded, day,
     n = out.groupby("sensor").size()
     assert set(n.index) == set(POWER) | {"epex_da"}  # the battery has no power series
     assert (n[POWER] == steps).all() and n["epex_da"] == hours
-    assert set(out["source"]) == {"linear"}  # the primary model
+    primary = out.groupby("sensor")["source"].unique().map(list).to_dict()  # the primary model per type
+    assert primary == {"solar-havel-01": ["lightgbm"], "wind-flaeming-01": ["linear"],
+                       "building-havel-rathaus-01": ["linear"], "epex_da": ["linear"]}
     b = pd.Timestamp(f"{pd.Timestamp(day).date() - pd.Timedelta('1D')} 12:00", tz=TZ)
     assert out.attrs["belief_time"] == b
     res = pd.to_timedelta(np.where(out["sensor"] == "epex_da", "1h", "15min"))

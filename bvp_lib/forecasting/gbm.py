@@ -35,6 +35,9 @@ class GradientBoostingForecaster(BucketedForecaster):
         Random seed (determinism).
     n_jobs : int
         Threads per fit (1 keeps runs reproducible and leaves parallelism to the caller).
+    max_bin : int
+        Histogram bins per feature (LightGBM ``max_bin``, scikit-learn ``max_bins``, at
+        most 255); fewer bins fit faster.
     **kwargs
         Features and options of :class:`~bvp_lib.forecasting.bucketed.BucketedForecaster`.
     """
@@ -51,6 +54,7 @@ class GradientBoostingForecaster(BucketedForecaster):
         min_child_samples: int = 20,
         seed: int = 0,
         n_jobs: int = 1,
+        max_bin: int = 255,
         **kwargs,
     ):
         if backend not in BACKENDS:
@@ -58,13 +62,13 @@ class GradientBoostingForecaster(BucketedForecaster):
         super().__init__(
             backend=backend, n_estimators=int(n_estimators), learning_rate=float(learning_rate),
             num_leaves=int(num_leaves), min_child_samples=int(min_child_samples), seed=int(seed),
-            n_jobs=int(n_jobs), **kwargs,
+            n_jobs=int(n_jobs), max_bin=int(max_bin), **kwargs,
         )  # fmt: skip
         self.backend = backend
         self.name = "lightgbm" if backend == "lightgbm" else "hist_gradient_boosting"
         self.n_estimators, self.learning_rate = int(n_estimators), float(learning_rate)
         self.num_leaves, self.min_child_samples = int(num_leaves), int(min_child_samples)
-        self.seed, self.n_jobs = int(seed), int(n_jobs)
+        self.seed, self.n_jobs, self.max_bin = int(seed), int(n_jobs), int(max_bin)
 
     def _fit_matrix(self, X: np.ndarray, y: np.ndarray):
         if self.backend == "lightgbm":
@@ -79,14 +83,17 @@ class GradientBoostingForecaster(BucketedForecaster):
                 "deterministic": True,
                 "force_col_wise": True,
                 "num_threads": self.n_jobs,
+                "max_bin": self.max_bin,
                 "verbosity": -1,
             }
-            return lgb.train(params, lgb.Dataset(X, y, params={"verbosity": -1}), num_boost_round=self.n_estimators)
+            data = lgb.Dataset(X, y, params={"verbosity": -1, "max_bin": self.max_bin})
+            return lgb.train(params, data, num_boost_round=self.n_estimators)
         from sklearn.ensemble import HistGradientBoostingRegressor
 
         return HistGradientBoostingRegressor(
             max_iter=self.n_estimators, learning_rate=self.learning_rate, max_leaf_nodes=self.num_leaves,
             min_samples_leaf=self.min_child_samples, early_stopping=False, random_state=self.seed,
+            max_bins=min(self.max_bin, 255),
         ).fit(X, y)  # fmt: skip
 
     def _predict_matrix(self, state, X: np.ndarray) -> np.ndarray:

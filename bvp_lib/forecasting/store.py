@@ -26,7 +26,8 @@ Functions
     the measurements of the day, as wide frames (one column per sensor).
 :func:`forecast_range`, :func:`evaluate_range`
     Rolling-origin backtests from database history, stored as beliefs, and their accuracy
-    (MAE, RMSE, WAPE, bias, skill per sensor, model and horizon).
+    (MAE, RMSE, WAPE, bias, skill per sensor, model and horizon); :func:`forecast_errors`
+    and :func:`day_ahead_vs_actual` feed the figures of :mod:`bvp_lib.forecasting.plots`.
 
 Every call that writes does so in **one transaction**: on any error nothing is stored.
 Writes are idempotent (upserts on sensor, event start, horizon and data source). A
@@ -49,6 +50,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -193,8 +195,9 @@ def forecast_targets(
     Parameters
     ----------
     assets : sequence of str, optional
-        Asset names (or market names, for a price). None: every asset in the database.
-        Storage assets (batteries) have no power series of their own and are skipped.
+        Asset names (or market names, for a price). None: every asset in the database
+        whose type has models in the parameters. Batteries (storage types without
+        models) have no power series of their own and are skipped even when named.
     include_price : bool
         Add the price of the assets' markets (of every market when ``assets`` is None).
     parameters : dict or path, optional
@@ -210,7 +213,8 @@ def forecast_targets(
     Raises
     ------
     ForecastingError
-        For an unknown name, or a named asset whose type has no forecasting models.
+        For an unknown name, or a named asset (not storage) whose type has no
+        forecasting models.
     """
     p = _params(parameters)
     types = p.get("asset_types", {})
@@ -233,11 +237,9 @@ def forecast_targets(
         row = table.loc[name]
         if include_price and row["market"] is not None and row["market"] not in wanted_markets:
             wanted_markets.append(row["market"])
-        if bool(row["is_storage"]):
-            continue  # batteries: no power series of their own
         if row["type"] not in types:
-            if assets is None:
-                continue
+            if assets is None or bool(row["is_storage"]):
+                continue  # batteries: no power series of their own (nor models)
             raise ForecastingError(
                 f"asset {name!r} is of type {row['type']!r}, which has no forecasting models; add it under "
                 "asset_types in parameters/forecasting.yaml or leave the asset out."
@@ -994,7 +996,8 @@ def forecast_range(
     pandas.DataFrame
         Beliefs plus ``horizon`` (schedule label), as ``rolling_backtest`` returns, for all
         series. ``attrs["timings"]``: per sensor and model the seconds spent fitting and
-        predicting and the number of fits.
+        predicting and the number of fits; ``attrs["stages"]``: wall-clock seconds of
+        loading (with the weather feed), the backtests and storing (overlapped with them).
 
     Raises
     ------
@@ -1015,6 +1018,8 @@ def forecast_range(
     window = pd.Timedelta(train_window)
     kwargs = dict(start=d0, end=d1 + dt.timedelta(days=1), horizons=specs, train_window=window, refit=refit, tz=tz,
                   gate_closure=bs["gate_closure"], max_gap=bs["max_gap"])  # fmt: skip
+    stages: dict[str, float] = {}
+    t0 = time.perf_counter()
     with _transaction(bind, keep=save) as conn:
         targets = forecast_targets(assets, include_price=include_price, parameters=p, bind=conn)
         if not targets:
@@ -1032,49 +1037,55 @@ def forecast_range(
                 _check_history(t, history[t.sensor], hist_start, end, tz, what, "start the backtest later")
         cubes = _weather_cubes(conn, plan, hist_start, end, p)
         tasks = [(t, history[t.sensor], ms, _subset(cubes, ms)) for t, ms in plan]
+        models_of = {t.sensor: ms for t, ms in plan}
+        stages["load and weather feed"] = time.perf_counter() - t0
         results: dict[str, pd.DataFrame] = {}
         bar = None
         if progress:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=len(tasks), desc=f"forecast {d0} .. {d1}", unit="series")
+
+        def done(sensor: str, res) -> None:
+            """Keep a series' forecasts and store them (in this call's transaction) while others compute."""
+            out, err = res
+            if err is not None:
+                _raise_from(err)
+            results[sensor] = out
+            if save:
+                t = time.perf_counter()
+                b = to_beliefs(out)
+                _save_forecasts(conn, [(b[b["source"] == m.name], m.source().to_source_spec()) for m in models_of[sensor]])
+                stages["store"] = stages.get("store", 0.0) + time.perf_counter() - t
+            if bar is not None:
+                bar.update(1)
+
+        t0 = time.perf_counter()
         if workers > 1 and len(tasks) > 1:
             import multiprocessing as mp
 
             with cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
                 futs = {pool.submit(_backtest_task, s, ms, c, kwargs): t.sensor for t, s, ms, c in tasks}
-                for fut in cf.as_completed(futs):
-                    out, err = fut.result()
-                    if err is not None:
-                        for f in futs:
-                            f.cancel()
-                        _raise_from(err)
-                    results[futs[fut]] = out
-                    if bar is not None:
-                        bar.update(1)
+                try:
+                    for fut in cf.as_completed(futs):
+                        done(futs[fut], fut.result())
+                except BaseException:
+                    for f in futs:
+                        f.cancel()
+                    raise
         else:
             for t, s, ms, c in tasks:
-                out, err = _backtest_task(s, ms, c, kwargs)
-                if err is not None:
-                    _raise_from(err)
-                results[t.sensor] = out
-                if bar is not None:
-                    bar.update(1)
+                done(t.sensor, _backtest_task(s, ms, c, kwargs))
         if bar is not None:
             bar.close()
-        if save:
-            frames = []
-            for t, ms in plan:
-                b = to_beliefs(results[t.sensor])
-                for m in ms:
-                    frames.append((b[b["source"] == m.name], m.source().to_source_spec()))
-            _save_forecasts(conn, frames)
+        stages["backtests (and store, overlapped)"] = time.perf_counter() - t0
     out = pd.concat([results[t.sensor] for t, _ in plan], ignore_index=True)
     labels = [s.label for s in specs]
     out["horizon"] = pd.Categorical(out["horizon"].astype(str), categories=labels)
     out = out[FORECAST_COLUMNS]
     out.attrs["timings"] = {t.sensor: results[t.sensor].attrs.get("timings", {}) for t, _ in plan}
     out.attrs["asset_types"] = {t.sensor: t.asset_type for t in targets}
+    out.attrs["stages"] = stages
     return out
 
 
@@ -1114,16 +1125,15 @@ def label_schedules(forecasts: pd.DataFrame, horizons: Sequence, resolutions: Ma
         if isinstance(spec, FixedHorizon):
             sel = forecasts[forecasts["belief_horizon"] == spec.horizon]
         else:
-            res = forecasts["sensor"].map(lambda s: resolutions[s]).to_numpy("timedelta64[ns]")
+            res = pd.to_timedelta(forecasts["sensor"].astype(str).map(dict(resolutions))).to_numpy("timedelta64[ns]")
             es = pd.DatetimeIndex(forecasts["event_start"])
-            bt = es.asi8 + res.astype(np.int64) - forecasts["belief_horizon"].to_numpy("timedelta64[ns]").astype(np.int64)
-            local_day = es.tz_convert(tz).date
-            days = sorted(set(local_day))
-            if days:
-                issue = day_ahead_issue_times(days[0], days[-1], tz, gate_closure)
-                by_day = dict(zip(pd.date_range(days[0], days[-1], freq="D").date, issue.asi8))
-                want = np.array([by_day[x] for x in local_day], dtype=np.int64)
-                sel = forecasts[bt == want]
+            h = forecasts["belief_horizon"].to_numpy("timedelta64[ns]").astype(np.int64)
+            bt = es.asi8 + res.astype(np.int64) - h
+            codes, days = pd.factorize(es.tz_convert(tz).normalize())  # local days, once each
+            if len(days):
+                local = [d.date() for d in days]
+                issue = np.array([day_ahead_issue_times(x, x, tz, gate_closure)[0].value for x in local], dtype=np.int64)
+                sel = forecasts[bt == issue[codes]]
             else:
                 sel = forecasts.iloc[:0]
         parts.append(sel.assign(horizon=spec.label))
@@ -1304,3 +1314,50 @@ def summarise_by_type(metrics: pd.DataFrame) -> pd.DataFrame:
     g = metrics.groupby(["asset_type", "source", "horizon"], observed=True)
     out = g.agg(sensors=("sensor", "nunique"), wape=("wape", "mean"), skill_mae=("skill_mae", "mean"))
     return out.reset_index()
+
+
+def day_ahead_vs_actual(
+    day,
+    sensor: str,
+    *,
+    models: list[str] | None = None,
+    bind=None,
+    parameters: dict | str | None = None,
+) -> pd.DataFrame:
+    """The stored day-ahead forecasts of each model for one sensor and local day, with the actuals.
+
+    Parameters
+    ----------
+    day : date or str (YYYY-MM-DD)
+        The local day D (forecasts issued at gate closure on D-1).
+    sensor : str
+        An asset's power sensor or a market's price sensor.
+    models : list of str, optional
+        Model names; None: all stored.
+    bind : Engine or Connection, optional
+    parameters : dict or path, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per model plus ``actual``, indexed by step start (UTC) [MW, production
+        positive and consumption negative; or EUR/MWh]; ``attrs["unit"]`` and
+        ``attrs["title"]`` for :func:`bvp_lib.forecasting.plots.forecast_vs_actual_figure`.
+    """
+    f = stored_forecasts(day, day, assets=[sensor], models=models, horizons=["day-ahead"], include_price=False,
+                         bind=bind, parameters=parameters)  # fmt: skip
+    f = f[f["sensor"] == sensor]
+    if f.empty:
+        raise ForecastingError(
+            f"no day-ahead forecasts of {sensor!r} for {day} are stored; make them with "
+            f"`bvp forecast --from {day} --to {day} --horizons day-ahead` or `bvp forecast day-ahead --date {day}`."
+        )
+    wide = f.pivot_table(index="event_start", columns="source", values="value", aggfunc="first", observed=True)
+    wide.columns = [str(c) for c in wide.columns]
+    wide.columns.name = None
+    actual = load_actuals(day, [sensor], bind=bind, parameters=parameters)[sensor]
+    wide["actual"] = actual.reindex(wide.index)
+    asset_type = f.attrs["asset_types"].get(sensor)
+    wide.attrs["unit"] = "EUR/MWh" if asset_type == PRICE_TYPE else "MW"
+    wide.attrs["title"] = f"{sensor}: day-ahead forecasts for {as_date(day)} (issued at gate closure on D-1) and actual"
+    return wide
