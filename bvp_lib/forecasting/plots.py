@@ -122,7 +122,7 @@ def forecast_vs_actual_figure(frame: pd.DataFrame, *, tz: str = "Europe/Berlin",
     return fig
 
 
-def error_distribution_figure(errors: pd.DataFrame, *, bins: int = 40, title: str | None = None):
+def error_distribution_figure(errors: pd.DataFrame, *, bins: int = 40, skip_zero: bool = True, title: str | None = None):
     """Distribution of forecast errors (forecast − actual) per model, one panel per horizon.
 
     Parameters
@@ -132,6 +132,9 @@ def error_distribution_figure(errors: pd.DataFrame, *, bins: int = 40, title: st
         unit (``error``, ``source``, ``horizon``, ``asset_type``).
     bins : int
         Histogram bins (shared by all models of a panel).
+    skip_zero : bool
+        Leave out steps where the forecast and the actual are both 0 (solar at night, an
+        idle station): they would hide the distribution behind a spike at 0.
     title : str, optional
 
     Returns
@@ -146,6 +149,10 @@ def error_distribution_figure(errors: pd.DataFrame, *, bins: int = 40, title: st
     if len(units) > 1:
         raise ForecastingError(f"errors in several units {sorted(units)}; plot prices and power apart.")
     unit = units.pop()
+    if skip_zero:
+        errors = errors[(errors["forecast"] != 0) | (errors["actual"] != 0)]
+        if errors.empty:
+            raise ForecastingError("every forecast and actual is 0; nothing to plot (pass skip_zero=False).")
     horizons = horizon_order(errors["horizon"].astype(str).unique())
     models = _models_in_order(errors["source"].unique())
     ncol = min(3, len(horizons))
