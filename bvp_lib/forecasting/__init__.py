@@ -18,6 +18,10 @@ closure (:func:`day_ahead_issue_times`). Evaluation: :func:`rolling_backtest` th
 :func:`evaluate`. Measured weather becomes forecasts with :func:`derive_weather_forecasts`.
 Model choice per asset type: ``parameters/forecasting.yaml`` via :func:`models_for`.
 
+The database side lives apart, imported explicitly: :mod:`bvp_lib.forecasting.store`
+(day-ahead forecasts at gate closure, backtests and accuracy from and into the beliefs
+tables; ``bvp forecast``) and :mod:`bvp_lib.forecasting.plots` (accuracy figures).
+
 Example
 -------
 >>> from bvp_lib import forecasting as fc
