@@ -69,7 +69,7 @@ def price_figure(price: pd.Series, actions: pd.DataFrame | None = None, *, tz: s
 
 
 def schedules_figure(planned: pd.DataFrame, baseline: pd.DataFrame, *, perfect: pd.DataFrame | None = None,
-                     tz: str = "Europe/Berlin", max_assets: int = 12):
+                     tz: str = "Europe/Berlin", max_assets: int = 8):
     """One panel per asset: schedule against baseline [MW] (and perfect foresight).
 
     Shows the ``max_assets`` assets with the largest balancing action (energy moved,
@@ -117,7 +117,7 @@ def soc_figure(soc: pd.DataFrame, *, capacity: pd.Series | None = None, tz: str 
     return fig
 
 
-def forecast_figure(forecast: pd.DataFrame, actual: pd.DataFrame, *, tz: str = "Europe/Berlin", max_assets: int = 8,
+def forecast_figure(forecast: pd.DataFrame, actual: pd.DataFrame, *, tz: str = "Europe/Berlin", max_assets: int = 6,
                     unit: str = "MW"):
     """Forecast against actual per series, with the error shaded (the largest series first)."""
     both = [c for c in forecast.columns if c in actual.columns]
