@@ -43,6 +43,7 @@ class DayContext:
     timezone: str = "Europe/Berlin"
     mip_gap: float | None = 1e-3
     time_limit: float | None = 60.0
+    soc_start: dict[str, float] | None = None
     timings: dict[str, float] = field(default_factory=dict)
     forecasts: pd.DataFrame | None = None
     planned: object | None = None
@@ -69,13 +70,15 @@ class DayContext:
 def prepare(day=None, *, owner: str | None = None, assets: list[str] | None = None, solver: str | None = None,
             models: list[str] | None = None, spread: float = 10.0, resolution: str = "15min",
             save: bool = True, mip_gap: float | None = 1e-3, time_limit: float | None = 60.0,
-            bind=None) -> DayContext:
+            soc_start: dict[str, float] | None = None, bind=None) -> DayContext:
     """Resolve the day (default: the last complete day), the assets (an owner's or all) and settings.
 
     ``mip_gap`` and ``time_limit`` [s] bound each solve: a schedule needs binaries only at
     negative prices with lossy storage (see :mod:`bvp_lib.scheduling.complementarity`),
     and proving optimality to 1e-7 there can take minutes; 1e-3 costs at most 0.1 % of
-    the day's objective and answers in seconds with HiGHS.
+    the day's objective and answers in seconds with HiGHS. ``soc_start`` (battery → SoC
+    [MWh] at the start of the day) overrides the stored ``soc_at_start_mwh`` (a backtest
+    carries the previous day's end SoC over).
     """
     import sqlalchemy as sa
 
@@ -105,7 +108,7 @@ def prepare(day=None, *, owner: str | None = None, assets: list[str] | None = No
             raise ValueError(f"Unknown owner {owner!r}; owners are {sorted(set(known.values()))}.")
         chosen = [a for a in chosen if known[a] == owner]
     ctx = DayContext(as_date(day), chosen, owner or None, solver or None, models or None, float(spread),
-                     resolution, save, settings.timezone, mip_gap, time_limit)
+                     resolution, save, settings.timezone, mip_gap, time_limit, dict(soc_start) if soc_start else None)
     if bind is None:
         # one transaction for the whole run: forecasts and schedules land together, or (save=False) not at all
         from bvp_lib.db.engine import get_engine
@@ -143,7 +146,7 @@ def schedule(ctx: DayContext, *, bind=None):
 
     with _timed(ctx, "schedule"):
         kw = dict(assets=ctx.assets, solver=ctx.solver, resolution=ctx.resolution, mip_gap=ctx.mip_gap,
-                  time_limit=ctx.time_limit, save=True, bind=ctx.bind(bind))
+                  time_limit=ctx.time_limit, soc_start=ctx.soc_start, save=True, bind=ctx.bind(bind))
         ctx.planned = schedule_day(ctx.day, mode="forecast", **kw)
         ctx.perfect = schedule_day(ctx.day, mode="perfect", **kw)
     return ctx.planned, ctx.perfect

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import typer
 
+from bvp_lib.cli import backtest as backtest_cli
 from bvp_lib.cli import data as data_cli
 from bvp_lib.cli import db as db_cli
 from bvp_lib.cli import forecast as forecast_cli
@@ -24,6 +25,7 @@ app.add_typer(data_cli.app, name="data")
 app.add_typer(forecast_cli.app, name="forecast")
 app.command("schedule")(schedule_cli.schedule)
 app.command("report")(report_cli.report)
+app.command("backtest")(backtest_cli.backtest)
 
 
 @app.command()

@@ -23,7 +23,7 @@ describe it for the ORM and for autogenerating new migrations.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import INTERVAL, JSONB
@@ -267,3 +267,52 @@ class ChargingSession(Base):
         sa.CheckConstraint("energy_mwh >= 0 AND max_power_mw > 0", name="positive_energy_power"),
         sa.Index("ix_charging_sessions_asset_arrival", "asset_id", "arrival"),
     )
+
+
+class BacktestRun(Base):
+    """A named backtest: its parameters (and their hash), code version and data sources."""
+
+    __tablename__ = "backtest_runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    parameters: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=sa.text("'{}'::jsonb"))
+    parameters_hash: Mapped[str] = mapped_column(sa.String(64), comment="sha256 of the canonical JSON parameters")
+    code_version: Mapped[str] = mapped_column(sa.String(80), default="", server_default="")
+    git_commit: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
+    data_sources: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+
+
+class BacktestDay(Base):
+    """One day of a backtest run: status, error and portfolio results [EUR, MWh]."""
+
+    __tablename__ = "backtest_days"
+    run_id: Mapped[int] = mapped_column(sa.ForeignKey("backtest_runs.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    status: Mapped[str] = mapped_column(sa.String(10))
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    realised_value_eur: Mapped[float | None]
+    perfect_foresight_value_eur: Mapped[float | None]
+    planned_value_eur: Mapped[float | None]
+    captured_share: Mapped[float | None]
+    energy_shifted_mwh: Mapped[float | None]
+    energy_curtailed_mwh: Mapped[float | None]
+    seconds: Mapped[float | None]
+    finished_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+
+    __table_args__ = (sa.CheckConstraint("status IN ('done', 'failed')", name="known_status"),)
+
+
+class BacktestAssetDay(Base):
+    """One asset on one day of a backtest run [EUR, MWh]."""
+
+    __tablename__ = "backtest_asset_days"
+    run_id: Mapped[int] = mapped_column(sa.ForeignKey("backtest_runs.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    asset: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
+    realised_value_eur: Mapped[float | None]
+    perfect_foresight_value_eur: Mapped[float | None]
+    energy_shifted_mwh: Mapped[float | None]
+    energy_curtailed_mwh: Mapped[float | None]
+    battery_cycles: Mapped[float | None]
+    soc_end_mwh: Mapped[float | None]
