@@ -3,9 +3,10 @@
 Everything is read back from ``backtest_runs``, ``backtest_days`` and
 ``backtest_asset_days`` (see :mod:`bvp_lib.backtest`). Values in EUR, energy in MWh.
 
-Forecast errors are not stored by the backtest, so "what was lost" is shown per day as
-value lost (perfect foresight − realised) [EUR] against the day's perfect-foresight value
-[EUR] (how much there was to earn), not against a forecast error.
+"What was lost" is shown per day as value lost (perfect foresight − realised) [EUR]
+against the mean absolute error of the day-ahead price forecast [EUR/MWh] (the stored
+forecast known at gate closure against the published prices), and against the day's
+perfect-foresight value [EUR] (how much there was to earn).
 """
 
 from __future__ import annotations
@@ -206,8 +207,8 @@ def value_lost(days: pd.DataFrame) -> pd.DataFrame:
 def value_lost_figure(days: pd.DataFrame):
     """Scatter of value lost [EUR] against the day's perfect-foresight value [EUR], one point per day.
 
-    Forecast errors are not stored with the backtest; the perfect-foresight value stands
-    for how much a day offered, and the distance from zero for what imperfect forecasts cost.
+    The perfect-foresight value stands for how much a day offered, and the distance from
+    zero for what imperfect forecasts cost.
     """
     import matplotlib.pyplot as plt
 
@@ -233,3 +234,64 @@ def failed_days(days: pd.DataFrame) -> pd.DataFrame:
     if not len(days):
         return pd.DataFrame(columns=["error"])
     return days.loc[days["status"] == "failed", ["error"]]
+
+
+def price_sensor(*, bind=None) -> str:
+    """The day-ahead price sensor the portfolio trades on (its single market, else the default)."""
+    from bvp_lib.beliefs import _conn_ctx
+    from bvp_lib.scheduling.store import DEFAULT_PRICE_SENSOR
+
+    with _conn_ctx(bind) as c:
+        markets = [m for (m,) in c.execute(sa.text(
+            "SELECT DISTINCT m.name FROM assets a JOIN markets m ON m.id = a.market_id")).all()]  # fmt: skip
+    return markets[0] if len(markets) == 1 else DEFAULT_PRICE_SENSOR
+
+
+def price_forecast_error(days: pd.DataFrame, *, sensor: str | None = None, bind=None) -> pd.Series:
+    """Per done day the mean absolute error of the stored day-ahead price forecast [EUR/MWh].
+
+    Compares the forecast known at gate closure with the published prices; NaN for a day
+    whose forecast or prices cannot be read (none stored, or several models and none primary).
+    """
+    from bvp_lib.forecasting.store import load_actuals, load_day_ahead
+
+    d = _done(days)
+    sensor = sensor or price_sensor(bind=bind)
+    out = {}
+    for day in d.index:
+        try:
+            f = load_day_ahead(day, [sensor], bind=bind)[sensor]
+            a = load_actuals(day, [sensor], bind=bind)[sensor]
+            out[day] = float((f - a.reindex(f.index)).abs().mean())
+        except Exception:  # noqa: BLE001 - shown as missing, the report goes on
+            out[day] = float("nan")
+    return pd.Series(out, name="price_forecast_mae_eur_mwh", dtype=float)
+
+
+def forecast_error_vs_value_lost(days: pd.DataFrame, *, bind=None) -> pd.DataFrame:
+    """Per done day: price forecast MAE [EUR/MWh], value lost [EUR] and captured share."""
+    v = value_lost(days)
+    v.insert(0, "price_forecast_mae_eur_mwh", price_forecast_error(days, bind=bind).reindex(v.index))
+    return v
+
+
+def forecast_error_figure(table: pd.DataFrame):
+    """Scatter of value lost [EUR] against the day's price forecast MAE [EUR/MWh] (from
+    :func:`forecast_error_vs_value_lost`)."""
+    import matplotlib.pyplot as plt
+
+    t = table.dropna(subset=["price_forecast_mae_eur_mwh"]) if len(table) else table
+    fig, ax = plt.subplots(figsize=(6, 4))
+    if len(t):
+        ax.scatter(t["price_forecast_mae_eur_mwh"], t["value_lost_eur"])
+        for d, r in t.iterrows():
+            ax.annotate(str(d), (r["price_forecast_mae_eur_mwh"], r["value_lost_eur"]), fontsize=8,
+                        xytext=(3, 3), textcoords="offset points")  # fmt: skip
+    else:
+        ax.text(0.5, 0.5, "no stored price forecasts", ha="center", va="center", transform=ax.transAxes)
+    ax.axhline(0, color="black", lw=0.5)
+    ax.set_xlabel("mean absolute price forecast error [EUR/MWh]")
+    ax.set_ylabel("value lost (perfect − realised) [EUR]")
+    ax.set_title("Forecast error against value lost, per day")
+    ax.grid(alpha=0.3)
+    return fig

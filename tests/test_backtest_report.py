@@ -76,3 +76,7 @@ def test_load_run_runs_when_missing(small):
     assert info.name == "report-demo" and info.parameters == {"solver": "highs"}
     assert list(days.index) == [D1] and days.loc[D1, "status"] == "done"
     assert len(assets) and assets["type"].notna().all() and "unknown" not in set(assets["type"])
+    t = br.forecast_error_vs_value_lost(days)
+    assert list(t.index) == [D1] and t["price_forecast_mae_eur_mwh"].notna().all()
+    assert t["price_forecast_mae_eur_mwh"].iloc[0] >= 0
+    assert "[EUR/MWh]" in br.forecast_error_figure(t).axes[0].get_xlabel()
