@@ -64,12 +64,12 @@ class BacktestSummary:
 
     def totals(self) -> dict:
         """Realised, perfect-foresight and planned value [EUR] summed over done days, and the captured share."""
-        from bvp_lib.valuation import _share
+        from bvp_lib.valuation import captured_share
 
         done = self.days[self.days["status"] == "done"] if len(self.days) else self.days
         out = {k: float(done[k].sum()) if len(done) else 0.0
                for k in ("realised_value_eur", "perfect_foresight_value_eur", "planned_value_eur")}  # fmt: skip
-        out["captured_share"] = _share(out["realised_value_eur"], out["perfect_foresight_value_eur"])
+        out["captured_share"] = captured_share(out["realised_value_eur"], out["perfect_foresight_value_eur"])
         return out
 
     def __str__(self) -> str:

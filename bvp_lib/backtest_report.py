@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import pandas as pd
 import sqlalchemy as sa
 
+from bvp_lib.valuation import captured_share, value_by
+
 VALUE_COLUMNS = ["realised_value_eur", "perfect_foresight_value_eur"]
 
 
@@ -103,12 +105,6 @@ def _done(days: pd.DataFrame) -> pd.DataFrame:
     return days[days["status"] == "done"]
 
 
-def _share(realised: float, perfect: float) -> float | None:
-    from bvp_lib.valuation import _share as share
-
-    return share(realised, perfect)
-
-
 def summary(days: pd.DataFrame) -> pd.DataFrame:
     """Days done and failed, realised and perfect-foresight value [EUR] and the captured share."""
     d = _done(days)
@@ -116,7 +112,7 @@ def summary(days: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"value": {
         "days": len(days), "days done": len(d), "days failed": len(days) - len(d),
         "realised value [EUR]": r, "perfect-foresight value [EUR]": p,
-        "value lost [EUR]": p - r, "captured share": _share(r, p)}})  # fmt: skip
+        "value lost [EUR]": p - r, "captured share": captured_share(r, p)}})  # fmt: skip
 
 
 def cumulative(days: pd.DataFrame) -> pd.DataFrame:
@@ -155,9 +151,7 @@ def value_by_month_and_type(assets: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=cols).set_index(["month", "type"])
     a = assets.copy()
     a["month"] = pd.to_datetime(a["day"]).dt.strftime("%Y-%m")
-    g = a.groupby(["month", "type"])[VALUE_COLUMNS].sum()
-    g["captured_share"] = [_share(r, p) for r, p in zip(g["realised_value_eur"], g["perfect_foresight_value_eur"])]
-    return g
+    return value_by(a, ["month", "type"], VALUE_COLUMNS)
 
 
 def month_type_figure(assets: pd.DataFrame):

@@ -316,11 +316,9 @@ def run_period(first, last, *, progress: bool = True, **kwargs) -> PeriodValue:
 
 def value_by(period: PeriodValue, key: str) -> pd.DataFrame:
     """Realised and perfect-foresight value [EUR] summed by ``type`` or ``owner``, with the captured share."""
-    from bvp_lib.valuation import _share
+    from bvp_lib.valuation import value_by as _value_by
 
-    g = period.assets.groupby(key)[["realised_value_eur", "perfect_foresight_value_eur"]].sum()
-    g["captured_share"] = [_share(r, p) for r, p in zip(g["realised_value_eur"], g["perfect_foresight_value_eur"])]
-    return g.sort_values("perfect_foresight_value_eur", ascending=False)
+    return _value_by(period.assets, key).sort_values("perfect_foresight_value_eur", ascending=False)
 
 
 def period_figure(period: PeriodValue):

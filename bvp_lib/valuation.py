@@ -227,15 +227,10 @@ def value_day(
         for a in cols
     ]
     table["captured_share"] = [
-        _share(r, p) for r, p in zip(table["realised_value_eur"], table["perfect_foresight_value_eur"])
+        captured_share(r, p) for r, p in zip(table["realised_value_eur"], table["perfect_foresight_value_eur"])
     ]
-    owners_t = table.groupby("owner")[
-        ["realised_value_eur", "perfect_foresight_value_eur", "planned_value_eur", "energy_shifted_mwh",
-         "energy_curtailed_mwh"]
-    ].sum()  # fmt: skip
-    owners_t["captured_share"] = [
-        _share(r, p) for r, p in zip(owners_t["realised_value_eur"], owners_t["perfect_foresight_value_eur"])
-    ]
+    owners_t = value_by(table, "owner", ["realised_value_eur", "perfect_foresight_value_eur", "planned_value_eur",
+                                         "energy_shifted_mwh", "energy_curtailed_mwh"])  # fmt: skip
     # the portfolio settles its netted deviation: the gain over per-asset settlement
     net_dev_real = (realised - planned).sum(axis=1)
     net_dev_base = (ab - fb).sum(axis=1)
@@ -249,7 +244,7 @@ def value_day(
         "perfect_foresight_value_eur": pf_total,
         "planned_value_eur": float(table["planned_value_eur"].sum()) if forecast_price is not None else None,
         "netting_benefit_eur": float(netting),
-        "captured_share": _share(real_total, pf_total),
+        "captured_share": captured_share(real_total, pf_total),
         "energy_shifted_mwh": float(table["energy_shifted_mwh"].sum()),
         "energy_curtailed_mwh": float(table["energy_curtailed_mwh"].sum()),
         "energy_cycled_mwh": float(table["energy_cycled_mwh"].sum()),
@@ -259,10 +254,26 @@ def value_day(
     return DayValue(table, owners_t, portfolio, realised, actions, {"spread": spread})
 
 
-def _share(realised: float, perfect: float) -> float | None:
+def captured_share(realised: float, perfect: float) -> float | None:
+    """Realised value / perfect-foresight value [-]; None when the latter is below
+    :data:`CAPTURED_SHARE_MIN_EUR` (nothing to capture)."""
     if abs(perfect) < CAPTURED_SHARE_MIN_EUR:
         return None
     return float(realised / perfect)
+
+
+def value_by(table: pd.DataFrame, keys, columns=None) -> pd.DataFrame:
+    """Sum value columns [EUR] of ``table`` by ``keys`` and add the captured share of each group.
+
+    ``columns`` default to ``realised_value_eur`` and ``perfect_foresight_value_eur``; both
+    must be among them.
+    """
+    columns = list(columns or ["realised_value_eur", "perfect_foresight_value_eur"])
+    g = table.groupby(keys)[columns].sum()
+    g["captured_share"] = [
+        captured_share(r, p) for r, p in zip(g["realised_value_eur"], g["perfect_foresight_value_eur"])
+    ]
+    return g
 
 
 def _shifted(actions: pd.DataFrame, kinds: dict, h: float) -> pd.Series:

@@ -341,21 +341,8 @@ class Overrides:
         )
 
 
-class ScheduleCache:
-    """The database side of the schedule explorer, read once per (day, assets, mode, resolution).
-
-    Holds :class:`~bvp_lib.scheduling.store.DayInputs` (prices, baseline series, asset
-    objects, connection points, info) from
-    :func:`~bvp_lib.scheduling.store.prepare_day`. ``loads`` counts database reads,
-    ``hits`` answers from memory.
-
-    Parameters
-    ----------
-    bind : Engine or Connection, optional
-        Database (default: the configured engine).
-    maxsize : int
-        Days kept (least recently used dropped first).
-    """
+class _Cache:
+    """An LRU in front of the database: ``loads`` counts database reads, ``hits`` answers from memory."""
 
     def __init__(self, bind: Bind = None, maxsize: int = 16):
         self.bind = bind
@@ -374,6 +361,23 @@ class ScheduleCache:
     def clear(self) -> None:
         """Forget everything (the next call reads the database again)."""
         self._lru.clear()
+
+
+class ScheduleCache(_Cache):
+    """The database side of the schedule explorer, read once per (day, assets, mode, resolution).
+
+    Holds :class:`~bvp_lib.scheduling.store.DayInputs` (prices, baseline series, asset
+    objects, connection points, info) from
+    :func:`~bvp_lib.scheduling.store.prepare_day`. ``loads`` counts database reads,
+    ``hits`` answers from memory.
+
+    Parameters
+    ----------
+    bind : Engine or Connection, optional
+        Database (default: the configured engine).
+    maxsize : int
+        Days kept (least recently used dropped first).
+    """
 
     def day_inputs(self, day, assets: Sequence[str] | None, mode: str = "perfect", resolution: str = "15min"):
         """The day's inputs, from memory when read before.
@@ -856,7 +860,7 @@ def _stored_forecast(sensor: str, model: str, horizon: str, day: dt.date, events
     return s.rename(sensor), f"stored forecasts (data source {model!r})"
 
 
-class ForecastCache:
+class ForecastCache(_Cache):
     """Forecasts and actuals of the forecast explorer, computed or read once per key.
 
     ``loads`` counts answers made from the database (read or computed), ``hits``
@@ -864,20 +868,11 @@ class ForecastCache:
     """
 
     def __init__(self, bind: Bind = None, maxsize: int = 64):
-        self.bind = bind
-        self._lru = _LRU(maxsize)
+        super().__init__(bind, maxsize)
         self._info = _LRU(256)
 
-    @property
-    def loads(self) -> int:
-        return self._lru.misses
-
-    @property
-    def hits(self) -> int:
-        return self._lru.hits
-
     def clear(self) -> None:
-        self._lru.clear()
+        super().clear()
         self._info.clear()
 
     def info(self, asset: str):
