@@ -26,9 +26,14 @@ import pandas as pd
 import sqlalchemy as sa
 
 #: parameters passed on to :func:`bvp_lib.pipeline.run_day`
-RUN_DAY_PARAMETERS = ("owner", "assets", "solver", "models", "spread", "resolution", "mip_gap", "time_limit")
+RUN_DAY_PARAMETERS = ("owner", "assets", "solver", "models", "spread", "resolution", "mip_gap", "time_limit",
+                      "overrides")
 
 DATA_SOURCES = "SMARD day-ahead prices (CC BY 4.0); bundled 2015 data set (data/README.md)"
+
+
+class _Recorded(Exception):
+    """A day's error known before it runs (its forecasts failed)."""
 
 
 class BacktestParameterError(ValueError):
@@ -112,6 +117,12 @@ def _normalise(parameters: dict | None) -> dict:
     for k in ("assets", "models"):
         if isinstance(params.get(k), str):
             params[k] = [a.strip() for a in params[k].split(",") if a.strip()]
+    if "overrides" in params:
+        from bvp_lib.scheduling.overrides import normalise_overrides
+
+        params["overrides"] = normalise_overrides(params["overrides"])
+        if not params["overrides"]:
+            del params["overrides"]
     return json.loads(json.dumps(params, default=str))
 
 
@@ -252,7 +263,8 @@ def load_days(run: str | int, *, bind=None) -> tuple[pd.DataFrame, pd.DataFrame]
 
 
 def run_backtest(name: str, first_day, last_day, *, parameters: dict | None = None, force: bool = False,
-                 progress: bool = True, bind=None) -> BacktestSummary:
+                 progress: bool = True, store_beliefs: bool = True, carry_from=None, fail_days=None,
+                 bind=None) -> BacktestSummary:
     """Run the daily pipeline for every local day in ``[first_day, last_day]`` under a named run.
 
     Parameters
@@ -263,11 +275,24 @@ def run_backtest(name: str, first_day, last_day, *, parameters: dict | None = No
         The period, both included (local days, ``BVP_TIMEZONE``).
     parameters : dict, optional
         Settings of :func:`bvp_lib.pipeline.run_day`: ``owner``, ``assets``, ``solver``,
-        ``models``, ``spread``, ``resolution``, ``mip_gap``, ``time_limit``.
+        ``models``, ``spread``, ``resolution``, ``mip_gap``, ``time_limit``, and
+        ``overrides`` (a scenario's asset parameters, :mod:`bvp_lib.scheduling.overrides`).
     force : bool
         Recompute days already done (default: skip them).
     progress : bool
         Show a tqdm progress bar (days done, failed, time left).
+    store_beliefs : bool
+        True: each day is exactly the daily run, its forecasts and schedules stored as
+        beliefs. False (a sweep's scenarios): schedule on the day-ahead forecasts already
+        stored (:func:`bvp_lib.sweep.forecast_days` makes them) and store only the
+        results, so scenarios running at once never write the same beliefs.
+    carry_from : date or str, optional
+        First day of the whole period when this call runs one part of it: the battery
+        SoC at ``first_day`` is the end SoC of the last day stored in
+        ``[carry_from, first_day)``. Default ``first_day`` (the stored SoC at start).
+    fail_days : mapping, optional
+        ISO day → error: days recorded as failed with that error without running (a
+        sweep's days whose forecasts could not be made).
     bind : Engine or Connection, optional
         Where to read and write; default the configured engine (each day in its own transaction).
 
@@ -301,6 +326,12 @@ def run_backtest(name: str, first_day, last_day, *, parameters: dict | None = No
             socs.setdefault(d, {})[a] = float(s)
     summary = BacktestSummary(name, run_id, pd.DataFrame())
     soc: dict[str, float] | None = None
+    if carry_from is not None:
+        from bvp_lib.timing import as_date
+
+        before = [d for d in sorted(socs) if as_date(carry_from) <= d < days[0]]
+        if before:
+            soc = dict(socs[before[-1]])
     n_failed = 0
     bar = tqdm(days, desc=f"backtest {name}", unit="day", disable=not progress)
     for d in bar:
@@ -311,11 +342,14 @@ def run_backtest(name: str, first_day, last_day, *, parameters: dict | None = No
             continue
         t0 = time.perf_counter()
         try:
-            ctx = run_day(d, soc_start=soc, bind=bind, **params)
+            if fail_days and d.isoformat() in fail_days:
+                raise _Recorded(fail_days[d.isoformat()])
+            ctx = run_day(d, soc_start=soc, bind=bind, save=store_beliefs, reuse_forecasts=not store_beliefs, **params)
         except Exception as e:  # noqa: BLE001 - recorded per day, the backtest goes on
             n_failed += 1
             with _conn_ctx(bind) as c:
-                _store_day(c, run_id, d, status="failed", error=f"{type(e).__name__}: {e}", portfolio=None,
+                err = str(e) if isinstance(e, _Recorded) else f"{type(e).__name__}: {e}"
+                _store_day(c, run_id, d, status="failed", error=err, portfolio=None,
                            seconds=time.perf_counter() - t0, assets=[])  # fmt: skip
         else:
             end = end_soc(ctx)

@@ -44,6 +44,8 @@ class DayContext:
     mip_gap: float | None = 1e-3
     time_limit: float | None = 60.0
     soc_start: dict[str, float] | None = None
+    overrides: dict | None = None
+    reuse_forecasts: bool = False
     timings: dict[str, float] = field(default_factory=dict)
     forecasts: pd.DataFrame | None = None
     planned: object | None = None
@@ -70,8 +72,16 @@ class DayContext:
 def prepare(day=None, *, owner: str | None = None, assets: list[str] | None = None, solver: str | None = None,
             models: list[str] | None = None, spread: float = 10.0, resolution: str = "15min",
             save: bool = True, mip_gap: float | None = 1e-3, time_limit: float | None = 60.0,
-            soc_start: dict[str, float] | None = None, bind=None) -> DayContext:
+            soc_start: dict[str, float] | None = None, overrides: dict | None = None,
+            reuse_forecasts: bool = False, bind=None) -> DayContext:
     """Resolve the day (default: the last complete day), the assets (an owner's or all) and settings.
+
+    ``models``: the forecast models to run; with one model the schedule uses its
+    forecasts, with several (or none: each type's primary model) the primary model's.
+    ``overrides`` changes stored asset parameters for this run only (a scenario,
+    :mod:`bvp_lib.scheduling.overrides`). ``reuse_forecasts`` skips the forecast step and
+    schedules on the day-ahead forecasts already stored (a sweep computes them once per
+    model for all its scenarios); ``save=False`` then stores nothing at all.
 
     ``mip_gap`` and ``time_limit`` [s] bound each solve: a schedule needs binaries only at
     negative prices with lossy storage (see :mod:`bvp_lib.scheduling.complementarity`),
@@ -107,8 +117,13 @@ def prepare(day=None, *, owner: str | None = None, assets: list[str] | None = No
         if owner not in set(known.values()):
             raise ValueError(f"Unknown owner {owner!r}; owners are {sorted(set(known.values()))}.")
         chosen = [a for a in chosen if known[a] == owner]
-    ctx = DayContext(as_date(day), chosen, owner or None, solver or None, models or None, float(spread),
-                     resolution, save, settings.timezone, mip_gap, time_limit, dict(soc_start) if soc_start else None)
+    if overrides:
+        from bvp_lib.scheduling.overrides import normalise_overrides
+
+        overrides = normalise_overrides(overrides)
+    ctx = DayContext(as_date(day), chosen, owner or None, solver or None, list(models) if models else None,
+                     float(spread), resolution, save, settings.timezone, mip_gap, time_limit,
+                     dict(soc_start) if soc_start else None, overrides or None, bool(reuse_forecasts))  # fmt: skip
     if bind is None:
         # one transaction for the whole run: forecasts and schedules land together, or (save=False) not at all
         from bvp_lib.db.engine import get_engine
@@ -140,14 +155,23 @@ def forecast(ctx: DayContext, *, bind=None) -> pd.DataFrame:
     return ctx.forecasts
 
 
+def forecast_source(ctx: DayContext) -> str | None:
+    """The forecast model the planned schedule reads: the one model asked for, else None
+    (each sensor's primary model)."""
+    return ctx.models[0] if ctx.models and len(ctx.models) == 1 else None
+
+
 def schedule(ctx: DayContext, *, bind=None):
-    """The planned schedule (on the forecasts) and the perfect-foresight schedule (on realised data)."""
+    """The planned schedule (on the forecasts) and the perfect-foresight schedule (on realised data).
+
+    Stored as beliefs when the run saves (nothing reads them back within the run)."""
     from bvp_lib.scheduling.store import schedule_day
 
     with _timed(ctx, "schedule"):
         kw = dict(assets=ctx.assets, solver=ctx.solver, resolution=ctx.resolution, mip_gap=ctx.mip_gap,
-                  time_limit=ctx.time_limit, soc_start=ctx.soc_start, save=True, bind=ctx.bind(bind))
-        ctx.planned = schedule_day(ctx.day, mode="forecast", **kw)
+                  time_limit=ctx.time_limit, soc_start=ctx.soc_start, overrides=ctx.overrides, save=ctx.save,
+                  bind=ctx.bind(bind))  # fmt: skip
+        ctx.planned = schedule_day(ctx.day, mode="forecast", forecast_source=forecast_source(ctx), **kw)
         ctx.perfect = schedule_day(ctx.day, mode="perfect", **kw)
     return ctx.planned, ctx.perfect
 
@@ -184,13 +208,18 @@ def value(ctx: DayContext):
 
 
 def run_day(day=None, **kwargs) -> DayContext:
-    """All stages for one day; returns the filled context."""
+    """All stages for one day; returns the filled context (keywords: :func:`prepare`).
+
+    With ``reuse_forecasts=True`` the forecast step (and the forecast-vs-actual read) is
+    skipped: the schedule reads the stored day-ahead forecasts."""
     bind = kwargs.pop("bind", None)
     ctx = prepare(day, bind=bind, **kwargs)
     try:
-        forecast(ctx, bind=bind)
+        if not ctx.reuse_forecasts:
+            forecast(ctx, bind=bind)
         schedule(ctx, bind=bind)
-        ctx.actual = actuals(ctx, bind=bind)
+        if not ctx.reuse_forecasts:
+            ctx.actual = actuals(ctx, bind=bind)
         value(ctx)
     except BaseException:
         ctx.save = False

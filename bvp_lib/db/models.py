@@ -316,3 +316,27 @@ class BacktestAssetDay(Base):
     energy_curtailed_mwh: Mapped[float | None]
     battery_cycles: Mapped[float | None]
     soc_end_mwh: Mapped[float | None]
+
+
+class Sweep(Base):
+    """A named scenario sweep: its spec (grid, base parameters, period) as given."""
+
+    __tablename__ = "sweeps"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    spec: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=sa.text("'{}'::jsonb"))
+    first_day: Mapped[date] = mapped_column(sa.Date)
+    last_day: Mapped[date] = mapped_column(sa.Date)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+
+
+class SweepScenario(Base):
+    """One scenario of a sweep: its grid values and the backtest run holding its results."""
+
+    __tablename__ = "sweep_scenarios"
+    sweep_id: Mapped[int] = mapped_column(sa.ForeignKey("sweeps.id", ondelete="CASCADE"), primary_key=True)
+    run_id: Mapped[int] = mapped_column(sa.ForeignKey("backtest_runs.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(comment="order of the scenario in the grid")
+    grid_values: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=sa.text("'{}'::jsonb"))
+

@@ -555,6 +555,39 @@ def ensure_weather_forecasts(
     return written
 
 
+def ensure_weather_for_days(first_day, last_day, *, history: str = "60D", parameters: dict | str | None = None,
+                            bind=None) -> int:  # fmt: skip
+    """Derive the weather forecasts of every weather sensor for local days ``[first_day,
+    last_day]`` and the ``history`` before them (training windows and lags), once.
+
+    Day-ahead forecasts derive missing weather forecasts themselves; a sweep calls this
+    first so its parallel forecast tasks find them stored and never write the same rows.
+
+    Returns
+    -------
+    int
+        Beliefs written (0 when all were stored).
+    """
+    p = _params(parameters)
+    tz = backtest_settings(p)["tz"]
+    start, _ = day_bounds(as_date(first_day), tz)
+    _, end = day_bounds(as_date(last_day), tz)
+    with _conn_ctx(bind) as conn:
+        sensors = list(_read_structure(conn)[2].index)
+        if not sensors:
+            return 0
+        measured = conn.execute(sa.text(
+            "SELECT min(b.event_start), max(b.event_start) FROM timed_beliefs b JOIN sensors s ON s.id = b.sensor_id "
+            "WHERE s.name = ANY(:n) AND b.belief_horizon <= interval '0'"), {"n": sensors}).first()  # fmt: skip
+        if measured is None or measured[0] is None:
+            return 0
+        lo = max(start - pd.Timedelta(history), pd.Timestamp(measured[0]))
+        hi = min(end + pd.Timedelta("2D"), pd.Timestamp(measured[1]) + pd.Timedelta("1h"))
+        if hi <= lo:
+            return 0
+        return ensure_weather_forecasts(sensors, lo, hi, parameters=p, bind=conn)
+
+
 def load_weather_forecasts(
     sensors: Sequence[str],
     start,

@@ -298,8 +298,9 @@ def compare(results: dict[str, ScheduleResult]) -> pd.DataFrame:
 # database look-ups
 
 
-def _asset_rows(conn: Connection, assets: Sequence[str] | None) -> pd.DataFrame:
-    """Assets with type, owner, connection point, market, power sensor and flexibility columns."""
+def _asset_rows(conn: Connection, assets: Sequence[str] | None, overrides: dict | None = None) -> pd.DataFrame:
+    """Assets with type, owner, connection point, market, power sensor and flexibility columns,
+    with a scenario's ``overrides`` applied (:mod:`bvp_lib.scheduling.overrides`)."""
     q = sa.text(
         "SELECT a.id, a.name, a.asset_type_name AS type, o.name AS owner, cp.name AS connection_point, "
         "m.name AS market, a.capacity_mw, a.energy_capacity_mwh, a.min_soc_mwh, a.max_soc_mwh, "
@@ -338,6 +339,10 @@ def _asset_rows(conn: Connection, assets: Sequence[str] | None) -> pd.DataFrame:
             f"({', '.join(KNOWN_TYPES)}); leave it out with assets=[...]",
             asset=bad.index[0],
         )
+    if overrides:
+        from bvp_lib.scheduling.overrides import apply_overrides
+
+        df = apply_overrides(df, overrides)
     return df
 
 
@@ -469,6 +474,7 @@ def portfolio_from_db(
     assets: list[str] | None = None,
     soc_start: dict[str, float] | None = None,
     resolution: str | pd.Timedelta = "15min",
+    overrides: dict | None = None,
     bind: Bind = None,
 ) -> tuple[list[Asset], list[ConnectionPoint], pd.DataFrame]:
     """The scheduling objects of the assets in the database, for one local day.
@@ -490,6 +496,9 @@ def portfolio_from_db(
         ``soc_at_start_mwh``.
     resolution : str or pandas.Timedelta
         Step length of the schedule.
+    overrides : dict, optional
+        A scenario's changes to the stored asset parameters, ``target -> {attribute:
+        value}`` (:mod:`bvp_lib.scheduling.overrides`); nothing stored changes.
     bind : Engine or Connection, optional
 
     Returns
@@ -525,7 +534,7 @@ def portfolio_from_db(
         raise SchedulingInputError(f"the prices are not on regular steps of {res} (the schedule's resolution)")
     soc_start = dict(soc_start or {})
     with _conn_ctx(bind) as conn:
-        rows = _asset_rows(conn, assets)
+        rows = _asset_rows(conn, assets, overrides)
         cps = _connection_rows(conn)
         st_ids = [int(rows.loc[n, "id"]) for n in rows.index if rows.loc[n, "type"] in STATION_TYPES]
         sess = _session_rows(conn, st_ids, start, end)
@@ -690,6 +699,7 @@ def prepare_day(
     resolution: str | pd.Timedelta = "15min",
     forecast_source: str | None = None,
     soc_start: dict[str, float] | None = None,
+    overrides: dict | None = None,
     bind: Bind = None,
 ) -> DayInputs:
     """Read everything a day's schedule needs from the database (see :func:`schedule_day`).
@@ -719,7 +729,7 @@ def prepare_day(
         raise SchedulingInputError(f"resolution {resolution} must divide an hour (for example 15min, 30min or 1h)")
     grid = day_index(d, tz, res)
     with _conn_ctx(bind) as conn:
-        rows = _asset_rows(conn, assets)
+        rows = _asset_rows(conn, assets, overrides)
         markets = sorted({m for m in rows["market"] if m is not None})
         if len(markets) > 1:
             raise SchedulingInputError(
@@ -765,7 +775,7 @@ def prepare_day(
     by_sensor = dict(zip(need["sensor"], need.index))
     baseline = on_grid[sensors].rename(columns=by_sensor)
     objs, points, info = portfolio_from_db(d, baseline=baseline, prices=prices, assets=list(rows.index),
-                                           soc_start=soc_start, resolution=res, bind=bind)  # fmt: skip
+                                           soc_start=soc_start, resolution=res, overrides=overrides, bind=bind)  # fmt: skip
     return DayInputs(day=d, mode=mode, tz=tz, resolution=res, prices=prices, baseline=baseline, assets=objs,
                      connection_points=points, info=info, belief_time=bt,
                      forecast_source=forecast_source if mode == "forecast" else None)  # fmt: skip
@@ -883,6 +893,7 @@ def schedule_day(
     resolution: str | pd.Timedelta = "15min",
     forecast_source: str | None = None,
     soc_start: dict[str, float] | None = None,
+    overrides: dict | None = None,
     save: bool = True,
     bind: Bind = None,
 ) -> DaySchedule:
@@ -911,6 +922,9 @@ def schedule_day(
         several forecasters stored day-ahead forecasts.
     soc_start : dict, optional
         Battery → SoC at the start of the day [MWh]; default ``soc_at_start_mwh``.
+    overrides : dict, optional
+        A scenario's changes to the stored asset parameters (``{"battery": {"power_mw":
+        2.0}}``, see :mod:`bvp_lib.scheduling.overrides`); nothing stored changes.
     save : bool
         Store the schedule as beliefs (one transaction, replacing this source's
         schedule of the day).
@@ -939,7 +953,7 @@ def schedule_day(
     >>> ds.summary()  # doctest: +SKIP
     """
     inputs = prepare_day(day, mode=mode, assets=assets, resolution=resolution, forecast_source=forecast_source,
-                         soc_start=soc_start, bind=bind)  # fmt: skip
+                         soc_start=soc_start, overrides=overrides, bind=bind)  # fmt: skip
     result = inputs.build().solve(solver, time_limit, mip_gap)
     out = DaySchedule(result=result, inputs=inputs)
     if save:

@@ -1,0 +1,170 @@
+"""Scenario overrides of stored asset parameters: "what if these batteries were bigger?"
+
+A scenario (a backtest or a sweep's grid point) changes asset parameters without touching
+what is stored: the overrides are applied to the asset rows the scheduler reads, for
+that run only. They are a mapping ``target -> {attribute: value}`` where ``target`` is
+an asset type (``battery``, ``building``, ``solar``, ``wind``, ``charging_station``,
+``bidirectional_charging_station``) or an asset name; an asset name wins over its type.
+
+Attributes (units in the name):
+
+``power_mw``
+    Rated power. Batteries and charging stations: the charge *and* discharge limits too.
+``energy_mwh``
+    Battery energy capacity; the stored SoC limits and SoC at start scale with it (a
+    battery twice as big starts twice as full), unless given themselves.
+``shiftable_share``
+    Buildings: share [0, 1] of each step's consumption that may move.
+``shift_window_hours``
+    Buildings: how far [h] consumption may move.
+``charging_efficiency``, ``discharging_efficiency``
+    In (0, 1].
+``self_discharge_per_hour``
+    Batteries: share [0, 1) lost per hour.
+``curtailable``
+    Producers: may the scheduler curtail them (true/false).
+``soc_at_start_mwh``, ``min_soc_mwh``, ``max_soc_mwh``, ``capacity_mw``,
+``max_charge_mw``, ``max_discharge_mw``, ``energy_capacity_mwh``
+    The stored columns themselves.
+
+Examples
+--------
+>>> normalise_overrides({"battery": {"power_mw": 2, "energy_mwh": 4}})
+{'battery': {'energy_mwh': 4.0, 'power_mw': 2.0}}
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import pandas as pd
+
+from bvp_lib.scheduling.errors import SchedulingInputError
+
+#: attribute -> (lowest, highest, highest included); booleans have None bounds
+ATTRIBUTES: dict[str, tuple[float | None, float | None, bool]] = {
+    "power_mw": (0.0, math.inf, True),
+    "energy_mwh": (0.0, math.inf, True),
+    "shiftable_share": (0.0, 1.0, True),
+    "shift_window_hours": (0.0, 48.0, True),
+    "charging_efficiency": (0.0, 1.0, True),
+    "discharging_efficiency": (0.0, 1.0, True),
+    "self_discharge_per_hour": (0.0, 1.0, False),
+    "curtailable": (None, None, True),
+    "soc_at_start_mwh": (0.0, math.inf, True),
+    "min_soc_mwh": (0.0, math.inf, True),
+    "max_soc_mwh": (0.0, math.inf, True),
+    "capacity_mw": (0.0, math.inf, True),
+    "max_charge_mw": (0.0, math.inf, True),
+    "max_discharge_mw": (0.0, math.inf, True),
+    "energy_capacity_mwh": (0.0, math.inf, True),
+}
+
+_SOC_COLUMNS = ("soc_at_start_mwh", "min_soc_mwh", "max_soc_mwh")
+
+
+def _value(target: str, attr: str, v):
+    lo, hi, hi_incl = ATTRIBUTES[attr]
+    if lo is None:
+        if not isinstance(v, bool):
+            raise SchedulingInputError(f"override {target}.{attr} must be true or false, not {v!r}")
+        return v
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        raise SchedulingInputError(f"override {target}.{attr} must be a number, not {v!r}") from None
+    if isinstance(v, bool) or math.isnan(x) or x < lo or x > hi or (x == hi and not hi_incl):
+        rng = f"[{lo:g}, {hi:g}{']' if hi_incl else ')'}"
+        raise SchedulingInputError(f"override {target}.{attr} = {v!r} is outside {rng}")
+    if attr.endswith("efficiency") and x == 0:
+        raise SchedulingInputError(f"override {target}.{attr} must be above 0")
+    return x
+
+
+def normalise_overrides(overrides: Mapping | None) -> dict[str, dict]:
+    """Check the attributes and values of scenario overrides; sorted, numbers as floats.
+
+    Parameters
+    ----------
+    overrides : mapping, optional
+        ``target -> {attribute: value}`` (see the module docstring).
+
+    Returns
+    -------
+    dict
+        The same overrides, checked, with sorted keys (so equal scenarios hash equally).
+
+    Raises
+    ------
+    SchedulingInputError
+        An unknown attribute, a value of the wrong kind or out of range; the message
+        names ``target.attribute`` and lists the attributes.
+    """
+    out: dict[str, dict] = {}
+    for target, attrs in sorted(dict(overrides or {}).items()):
+        if not isinstance(attrs, Mapping):
+            raise SchedulingInputError(
+                f"override {target!r} must map attributes to values (for example {{power_mw: 1.0}}), not {attrs!r}"
+            )
+        unknown = sorted(set(attrs) - set(ATTRIBUTES))
+        if unknown:
+            raise SchedulingInputError(
+                f"unknown override attribute(s) {', '.join(f'{target}.{a}' for a in unknown)}; "
+                f"known: {', '.join(ATTRIBUTES)}"
+            )
+        out[str(target)] = {a: _value(str(target), a, attrs[a]) for a in sorted(attrs)}
+    return out
+
+
+def _set(rows: pd.DataFrame, name, attrs: dict) -> None:
+    kind = rows.at[name, "type"]
+    scale = None
+    for attr, v in attrs.items():
+        if attr == "power_mw":
+            rows.at[name, "capacity_mw"] = v
+            if kind == "battery" or "charging_station" in str(kind):
+                rows.at[name, "max_charge_mw"] = v
+                rows.at[name, "max_discharge_mw"] = v
+        elif attr in ("energy_mwh", "energy_capacity_mwh"):
+            old = rows.at[name, "energy_capacity_mwh"]
+            if old is not None and not pd.isna(old) and float(old) > 0:
+                scale = v / float(old)
+            rows.at[name, "energy_capacity_mwh"] = v
+        else:
+            rows.at[name, attr] = v
+    if scale is not None:
+        for c in _SOC_COLUMNS:
+            if c not in attrs and rows.at[name, c] is not None and not pd.isna(rows.at[name, c]):
+                rows.at[name, c] = float(rows.at[name, c]) * scale
+
+
+def apply_overrides(rows: pd.DataFrame, overrides: Mapping | None) -> pd.DataFrame:
+    """Asset rows (index = asset name, column ``type``) with the overrides applied.
+
+    Type targets apply first, then asset names. A target that matches no asset type in
+    the database nor any asset of the portfolio is refused (a typo would otherwise
+    silently run the unchanged portfolio).
+
+    Raises
+    ------
+    SchedulingInputError
+        Unknown targets or attributes, bad values.
+    """
+    ov = normalise_overrides(overrides)
+    if not ov:
+        return rows
+    from bvp_lib.scheduling.store import KNOWN_TYPES
+
+    unknown = [t for t in ov if t not in KNOWN_TYPES and t not in rows.index]
+    if unknown:
+        raise SchedulingInputError(
+            f"override target(s) {', '.join(unknown)} are neither an asset type ({', '.join(KNOWN_TYPES)}) "
+            "nor an asset of the portfolio"
+        )
+    rows = rows.copy().astype({c: object for c in rows.columns if c != "type"})
+    for t in [t for t in ov if t in KNOWN_TYPES] + [t for t in ov if t not in KNOWN_TYPES]:
+        names = rows.index[rows["type"] == t] if t in KNOWN_TYPES else [t]
+        for n in names:
+            _set(rows, n, ov[t])
+    return rows
