@@ -346,11 +346,13 @@ def database_identity() -> dict:
     return {"system_identifier": str(sysid), "database": db, "revision": rev, "pid": os.getpid()}
 
 
-def forecast_task(days: list[dt.date], parameters: dict) -> dict[str, str]:
+def forecast_task(days: list[dt.date], parameters: dict) -> dict:
     """Day-ahead forecasts of ``days`` for one forecast setting (models, owner, assets),
-    stored; returns ISO day → error for days that could not be forecast."""
+    stored; returns ``errors`` (ISO day → error for days that could not be forecast),
+    ``days`` and ``seconds``."""
     from bvp_lib.pipeline import forecast, prepare
 
+    t0 = time.perf_counter()
     errors: dict[str, str] = {}
     kw = {k: parameters[k] for k in FORECAST_KEYS if parameters.get(k) is not None}
     with _single_threaded():
@@ -363,21 +365,23 @@ def forecast_task(days: list[dt.date], parameters: dict) -> dict[str, str]:
                 errors[d.isoformat()] = f"forecast failed: {type(e).__name__}: {e}"
             finally:
                 ctx.finish()
-    return errors
+    return {"errors": errors, "days": len(days), "seconds": time.perf_counter() - t0, "pid": os.getpid()}
 
 
 def scenario_task(run_name: str, days: list[dt.date], parameters: dict, carry_from: dt.date, force: bool,
-                  forecast_errors: dict[str, str] | None = None, previous=None) -> dict:
+                  forecasts: dict | None = None, previous=None) -> dict:
     """The backtest of one scenario over ``days`` on the stored forecasts.
 
-    ``previous`` (the result of the scenario's previous range) only orders the tasks: the
-    SoC is read back from the database. Returns counts and seconds."""
+    ``forecasts`` is the result of the range's forecast task (its failed days are
+    recorded failed here); ``previous`` (the result of the scenario's previous range)
+    only orders the tasks: the SoC is read back from the database. Returns counts and
+    seconds."""
     from bvp_lib.backtest import run_backtest
 
     t0 = time.perf_counter()
     with _single_threaded():
         s = run_backtest(run_name, days[0], days[-1], parameters=parameters, force=force, progress=False,
-                         store_beliefs=False, carry_from=carry_from, fail_days=forecast_errors or {})  # fmt: skip
+                         store_beliefs=False, carry_from=carry_from, fail_days=(forecasts or {}).get("errors") or {})  # fmt: skip
     return {"run": run_name, "computed": len(s.computed), "skipped": len(s.skipped),
             "failed": sum(1 for d in s.computed if d.isoformat() in s.failed), "days": len(days),
             "seconds": time.perf_counter() - t0, "pid": os.getpid()}  # fmt: skip
@@ -416,6 +420,10 @@ class SweepResult:
     failed_days: int = 0
     task_errors: list[str] = field(default_factory=list)
     report: Path | None = None
+    #: compute time [s] summed over tasks: forecasts (per model setting and day) and scenario-days
+    forecast_seconds: float = 0.0
+    forecast_days: int = 0
+    scenario_seconds: float = 0.0
 
     def __str__(self) -> str:
         t = self.table
@@ -428,6 +436,11 @@ class SweepResult:
             cols = [*t.attrs.get("axes", []), "days_done", "days_failed", "realised_value_eur",
                     "perfect_foresight_value_eur", "captured_share"]  # fmt: skip
             lines.append(t[cols].to_string(index=False, float_format=lambda x: f"{x:,.2f}"))
+        if self.forecast_days or self.computed_days:
+            per = lambda t, n: f"{t / n:.2f} s/day" if n else "-"  # noqa: E731
+            lines.append(f"compute: forecasts {self.forecast_seconds:.1f} s for {self.forecast_days} model-day(s) "
+                         f"({per(self.forecast_seconds, self.forecast_days)}), scenarios {self.scenario_seconds:.1f} s "
+                         f"for {self.computed_days} scenario-day(s) ({per(self.scenario_seconds, self.computed_days)})")  # fmt: skip
         if self.task_errors:
             lines.append(f"{len(self.task_errors)} task(s) could not run (re-run the sweep to resume):")
             lines += [f"  {e}" for e in self.task_errors]
@@ -436,7 +449,7 @@ class SweepResult:
         return "\n".join(lines)
 
 
-def connect(scheduler: str | None = None, workers: int | None = None):
+def connect(scheduler: str | None = None, workers: int | None = None, *, timeout: str = "15s"):
     """A Dask client: on the scheduler at ``scheduler`` (``tcp://host:8786``), else on a new
     local cluster of ``workers`` single-threaded processes (default: this machine's cores).
 
@@ -449,7 +462,7 @@ def connect(scheduler: str | None = None, workers: int | None = None):
 
     if scheduler:
         try:
-            return Client(scheduler, timeout="15s")
+            return Client(scheduler, timeout=timeout)
         except (OSError, TimeoutError) as e:
             raise SweepError(
                 f"No Dask scheduler answers at {scheduler} ({e}). Start one with `dask scheduler` and workers with "
@@ -565,7 +578,7 @@ def run_sweep(spec: SweepSpec, *, client=None, scheduler: str | None = None, wor
         by_key: dict[str, list[Scenario]] = {}
         for s in spec.scenarios:
             by_key.setdefault(s.forecast_key, []).append(s)
-        scenario_futures, previous = [], {}
+        scenario_futures, forecast_futures, previous = [], [], {}
         todo = 0
         for k, rng in enumerate(ranges):
             for fi, (fkey, scs) in enumerate(by_key.items()):
@@ -575,6 +588,7 @@ def run_sweep(spec: SweepSpec, *, client=None, scheduler: str | None = None, wor
                     continue
                 ff = client.submit(forecast_task, fdays, scs[0].parameters, key=f"forecast-{fi}-{k}-{token}",
                                    pure=False, retries=1)  # fmt: skip
+                forecast_futures.append(ff)
                 for s in scs:
                     if not need[s.run_name]:
                         continue
@@ -599,6 +613,13 @@ def run_sweep(spec: SweepSpec, *, client=None, scheduler: str | None = None, wor
                 bar.update(f.days)
             bar.set_postfix(failed=failed, tasks_lost=len(errors))
         bar.close()
+        fsec = fdays_n = 0
+        for f in forecast_futures:
+            if f.status == "finished":
+                r = f.result()
+                fsec += r["seconds"]
+                fdays_n += r["days"]
+        ssec = sum(f.result()["seconds"] for f in scenario_futures if f.status == "finished")
     finally:
         if own:
             cluster = getattr(client, "cluster", None)
@@ -606,4 +627,5 @@ def run_sweep(spec: SweepSpec, *, client=None, scheduler: str | None = None, wor
             if cluster is not None:
                 cluster.close()
     table = comparison(spec.name, bind=bind)
-    return SweepResult(spec, table, time.perf_counter() - t0, n_workers, computed, failed, errors)
+    return SweepResult(spec, table, time.perf_counter() - t0, n_workers, computed, failed, errors,
+                       forecast_seconds=fsec, forecast_days=fdays_n, scenario_seconds=ssec)

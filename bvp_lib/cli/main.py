@@ -13,6 +13,7 @@ from bvp_lib.cli import db as db_cli
 from bvp_lib.cli import forecast as forecast_cli
 from bvp_lib.cli import report as report_cli
 from bvp_lib.cli import schedule as schedule_cli
+from bvp_lib.cli import sweep as sweep_cli
 from bvp_lib.cli.common import friendly
 
 app = typer.Typer(
@@ -26,6 +27,7 @@ app.add_typer(forecast_cli.app, name="forecast")
 app.command("schedule")(schedule_cli.schedule)
 app.command("report")(report_cli.report)
 app.command("backtest")(backtest_cli.backtest)
+app.command("sweep")(sweep_cli.sweep)
 
 
 @app.command()
