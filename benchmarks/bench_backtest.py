@@ -101,7 +101,7 @@ def main() -> None:
         for n in (1, 2):
             _clear(engine)
             spec = parse_sweep({"name": f"bench-{n}", "from": args.first, "to": args.last,
-                                "chunk_days": args.chunk_days, "base": BASE, "grid": {"spread": [10.0]}})  # fmt: skip
+                                "chunk_days": args.chunk_days, "base": BASE})  # fmt: skip
             t = time.perf_counter()
             client = connect(workers=n)
             t_start = time.perf_counter() - t

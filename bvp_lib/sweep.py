@@ -144,8 +144,8 @@ def parse_sweep(data: dict, *, where: str = "sweep") -> SweepSpec:
     ----------
     data : dict
         ``name``, ``from``, ``to`` (YYYY-MM-DD, both included), ``grid`` (axis → list of
-        values), optionally ``base`` (backtest parameters), ``chunk_days`` and
-        ``description``.
+        values; none: one scenario, the base, named ``<name>/base``), optionally ``base``
+        (backtest parameters), ``chunk_days`` and ``description``.
     where : str
         Where the mapping came from (a file name), for error messages.
 
@@ -168,7 +168,7 @@ def parse_sweep(data: dict, *, where: str = "sweep") -> SweepSpec:
     unknown = sorted(set(data) - set(SPEC_KEYS))
     if unknown:
         raise SweepError(f"{where}: unknown key(s) {unknown}; a sweep file has {', '.join(SPEC_KEYS)}.")
-    missing = [k for k in ("name", "from", "to", "grid") if data.get(k) in (None, "", {})]
+    missing = [k for k in ("name", "from", "to") if data.get(k) in (None, "")]
     if missing:
         raise SweepError(f"{where}: missing {', '.join(missing)} (see parameters/sweep.yaml for an example).")
     name = str(data["name"]).strip()
@@ -184,7 +184,7 @@ def parse_sweep(data: dict, *, where: str = "sweep") -> SweepSpec:
     if not isinstance(chunk, int) or isinstance(chunk, bool) or chunk < 1:
         raise SweepError(f"{where}: chunk_days must be a whole number of days >= 1, not {chunk!r}.")
     base = data.get("base") or {}
-    grid = data["grid"]
+    grid = data.get("grid") or {}
     if not isinstance(base, dict) or not isinstance(grid, dict):
         raise SweepError(f"{where}: base and grid must be mappings.")
     for axis, values in grid.items():
@@ -357,14 +357,17 @@ def forecast_task(days: list[dt.date], parameters: dict) -> dict:
     kw = {k: parameters[k] for k in FORECAST_KEYS if parameters.get(k) is not None}
     with _single_threaded():
         for d in days:
-            ctx = prepare(d, save=True, **kw)
+            ctx = None
             try:
+                ctx = prepare(d, save=True, **kw)
                 forecast(ctx)
             except Exception as e:  # noqa: BLE001 - the scenario days are recorded failed with this error
-                ctx.save = False
+                if ctx is not None:
+                    ctx.save = False
                 errors[d.isoformat()] = f"forecast failed: {type(e).__name__}: {e}"
             finally:
-                ctx.finish()
+                if ctx is not None:
+                    ctx.finish()
     return {"errors": errors, "days": len(days), "seconds": time.perf_counter() - t0, "pid": os.getpid()}
 
 
@@ -517,6 +520,29 @@ def check_workers(client) -> int:
     return len(seen)
 
 
+def check_scenarios(spec: SweepSpec, *, bind=None) -> None:
+    """Check every scenario against the database before any work is sent: its assets,
+    owner and settings (:func:`bvp_lib.pipeline.prepare`) and its override targets.
+
+    Raises
+    ------
+    SweepError
+        Naming the scenario and what is wrong.
+    """
+    from bvp_lib.beliefs import _conn_ctx
+    from bvp_lib.pipeline import prepare
+    from bvp_lib.scheduling.store import _asset_rows
+
+    with _conn_ctx(bind) as c:
+        for s in spec.scenarios:
+            p = {k: v for k, v in s.parameters.items() if k not in ("overrides",)}
+            try:
+                ctx = prepare(spec.first, save=False, bind=c, **p)
+                _asset_rows(c, ctx.assets, s.parameters.get("overrides"))
+            except ValueError as e:
+                raise SweepError(f"sweep {spec.name!r}, scenario {_label(s.values)}: {e}") from None
+
+
 def chunks(days: list[dt.date], size: int) -> list[list[dt.date]]:
     """Consecutive day ranges of ``size`` days (the last may be shorter)."""
     return [days[i : i + size] for i in range(0, len(days), size)]
@@ -563,6 +589,7 @@ def run_sweep(spec: SweepSpec, *, client=None, scheduler: str | None = None, wor
     from bvp_lib.forecasting.store import ensure_weather_for_days
 
     t0 = time.perf_counter()
+    check_scenarios(spec, bind=bind)
     ids = register(spec, bind=bind)
     # weather forecasts once, here: parallel forecast tasks then only read them
     ensure_weather_for_days(spec.first, spec.last, bind=bind)
@@ -609,7 +636,11 @@ def run_sweep(spec: SweepSpec, *, client=None, scheduler: str | None = None, wor
                 failed += r["failed"]
                 bar.update(r["computed"] + r["skipped"])
             else:
-                errors.append(f"{f.key}: {type(f.exception()).__name__}: {f.exception()}")
+                try:
+                    exc = f.exception()
+                except Exception as e:  # noqa: BLE001 - a cancelled future has no exception to give
+                    exc = e
+                errors.append(f"{f.key}: {type(exc).__name__}: {exc}")
                 bar.update(f.days)
             bar.set_postfix(failed=failed, tasks_lost=len(errors))
         bar.close()

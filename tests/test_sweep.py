@@ -65,7 +65,7 @@ def test_grid_expands_to_every_combination_with_readable_run_names():
         ({"chunk_days": 0}, ["chunk_days"]),
         ({"colour": 1}, ["unknown key", "colour"]),
         ({"base": {"solvr": "highs"}}, ["solvr"]),
-        ({"grid": None}, ["missing grid"]),
+        ({"to": None}, ["missing to"]),
     ],
 )
 def test_bad_sweep_files_are_refused_naming_the_key(change, words):
@@ -75,6 +75,12 @@ def test_bad_sweep_files_are_refused_naming_the_key(change, words):
     assert "my-sweep.yaml" in str(e.value)
     for w in words:
         assert w in str(e.value)
+
+
+def test_no_grid_is_one_scenario_the_base():
+    s = parse_sweep({"name": "year", "from": "2015-02-15", "to": "2015-12-31", "base": {"solver": "highs"}})
+    assert [sc.run_name for sc in s.scenarios] == ["year/base"] and s.scenarios[0].parameters == {"solver": "highs"}
+    assert len(s.days) == 320
 
 
 def test_load_sweep_names_a_missing_or_broken_file(tmp_path):
@@ -277,3 +283,14 @@ def test_cli_refuses_a_bad_sweep_file_in_one_line(tmp_path):
     r = CliRunner().invoke(app, ["sweep", "-f", str(f)])
     assert r.exit_code == 1
     assert "unknown attribute 'powr_mw'" in r.output and "Traceback" not in r.output
+
+
+def test_a_scenario_the_database_cannot_run_is_refused_before_any_work(small):
+    bad_asset = spec(name="bad1", base={**BASE, "assets": ["solar-havel-01", "no-such-asset"]})
+    with pytest.raises(SweepError, match=r"scenario battery.power_mw=1 .*no-such-asset"):
+        run_sweep(bad_asset, workers=1, progress=False)
+    bad_target = spec(name="bad2", grid={"battery-nowhere-01.power_mw": [1.0]})
+    with pytest.raises(SweepError, match="battery-nowhere-01.*neither an asset type"):
+        run_sweep(bad_target, workers=1, progress=False)
+    with small.connect() as c:
+        assert c.execute(sa.text("SELECT count(*) FROM sweeps WHERE name LIKE 'bad%'")).scalar() == 0

@@ -77,10 +77,50 @@ def highs_iterations(h) -> int:
 # --------------------------------------------------------------------------- HiGHS
 
 
+_BANNER_SILENCED = False
+
+
+def silence_highs_banner() -> None:
+    """Create this process's first ``highspy.Highs`` with the C-level stdout sent to /dev/null.
+
+    HiGHS prints a start-up banner when the first instance of a process is built, before
+    any option can turn it off; without this every notebook, CLI run and Dask worker
+    starts its output with it. Later instances print nothing (``output_flag`` off).
+    """
+    global _BANNER_SILENCED
+    if _BANNER_SILENCED:
+        return
+    _BANNER_SILENCED = True
+    import ctypes
+    import os
+    import sys
+
+    import highspy
+
+    try:
+        sys.stdout.flush()
+        saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    except (OSError, ValueError, AttributeError):  # no file descriptor 1: nothing to hide
+        highspy.Highs()
+        return
+    try:
+        os.dup2(devnull, 1)
+        highspy.Highs()
+        try:
+            ctypes.CDLL(None).fflush(None)  # the banner may sit in C's stdout buffer
+        except (OSError, AttributeError):  # pragma: no cover - no libc symbols (not Linux/macOS)
+            pass
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
 def highs_instance(time_limit: float | None = None, mip_gap: float | None = None, threads: int | None = None):
     """A quiet ``highspy.Highs`` with the given options."""
     import highspy
 
+    silence_highs_banner()
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     if time_limit is not None:
@@ -311,6 +351,7 @@ class PulpBridge:
                 warnings.simplefilter("ignore", DeprecationWarning)
                 s = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, gapRel=gap, threads=threads)
         elif solver == "highs":
+            silence_highs_banner()
             s = pulp.HiGHS(msg=False, timeLimit=time_limit, gapRel=gap, threads=threads)
         else:  # pragma: no cover - checked by the caller
             raise ValueError(solver)
