@@ -20,8 +20,9 @@ from tests.conftest import truncate_all
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-# files in parameters/ that configure bvp_lib rather than a notebook
-CONFIG_FILES = {"forecasting.yaml"}
+# files in parameters/ that configure bvp_lib rather than a notebook (sweep files: bvp sweep -f;
+# parameters/sweeps/ is not globbed)
+CONFIG_FILES = {"forecasting.yaml", "sweep.yaml"}
 SMALL_ASSETS = ["solar-havel-01", "wind-flaeming-01", "building-havel-rathaus-01", "battery-havel-01"]
 
 
