@@ -42,6 +42,7 @@ import hashlib
 import itertools
 import json
 import os
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -99,7 +100,7 @@ class SweepSpec:
 
     def as_json(self) -> dict:
         return {"name": self.name, "from": self.first.isoformat(), "to": self.last.isoformat(),
-                "chunk_days": self.chunk_days, "base": self.base, "grid": self.grid,
+                "chunk_days": self.chunk_days, "base": self.base, "grid": self.grid, "axes": list(self.grid),
                 "description": self.description}  # fmt: skip
 
 
@@ -132,7 +133,7 @@ def _merge(a: dict, b: dict) -> dict:
 
 def _label(values: dict) -> str:
     def fmt(v):
-        return ",".join(map(str, v)) if isinstance(v, list) else f"{v:g}" if isinstance(v, float) else str(v)
+        return ",".join(map(str, v)) if isinstance(v, list) else repr(v) if isinstance(v, float) else str(v)
 
     return " ".join(f"{k}={fmt(v)}" for k, v in values.items()) or "base"
 
@@ -172,8 +173,9 @@ def parse_sweep(data: dict, *, where: str = "sweep") -> SweepSpec:
     if missing:
         raise SweepError(f"{where}: missing {', '.join(missing)} (see parameters/sweep.yaml for an example).")
     name = str(data["name"]).strip()
-    if not name or "/" in name or len(name) > 60:
-        raise SweepError(f"{where}: name {name!r} must be 1-60 characters without '/'.")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,59}", name):
+        raise SweepError(f"{where}: name {name!r} must be 1-60 letters, digits, '.', '_' or '-', starting with a "
+                         "letter or digit (it names a report folder).")  # fmt: skip
     try:
         first, last = as_date(data["from"]), as_date(data["to"])
     except (TypeError, ValueError) as e:
@@ -208,6 +210,10 @@ def parse_sweep(data: dict, *, where: str = "sweep") -> SweepSpec:
         run = f"{name}/{label}"
         if len(run) > 200:
             run = f"{name}/{hashlib.sha256(label.encode()).hexdigest()[:16]}"
+        twin = next((o for o in spec.scenarios if o.parameters == params or o.run_name == run), None)
+        if twin is not None:
+            raise SweepError(f"{where}: scenarios {_label(twin.values)} and {label} are the same backtest: "
+                             "an axis repeats a value in another spelling (1 and 1.0).")  # fmt: skip
         spec.scenarios.append(Scenario(run, values, params))
     return spec
 
@@ -313,7 +319,7 @@ def comparison(name: str, *, bind=None) -> pd.DataFrame:
             "LEFT JOIN backtest_days d ON d.run_id = r.id AND d.day BETWEEN :f AND :l "
             "WHERE s.sweep_id = :s GROUP BY s.position, s.grid_values, r.name ORDER BY s.position"),
             {"s": sw.id, "f": sw.first_day, "l": sw.last_day}).mappings().all()  # fmt: skip
-    axes = list((sw.spec or {}).get("grid", {}))
+    axes = list((sw.spec or {}).get("axes") or (sw.spec or {}).get("grid", {}))  # JSONB keeps no key order
     recs = []
     for r in rows:
         rec = {a: r["grid_values"].get(a) for a in axes}

@@ -44,6 +44,8 @@ def test_grid_expands_to_every_combination_with_readable_run_names():
     assert len(s.scenarios) == 8
     first = s.scenarios[0]
     assert first.run_name == "s/battery.power_mw=1 models=linear spread=5"
+    assert parse_sweep({"name": "t", "from": "2015-04-12", "to": "2015-04-12",
+                        "grid": {"battery.power_mw": [0.1, 0.1000001]}}).scenarios[1].run_name == "t/battery.power_mw=0.1000001"
     assert first.parameters["models"] == ["linear"]
     assert first.parameters["overrides"] == {"battery": {"power_mw": 1.0}}
     assert first.parameters["assets"] == SMALL_ASSETS and first.parameters["solver"] == "highs"
@@ -61,7 +63,9 @@ def test_grid_expands_to_every_combination_with_readable_run_names():
         ({"grid": {"battery.power_mw": [1, 1]}}, ["repeats a value"]),
         ({"grid": {"building.shiftable_share": [1.5]}}, ["building.shiftable_share", "outside [0, 1]"]),
         ({"to": "2015-04-01"}, ["before from"]),
-        ({"name": "a/b"}, ["without '/'"]),
+        ({"name": "a/b"}, ["letters, digits"]),
+        ({"name": ".."}, ["letters, digits"]),
+        ({"grid": {"battery.power_mw": [1, 1.0]}}, ["same backtest", "1 and 1.0"]),
         ({"chunk_days": 0}, ["chunk_days"]),
         ({"colour": 1}, ["unknown key", "colour"]),
         ({"base": {"solvr": "highs"}}, ["solvr"]),
@@ -172,6 +176,7 @@ def test_2x2_sweep_on_a_local_cluster_equals_sequential_daily_runs(small, client
     t = r.table
     assert len(t) == 4 and t["days_done"].tolist() == [3] * 4 and t["days_failed"].tolist() == [0] * 4
     assert t.attrs["axes"] == ["battery.power_mw", "building.shiftable_share"]
+    assert list(t.columns[:2]) == t.attrs["axes"]
     # scenarios store results, never schedules (they run at once on the same sensors)
     after = _counts(small)
     assert after["schedules"] == before["schedules"]
@@ -287,7 +292,7 @@ def test_cli_refuses_a_bad_sweep_file_in_one_line(tmp_path):
 
 def test_a_scenario_the_database_cannot_run_is_refused_before_any_work(small):
     bad_asset = spec(name="bad1", base={**BASE, "assets": ["solar-havel-01", "no-such-asset"]})
-    with pytest.raises(SweepError, match=r"scenario battery.power_mw=1 .*no-such-asset"):
+    with pytest.raises(SweepError, match=r"scenario battery.power_mw=1.0 .*no-such-asset"):
         run_sweep(bad_asset, workers=1, progress=False)
     bad_target = spec(name="bad2", grid={"battery-nowhere-01.power_mw": [1.0]})
     with pytest.raises(SweepError, match="battery-nowhere-01.*neither an asset type"):
