@@ -509,3 +509,15 @@ def test_sklearn_gradient_boosting_backend_behind_the_same_interface():
     f = m.predict(b, pd.date_range(b + pd.Timedelta("5h"), periods=4, freq="15min"), history=s[s.index < b])
     assert m.name == "hist_gradient_boosting" and f["belief_horizon"].max() == pd.Timedelta("6h")
     assert f["value"].between(0, 4.5).all()
+
+
+def test_forecasting_parameters_are_parsed_once_per_file_version(tmp_path):
+    from bvp_lib.forecasting.config import DEFAULT_PARAMETERS_PATH, load_parameters
+
+    p = tmp_path / "forecasting.yaml"
+    p.write_text(DEFAULT_PARAMETERS_PATH.read_text())
+    a = load_parameters(p)
+    a["asset_types"].clear()  # a caller changing its copy changes nothing for the next
+    assert load_parameters(p)["asset_types"]
+    p.write_text("asset_types: {}\n")  # an edited file is read again
+    assert load_parameters(p) == {"asset_types": {}}
