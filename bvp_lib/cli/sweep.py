@@ -33,10 +33,10 @@ def sweep(
     typer.echo(f"sweep {spec.name!r}: {len(spec.scenarios)} scenario(s) × {len(spec.days)} day(s), "
                f"{-(-len(spec.days) // spec.chunk_days)} range(s) of {spec.chunk_days} day(s) each")  # fmt: skip
     result = run_sweep(spec, scheduler=scheduler, workers=workers, force=force, progress=progress)
+    typer.echo(str(result))
     if report:
         from bvp_lib.sweep_report import render_sweep_report
 
-        result.report = render_sweep_report(spec.name).html
-    typer.echo(str(result))
+        typer.echo(f"report: {render_sweep_report(spec.name).html}")
     if result.task_errors:
         raise SystemExit(1)
