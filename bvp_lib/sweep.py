@@ -479,10 +479,9 @@ def connect(scheduler: str | None = None, workers: int | None = None, *, timeout
                 "leave out --scheduler to run on a local cluster."
             ) from None
     n = workers or os.cpu_count() or 1
-    import importlib.util
-
-    dashboard = ":0" if importlib.util.find_spec("bokeh") else None
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=dashboard,
+    # a free port for the scheduler's HTTP server (the dashboard when bokeh is installed):
+    # the default 8787 may be taken by another cluster
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
                            silence_logs=40, env={"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
                                                  "MKL_NUM_THREADS": "1"})  # fmt: skip
     return Client(cluster)
@@ -607,6 +606,10 @@ def run_sweep(spec: SweepSpec, *, client=None, scheduler: str | None = None, wor
         client = connect(scheduler, workers)
     try:
         n_workers = check_workers(client)
+        import importlib.util
+
+        if progress and importlib.util.find_spec("bokeh"):
+            tqdm.write(f"Dask dashboard: {client.dashboard_link}")
         token = uuid.uuid4().hex[:8]
         by_key: dict[str, list[Scenario]] = {}
         for s in spec.scenarios:

@@ -145,7 +145,7 @@ def small(db_engine):
 def client(small):
     from distributed import Client, LocalCluster
 
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                            silence_logs=50)  # fmt: skip
     c = Client(cluster)
     yield c
@@ -260,7 +260,7 @@ def test_workers_on_another_database_are_refused(small):
 
     from bvp_lib.sweep import check_workers
 
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50,
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=50,
                       env={"BVP_DATABASE_NAME": "postgres"}) as cluster, Client(cluster) as c:  # fmt: skip
         with pytest.raises(SweepError, match="sees database 'postgres'.*BVP_DATABASE_URL"):
             check_workers(c)
