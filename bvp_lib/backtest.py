@@ -149,11 +149,11 @@ def ensure_run(name: str, parameters: dict, *, bind=None) -> int:
         When ``name`` was used before with different parameters.
     """
     import bvp_lib
-    from bvp_lib.beliefs import _conn_ctx
+    from bvp_lib.db.engine import transaction
     from bvp_lib.pipeline import git_commit
 
     h = parameters_hash(parameters)
-    with _conn_ctx(bind) as c:
+    with transaction(bind) as c:
         row = c.execute(sa.text("SELECT id, parameters_hash, parameters FROM backtest_runs WHERE name = :n"),
                         {"n": name}).first()  # fmt: skip
         if row is not None:
@@ -247,10 +247,10 @@ def load_days(run: str | int, *, bind=None) -> tuple[pd.DataFrame, pd.DataFrame]
     (pandas.DataFrame, pandas.DataFrame)
         ``backtest_days`` rows (index ``day``) and ``backtest_asset_days`` rows.
     """
-    from bvp_lib.beliefs import _conn_ctx
+    from bvp_lib.db.engine import transaction
 
     col = "r.id" if isinstance(run, int) else "r.name"
-    with _conn_ctx(bind) as c:
+    with transaction(bind) as c:
         days = pd.DataFrame(c.execute(sa.text(
             f"SELECT d.* FROM backtest_days d JOIN backtest_runs r ON r.id = d.run_id WHERE {col} = :x ORDER BY d.day"),
             {"x": run}).mappings().all())  # fmt: skip
@@ -308,7 +308,7 @@ def run_backtest(name: str, first_day, last_day, *, parameters: dict | None = No
     """
     from tqdm.auto import tqdm
 
-    from bvp_lib.beliefs import _conn_ctx
+    from bvp_lib.db.engine import transaction
     from bvp_lib.pipeline import run_day
     from bvp_lib.reporting.daily import days_between
 
@@ -317,7 +317,7 @@ def run_backtest(name: str, first_day, last_day, *, parameters: dict | None = No
     if not days:
         raise ValueError(f"No days between {first_day} and {last_day}.")
     run_id = ensure_run(name, params, bind=bind)
-    with _conn_ctx(bind) as c:
+    with transaction(bind) as c:
         status = dict(c.execute(sa.text("SELECT day, status FROM backtest_days WHERE run_id = :r"), {"r": run_id}).all())
         socs: dict[dt.date, dict[str, float]] = {}
         for d, a, s in c.execute(sa.text(
@@ -347,13 +347,13 @@ def run_backtest(name: str, first_day, last_day, *, parameters: dict | None = No
             ctx = run_day(d, soc_start=soc, bind=bind, save=store_beliefs, reuse_forecasts=not store_beliefs, **params)
         except Exception as e:  # noqa: BLE001 - recorded per day, the backtest goes on
             n_failed += 1
-            with _conn_ctx(bind) as c:
+            with transaction(bind) as c:
                 err = str(e) if isinstance(e, _Recorded) else f"{type(e).__name__}: {e}"
                 _store_day(c, run_id, d, status="failed", error=err, portfolio=None,
                            seconds=time.perf_counter() - t0, assets=[])  # fmt: skip
         else:
             end = end_soc(ctx)
-            with _conn_ctx(bind) as c:
+            with transaction(bind) as c:
                 _store_day(c, run_id, d, status="done", error=None, portfolio=ctx.valuation.portfolio,
                            seconds=time.perf_counter() - t0, assets=_asset_rows(ctx, end))  # fmt: skip
             if end:

@@ -45,9 +45,9 @@ class RunInfo:
 
 def run_info(name: str, *, bind=None) -> RunInfo | None:
     """The named run, or None when there is no such run."""
-    from bvp_lib.beliefs import _conn_ctx
+    from bvp_lib.db.engine import transaction
 
-    with _conn_ctx(bind) as c:
+    with transaction(bind) as c:
         r = c.execute(sa.text("SELECT id, name, parameters, code_version, git_commit, data_sources, created_at "
                               "FROM backtest_runs WHERE name = :n"), {"n": name}).mappings().first()  # fmt: skip
     if r is None:
@@ -58,9 +58,9 @@ def run_info(name: str, *, bind=None) -> RunInfo | None:
 
 def asset_types(*, bind=None) -> dict[str, str]:
     """Asset name → asset type, from the ``assets`` table."""
-    from bvp_lib.beliefs import _conn_ctx
+    from bvp_lib.db.engine import transaction
 
-    with _conn_ctx(bind) as c:
+    with transaction(bind) as c:
         return {n: t for n, t in c.execute(sa.text("SELECT name, asset_type_name FROM assets")).all()}
 
 
@@ -232,10 +232,10 @@ def failed_days(days: pd.DataFrame) -> pd.DataFrame:
 
 def price_sensor(*, bind=None) -> str:
     """The day-ahead price sensor the portfolio trades on (its single market, else the default)."""
-    from bvp_lib.beliefs import _conn_ctx
+    from bvp_lib.db.engine import transaction
     from bvp_lib.scheduling.store import DEFAULT_PRICE_SENSOR
 
-    with _conn_ctx(bind) as c:
+    with transaction(bind) as c:
         markets = [m for (m,) in c.execute(sa.text(
             "SELECT DISTINCT m.name FROM assets a JOIN markets m ON m.id = a.market_id")).all()]  # fmt: skip
     return markets[0] if len(markets) == 1 else DEFAULT_PRICE_SENSOR

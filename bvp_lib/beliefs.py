@@ -33,6 +33,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from bvp_lib.db.engine import transaction
 from bvp_lib.db.models import SOURCE_TYPES
 
 # PostgreSQL epoch (2000-01-01 UTC) in microseconds since the Unix epoch
@@ -91,27 +92,6 @@ class SourceSpec:
 # look-ups
 
 
-def _conn_ctx(bind: Engine | Connection | None):
-    if isinstance(bind, Connection):
-        return _Reuse(bind)
-    if bind is None:
-        from bvp_lib.db.engine import get_engine
-
-        bind = get_engine()
-    return bind.begin()
-
-
-class _Reuse:
-    """Use a caller's connection (and its transaction) as is."""
-
-    def __init__(self, conn: Connection):
-        self.conn = conn
-
-    def __enter__(self) -> Connection:
-        return self.conn
-
-    def __exit__(self, *exc) -> None:
-        return None
 
 
 def get_or_create_source(
@@ -282,7 +262,7 @@ def save_beliefs(
     if len(df) == 0:
         return 0
     df = _validate_frame(df)
-    with _conn_ctx(bind) as conn:
+    with transaction(bind) as conn:
         if "sensor_id" in df.columns:
             ids = df["sensor_id"].astype(np.int64)
             sensors = sensor_table(conn)
@@ -486,7 +466,7 @@ def load_beliefs(
     """
     names = [sensors] if isinstance(sensors, str) else list(sensors)
     where = ["b.sensor_id = ANY(%(sids)s)"]
-    with _conn_ctx(bind) as conn:
+    with transaction(bind) as conn:
         st = sensor_table(conn, names)
         params: dict = {"sids": [int(x) for x in st["id"]]}
         if start is not None:

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from bvp_lib.beliefs import _conn_ctx, load_beliefs
+from bvp_lib.beliefs import load_beliefs
+from bvp_lib.db.engine import transaction
 
 SEASONS = {12: "winter", 1: "winter", 2: "winter", 3: "spring", 4: "spring", 5: "spring",
            6: "summer", 7: "summer", 8: "summer", 9: "autumn", 10: "autumn", 11: "autumn"}  # fmt: skip
@@ -21,7 +22,7 @@ SEASONS = {12: "winter", 1: "winter", 2: "winter", 3: "spring", 4: "spring", 5: 
 def portfolio(bind=None) -> pd.DataFrame:
     """One row per asset: name, type, owner, connection point, capacity [MW], location,
     energy capacity [MWh], shiftable share."""
-    with _conn_ctx(bind) as c:
+    with transaction(bind) as c:
         rows = c.execute(sa.text(
             "SELECT a.name AS asset, a.asset_type_name AS type, o.name AS owner, cp.name AS connection_point, "
             "a.capacity_mw, a.latitude, a.longitude, a.energy_capacity_mwh, a.shiftable_share "
@@ -54,7 +55,7 @@ def map_figure(assets: pd.DataFrame):
 
 def coverage(start, end, *, tz: str = "Europe/Berlin", bind=None) -> pd.DataFrame:
     """Share of expected steps with data per sensor (rows) and local day (columns), 0..1."""
-    with _conn_ctx(bind) as c:
+    with transaction(bind) as c:
         rows = c.execute(sa.text(
             "SELECT s.name, date_trunc('day', b.event_start AT TIME ZONE :tz) AS day, count(DISTINCT b.event_start) AS n, "
             "extract(epoch FROM s.event_resolution) AS res FROM timed_beliefs b JOIN sensors s ON s.id = b.sensor_id "

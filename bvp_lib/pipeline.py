@@ -92,7 +92,7 @@ def prepare(day=None, *, owner: str | None = None, assets: list[str] | None = No
     """
     import sqlalchemy as sa
 
-    from bvp_lib.beliefs import _conn_ctx
+    from bvp_lib.db.engine import transaction
     from bvp_lib.config import get_settings
 
     settings = get_settings()
@@ -104,7 +104,7 @@ def prepare(day=None, *, owner: str | None = None, assets: list[str] | None = No
         raise ValueError(f"imbalance_spread must be >= 0 EUR/MWh, not {spread}.")
     if solver and solver not in ("cbc", "highs"):
         raise ValueError(f"solver {solver!r} is not supported; use cbc or highs.")
-    with _conn_ctx(bind) as c:
+    with transaction(bind) as c:
         known = dict(c.execute(sa.text(
             "SELECT a.name, o.name FROM assets a JOIN owners o ON o.id = a.owner_id")).all())  # fmt: skip
     if not known:

@@ -248,9 +248,9 @@ def register(spec: SweepSpec, *, bind=None) -> dict[str, int]:
         A scenario's run exists with other parameters (the base changed under the same
         sweep name): choose a new sweep name.
     """
-    from bvp_lib.beliefs import _conn_ctx
+    from bvp_lib.db.engine import transaction
 
-    with _conn_ctx(bind) as c:
+    with transaction(bind) as c:
         sid = c.execute(sa.text(
             "INSERT INTO sweeps (name, spec, first_day, last_day) VALUES (:n, CAST(:s AS jsonb), :f, :l) "
             "ON CONFLICT (name) DO UPDATE SET spec = EXCLUDED.spec, first_day = EXCLUDED.first_day, "
@@ -274,10 +274,10 @@ def register(spec: SweepSpec, *, bind=None) -> dict[str, int]:
 
 
 def _done_days(run_ids: list[int], *, bind=None) -> dict[int, set[dt.date]]:
-    from bvp_lib.beliefs import _conn_ctx
+    from bvp_lib.db.engine import transaction
 
     out: dict[int, set[dt.date]] = {r: set() for r in run_ids}
-    with _conn_ctx(bind) as c:
+    with transaction(bind) as c:
         for r, d in c.execute(sa.text("SELECT run_id, day FROM backtest_days WHERE status = 'done' AND run_id = ANY(:r)"),
                               {"r": run_ids}).all():  # fmt: skip
             out[r].add(d)
@@ -297,10 +297,10 @@ def comparison(name: str, *, bind=None) -> pd.DataFrame:
     SweepError
         No sweep of that name is stored.
     """
-    from bvp_lib.beliefs import _conn_ctx
+    from bvp_lib.db.engine import transaction
     from bvp_lib.valuation import captured_share
 
-    with _conn_ctx(bind) as c:
+    with transaction(bind) as c:
         sw = c.execute(sa.text("SELECT id, spec, first_day, last_day FROM sweeps WHERE name = :n"), {"n": name}).first()
         if sw is None:
             known = [r[0] for r in c.execute(sa.text("SELECT name FROM sweeps ORDER BY name")).all()]
@@ -534,11 +534,11 @@ def check_scenarios(spec: SweepSpec, *, bind=None) -> None:
     SweepError
         Naming the scenario and what is wrong.
     """
-    from bvp_lib.beliefs import _conn_ctx
+    from bvp_lib.db.engine import transaction
     from bvp_lib.pipeline import prepare
     from bvp_lib.scheduling.store import _asset_rows
 
-    with _conn_ctx(bind) as c:
+    with transaction(bind) as c:
         for s in spec.scenarios:
             p = {k: v for k, v in s.parameters.items() if k not in ("overrides",)}
             try:

@@ -397,10 +397,10 @@ def scenario_days(name: str, *, bind=None) -> pd.DataFrame:
     bvp_lib.sweep.SweepError
         No sweep of that name is stored.
     """
-    from bvp_lib.beliefs import _conn_ctx
+    from bvp_lib.db.engine import transaction
     from bvp_lib.sweep import SweepError
 
-    with _conn_ctx(bind) as c:
+    with transaction(bind) as c:
         sw = c.execute(sa.text("SELECT id, spec, first_day, last_day FROM sweeps WHERE name = :n"), {"n": name}).first()
         if sw is None:
             known = [r[0] for r in c.execute(sa.text("SELECT name FROM sweeps ORDER BY name")).all()]
@@ -502,10 +502,10 @@ def _canonical(spec_json: dict) -> dict:
 def is_complete(spec, *, bind=None) -> bool:
     """Whether ``spec`` (a :class:`bvp_lib.sweep.SweepSpec`) is stored as it is and every
     scenario has every day of the period attempted (done or failed)."""
-    from bvp_lib.beliefs import _conn_ctx
+    from bvp_lib.db.engine import transaction
     from bvp_lib.sweep import comparison
 
-    with _conn_ctx(bind) as c:
+    with transaction(bind) as c:
         stored = c.execute(sa.text("SELECT spec FROM sweeps WHERE name = :n"), {"n": spec.name}).scalar()
     if stored is None or _canonical(stored) != _canonical(spec.as_json()):
         return False

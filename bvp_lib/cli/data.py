@@ -17,9 +17,10 @@ GAPS = typer.Option(False, "--allow-gaps", help="Store a series with missing ste
 
 
 def _sensor_unit(sensor: str) -> str:
-    from bvp_lib.beliefs import _conn_ctx, sensor_table
+    from bvp_lib.beliefs import sensor_table
+    from bvp_lib.db.engine import transaction
 
-    with _conn_ctx(None) as c:
+    with transaction(None) as c:
         return sensor_table(c, [sensor]).loc[sensor, "unit"]
 
 

@@ -351,9 +351,10 @@ def import_series(
     when the step ended. Re-importing the same file changes nothing; a corrected file
     replaces the values it covers.
     """
-    from bvp_lib.beliefs import SourceSpec, _conn_ctx, save_beliefs, sensor_table
+    from bvp_lib.beliefs import SourceSpec, save_beliefs, sensor_table
+    from bvp_lib.db.engine import transaction
 
-    with _conn_ctx(bind) as conn:
+    with transaction(bind) as conn:
         st = sensor_table(conn, [sensor])
         res, unit = st.loc[sensor, "resolution"], st.loc[sensor, "unit"]
         s = series.sort_index()

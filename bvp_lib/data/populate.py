@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from bvp_lib.beliefs import SourceSpec, _conn_ctx, save_beliefs
+from bvp_lib.beliefs import SourceSpec, save_beliefs
+from bvp_lib.db.engine import transaction
 from bvp_lib.data.structure import load_structure, read_structure
 from bvp_lib.timing import as_date, day_bounds
 
@@ -137,7 +138,7 @@ def populate(
     tz = next(iter(market_tz.values()), "Europe/Berlin")
     sel = select(spec, manifest, small=small, start=start, end=end, asset_type=asset_type, asset=asset, tz=tz)
     counts: dict[str, int] = {}
-    with _conn_ctx(bind) as conn:
+    with transaction(bind) as conn:
         if structure:
             counts.update(load_structure(spec, bind=conn, asset_names=sel.assets))
         if not data:

@@ -96,7 +96,7 @@ def load_structure(
 
     ``asset_names`` restricts the assets loaded (``--small``, ``--asset``).
     """
-    from bvp_lib.beliefs import _conn_ctx
+    from bvp_lib.db.engine import transaction
 
     t = m.Base.metadata.tables
     assets = spec.get("assets", [])
@@ -109,7 +109,7 @@ def load_structure(
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise StructureError(f"Asset name(s) {dup} appear more than once; names must be unique.")
-    with _conn_ctx(bind) as conn:
+    with transaction(bind) as conn:
         types = {d["name"]: d for d in STANDARD_ASSET_TYPES}
         for d in spec.get("asset_types", []):
             types[d["name"]] = {**types.get(d["name"], {}), **d}

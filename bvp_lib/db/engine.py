@@ -125,3 +125,37 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def transaction(bind=None):
+    """Where a function reads and writes: the caller's connection as it is (inside the
+    caller's transaction), or a new transaction on ``bind`` (an Engine; default the
+    configured engine), committed when the block ends and rolled back on an error.
+
+    Every ``bind=`` argument of bvp_lib goes through this, so callers decide the
+    transaction: pass a Connection to group several calls in one.
+
+    Examples
+    --------
+    >>> with transaction() as conn:  # doctest: +SKIP
+    ...     conn.execute(sa.text("SELECT 1"))
+    """
+    from sqlalchemy.engine import Connection
+
+    if isinstance(bind, Connection):
+        return _Reuse(bind)
+    return (bind if bind is not None else get_engine()).begin()
+
+
+class _Reuse:
+    """Use a caller's connection (and its transaction) as is."""
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    def __enter__(self):
+        return self.conn
+
+    def __exit__(self, *exc) -> None:
+        return None
+

@@ -58,7 +58,8 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from bvp_lib.beliefs import SourceSpec, _conn_ctx, load_beliefs, save_beliefs
+from bvp_lib.beliefs import SourceSpec, load_beliefs, save_beliefs
+from bvp_lib.db.engine import transaction
 from bvp_lib.forecasting import errors as fe
 from bvp_lib.forecasting.backtest import FORECAST_COLUMNS, rolling_backtest, to_beliefs
 from bvp_lib.forecasting.base import BELIEF_COLUMNS, FORECASTING_VERSION, BaseForecaster, beliefs_frame
@@ -218,7 +219,7 @@ def forecast_targets(
     """
     p = _params(parameters)
     types = p.get("asset_types", {})
-    with _conn_ctx(bind) as conn:
+    with transaction(bind) as conn:
         table, markets, weather = _read_structure(conn)
     names = list(dict.fromkeys(assets)) if assets is not None else list(table.index)
     unknown = [n for n in names if n not in table.index and n not in markets.index]
@@ -512,7 +513,7 @@ def ensure_weather_forecasts(
     b0, b1 = pd.Timestamp(k0 * block, tz="UTC"), pd.Timestamp(k1 * block, tz="UTC")
     spec = weather_source(parameters)
     written = 0
-    with _conn_ctx(bind) as conn:
+    with transaction(bind) as conn:
         measured = load_history(sensors, b0, b1, bind=conn)
         for s in sensors:
             m = measured[s]
@@ -572,7 +573,7 @@ def ensure_weather_for_days(first_day, last_day, *, history: str = "60D", parame
     tz = backtest_settings(p)["tz"]
     start, _ = day_bounds(as_date(first_day), tz)
     _, end = day_bounds(as_date(last_day), tz)
-    with _conn_ctx(bind) as conn:
+    with transaction(bind) as conn:
         sensors = list(_read_structure(conn)[2].index)
         if not sensors:
             return 0
@@ -611,7 +612,7 @@ def load_weather_forecasts(
     cols = ["sensor", "event_start", "belief_horizon", "source", "value"]
     if not sensors:
         return pd.DataFrame(columns=cols)
-    with _conn_ctx(bind) as conn:
+    with transaction(bind) as conn:
         sid = _source_id(conn, weather_source(parameters))
         if sid is None:
             raise RegressorError(
@@ -882,7 +883,7 @@ def load_day_ahead(day, sensors: Sequence[str], *, source_name: str | None = Non
     d = as_date(day)
     start, end = day_bounds(d, tz)
     b = gate_closure(d, p)
-    with _conn_ctx(bind) as conn:
+    with transaction(bind) as conn:
         df = load_beliefs(sensors, start, end, source_types=["forecaster"], known_before=b, most_recent=True,
                           sources=[source_name] if source_name else None, bind=conn)  # fmt: skip
         types = _asset_types_of(conn, sensors)
@@ -1210,7 +1211,7 @@ def stored_forecasts(
     start, _ = day_bounds(d0, tz)
     _, end = day_bounds(d1, tz)
     horizons = list(horizons) if horizons is not None else bs["horizons"]
-    with _conn_ctx(bind) as conn:
+    with transaction(bind) as conn:
         targets = forecast_targets(assets, include_price=include_price, parameters=p, bind=conn)
         sensors = [t.sensor for t in targets]
         f = load_beliefs(sensors, start, end, source_types=["forecaster"], sources=models, bind=conn)

@@ -28,11 +28,11 @@ def last_complete_day(bind=None, tz: str | None = None) -> dt.date:
     are complete (their last stored step ends at or after that day's end)."""
     import sqlalchemy as sa
 
-    from bvp_lib.beliefs import _conn_ctx
+    from bvp_lib.db.engine import transaction
     from bvp_lib.config import get_settings
 
     tz = tz or get_settings().timezone
-    with _conn_ctx(bind) as c:
+    with transaction(bind) as c:
         rows = c.execute(sa.text(
             "SELECT s.name, max(b.event_start + s.event_resolution) AS last_end FROM sensors s "
             "JOIN timed_beliefs b ON b.sensor_id = s.id JOIN data_sources d ON d.id = b.source_id "

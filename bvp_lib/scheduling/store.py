@@ -73,7 +73,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from bvp_lib.beliefs import SourceSpec, _conn_ctx, get_or_create_source, save_beliefs
+from bvp_lib.beliefs import SourceSpec, get_or_create_source, save_beliefs
+from bvp_lib.db.engine import transaction
 from bvp_lib.scheduling.assets import Asset, Battery, Building, ChargingStation, ConnectionPoint, Curtailable
 from bvp_lib.scheduling.errors import SchedulingInputError
 from bvp_lib.scheduling.problem import Problem, build_problem
@@ -533,7 +534,7 @@ def portfolio_from_db(
     if len(prices) > 1 and (np.diff(prices.index.asi8) != res.value).any():
         raise SchedulingInputError(f"the prices are not on regular steps of {res} (the schedule's resolution)")
     soc_start = dict(soc_start or {})
-    with _conn_ctx(bind) as conn:
+    with transaction(bind) as conn:
         rows = _asset_rows(conn, assets, overrides)
         cps = _connection_rows(conn)
         st_ids = [int(rows.loc[n, "id"]) for n in rows.index if rows.loc[n, "type"] in STATION_TYPES]
@@ -728,7 +729,7 @@ def prepare_day(
     if res <= pd.Timedelta(0) or pd.Timedelta("1h") % res:
         raise SchedulingInputError(f"resolution {resolution} must divide an hour (for example 15min, 30min or 1h)")
     grid = day_index(d, tz, res)
-    with _conn_ctx(bind) as conn:
+    with transaction(bind) as conn:
         rows = _asset_rows(conn, assets, overrides)
         markets = sorted({m for m in rows["market"] if m is not None})
         if len(markets) > 1:

@@ -49,7 +49,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from bvp_lib.beliefs import _conn_ctx, load_beliefs
+from bvp_lib.beliefs import load_beliefs
+from bvp_lib.db.engine import transaction
 from bvp_lib.reporting.figures import COLORS, actions_table
 from bvp_lib.scheduling.assets import Battery, Building, ConnectionPoint
 from bvp_lib.scheduling.errors import SolverError
@@ -791,7 +792,7 @@ def series_info(name: str, *, bind: Bind = None):
 
 def forecastable(*, bind: Bind = None) -> list[str]:
     """Assets whose power sensor holds data, then markets: what the forecast explorer offers."""
-    with _conn_ctx(bind) as c:
+    with transaction(bind) as c:
         assets = list(c.execute(sa.text(
             "SELECT a.name FROM assets a WHERE EXISTS (SELECT 1 FROM sensors s JOIN timed_beliefs b "
             "ON b.sensor_id = s.id WHERE s.asset_id = a.id AND s.quantity = 'power') ORDER BY a.name")).scalars())  # fmt: skip
@@ -955,7 +956,7 @@ def compute_forecast(state: ForecastInputs, *, target=None, bind: Bind = None) -
     if series.empty:
         raise ValueError(f"no measurements of {sensor} before {last_b:%Y-%m-%d %H:%M} UTC to forecast from")
     regressors = None
-    with _conn_ctx(bind) as c:
+    with transaction(bind) as c:
         weather_names = set(c.execute(sa.text("SELECT s.name FROM sensors s WHERE s.weather_sensor_id IS NOT NULL"))
                             .scalars())  # fmt: skip
     need = needed_weather([model], weather_names)
@@ -1132,7 +1133,7 @@ def list_sensors(*, bind: Bind = None) -> pd.DataFrame:
         market or weather type), ``quantity``, ``unit``, ``resolution`` (Timedelta),
         ``label`` (for a drop-down). Ordered by kind and name.
     """
-    with _conn_ctx(bind) as c:
+    with transaction(bind) as c:
         rows = c.execute(sa.text(
             "SELECT s.name, CASE WHEN s.asset_id IS NOT NULL THEN 'asset' WHEN s.market_id IS NOT NULL THEN 'market' "
             "WHEN s.weather_sensor_id IS NOT NULL THEN 'weather' ELSE 'other' END AS kind, "
