@@ -70,6 +70,19 @@ def _store_cost(engine, days: int = 200) -> dict:
     return {"results_s_per_day": per_day, "forecast_rows_per_day": len(f) / n_days, "forecasts_s_per_day": f_day}
 
 
+def _read_cost(engine, days) -> float:
+    """Seconds to read what one scenario-day reads (asset rows, sessions, stored day-ahead
+    forecasts, measurements and prices) and build its portfolio, both modes; an upper
+    bound of the database's share of a scenario-day."""
+    from bvp_lib.scheduling.store import prepare_day
+
+    t = time.perf_counter()
+    for d in days:
+        prepare_day(d, mode="forecast", bind=engine)
+        prepare_day(d, mode="perfect", bind=engine)
+    return (time.perf_counter() - t) / len(days)
+
+
 def _sensors(engine) -> list[str]:
     import sqlalchemy as sa
 
@@ -115,6 +128,8 @@ def main() -> None:
                 cluster.close()
             runs[n] = (r, wall, t_start)
         store = _store_cost(engine)
+        sample = [d for d in runs[2][0].spec.days][-7:]
+        store["read_s_per_day"] = _read_cost(engine, sample)
         os.environ.pop("BVP_DATABASE_URL")
     r1, w1, s1 = runs[1]
     r2, w2, s2 = runs[2]
@@ -134,7 +149,8 @@ def main() -> None:
     print(f"realised value {float(r1.table.iloc[0]['realised_value_eur']):,.2f} EUR with 1 worker, "
           f"{float(r2.table.iloc[0]['realised_value_eur']):,.2f} EUR with 2 (difference {same:.2e})")  # fmt: skip
     print(f"\ndatabase: storing one scenario-day's results (1 + 31 rows, one transaction) {store['results_s_per_day'] * 1e3:.1f} ms; "
-          f"one day's forecasts ({store['forecast_rows_per_day']:,.0f} beliefs) {store['forecasts_s_per_day'] * 1e3:.1f} ms")  # fmt: skip
+          f"one day's forecasts ({store['forecast_rows_per_day']:,.0f} beliefs) {store['forecasts_s_per_day'] * 1e3:.1f} ms; "
+          f"reading one scenario-day's inputs (both schedules) {store['read_s_per_day'] * 1e3:.0f} ms")  # fmt: skip
     if r1.failed_days:
         print("failed days:", r1.table.iloc[0]["days_failed"])
 
