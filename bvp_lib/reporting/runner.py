@@ -70,6 +70,30 @@ def notebook_parameters(notebook: str | Path) -> dict[str, dict]:
     return pm.inspect_notebook(str(notebook))
 
 
+def _ipc_kernel_manager():
+    """A kernel manager talking to its kernel over Unix sockets in the temp folder.
+
+    The default TCP transport makes ipykernel warn on every run that it is unencrypted
+    (on loopback), and two reports started at once race for ports; Unix sockets are
+    private to this machine's user and need no ports.
+    """
+    import tempfile
+
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    class IPCKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _transport_default(self):
+            return "ipc"
+
+        @default("ip")
+        def _ip_default(self):
+            return str(Path(tempfile.gettempdir()) / f"bvp-kernel-{uuid.uuid4().hex[:12]}")
+
+    return IPCKernelManager
+
+
 @contextlib.contextmanager
 def _lock(path: Path):
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -155,6 +179,7 @@ def run_notebook(
                 pm.execute_notebook(
                     str(notebook), str(out_nb), parameters=parameters, report_mode=True,
                     kernel_name=kernel_name, progress_bar=progress, cwd=str(notebook.parent),
+                    kernel_manager_class=_ipc_kernel_manager(),
                 )  # fmt: skip
             except pm.PapermillExecutionError:
                 shutil.copy(out_nb, failed)
