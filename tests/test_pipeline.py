@@ -91,3 +91,17 @@ def test_failed_report_names_step_and_keeps_notebook(small, tmp_path):
     assert "step 'forecast'" in r.stderr and "Traceback" not in r.stderr
     assert (tmp_path / "2015-03-02.failed.ipynb").exists()
     assert not (tmp_path / "2015-03-02").exists()
+
+
+def test_the_schedule_uses_the_forecasts_of_the_model_asked_for(small):
+    """With the primary model's forecasts of the day also stored, a run with another
+    model schedules on that model's forecasts (it used to take the primary one)."""
+    day = "2015-04-13"
+    primary = pipeline.run_day(day, solver="highs")
+    naive = pipeline.run_day(day, solver="highs", models=["seasonal_naive_daily"])
+    f = naive.forecasts
+    price = f[(f["sensor"] == "epex_da") & (f["source"] == "seasonal_naive_daily")].set_index("event_start")["value"]
+    planned = naive.planned.inputs.prices
+    hourly = planned[planned.index.minute == 0]
+    assert hourly.to_numpy() == pytest.approx(price.sort_index().to_numpy())
+    assert not (naive.planned.inputs.prices.to_numpy() == pytest.approx(primary.planned.inputs.prices.to_numpy()))
