@@ -77,10 +77,14 @@ def _ipc_kernel_manager():
     (on loopback), and two reports started at once race for ports; Unix sockets are
     private to this machine's user and need no ports.
     """
+    import os
     import tempfile
 
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import default
+
+    if os.name == "nt":  # no Unix sockets for ZeroMQ there
+        return AsyncKernelManager
 
     class IPCKernelManager(AsyncKernelManager):
         @default("transport")
