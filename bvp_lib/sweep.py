@@ -284,6 +284,28 @@ def _done_days(run_ids: list[int], *, bind=None) -> dict[int, set[dt.date]]:
     return out
 
 
+def stored_sweep(conn, name: str):
+    """The ``sweeps`` row (id, spec, first_day, last_day) of a stored sweep.
+
+    Raises
+    ------
+    SweepError
+        No sweep of that name is stored; the message lists the stored ones.
+    """
+    sw = conn.execute(sa.text("SELECT id, spec, first_day, last_day FROM sweeps WHERE name = :n"), {"n": name}).first()
+    if sw is None:
+        known = [r[0] for r in conn.execute(sa.text("SELECT name FROM sweeps ORDER BY name")).all()]
+        raise SweepError(f"No sweep named {name!r} is stored" + (f"; stored: {', '.join(known)}." if known else
+                         "; run one with `bvp sweep -f parameters/sweep.yaml`."))  # fmt: skip
+    return sw
+
+
+def sweep_axes(spec_json: dict | None) -> list[str]:
+    """The grid axes of a stored spec, in the sweep file's order (JSONB keeps no key order)."""
+    spec_json = spec_json or {}
+    return list(spec_json.get("axes") or spec_json.get("grid", {}))
+
+
 def comparison(name: str, *, bind=None) -> pd.DataFrame:
     """One row per scenario of a stored sweep: its grid values and results over the sweep's period.
 
@@ -301,11 +323,7 @@ def comparison(name: str, *, bind=None) -> pd.DataFrame:
     from bvp_lib.valuation import captured_share
 
     with transaction(bind) as c:
-        sw = c.execute(sa.text("SELECT id, spec, first_day, last_day FROM sweeps WHERE name = :n"), {"n": name}).first()
-        if sw is None:
-            known = [r[0] for r in c.execute(sa.text("SELECT name FROM sweeps ORDER BY name")).all()]
-            raise SweepError(f"No sweep named {name!r} is stored" + (f"; stored: {', '.join(known)}." if known else
-                             "; run one with `bvp sweep -f parameters/sweep.yaml`."))  # fmt: skip
+        sw = stored_sweep(c, name)
         rows = c.execute(sa.text(
             "SELECT s.position, s.grid_values, r.name AS run, "
             "count(d.day) FILTER (WHERE d.status = 'done') AS days_done, "
@@ -319,7 +337,7 @@ def comparison(name: str, *, bind=None) -> pd.DataFrame:
             "LEFT JOIN backtest_days d ON d.run_id = r.id AND d.day BETWEEN :f AND :l "
             "WHERE s.sweep_id = :s GROUP BY s.position, s.grid_values, r.name ORDER BY s.position"),
             {"s": sw.id, "f": sw.first_day, "l": sw.last_day}).mappings().all()  # fmt: skip
-    axes = list((sw.spec or {}).get("axes") or (sw.spec or {}).get("grid", {}))  # JSONB keeps no key order
+    axes = sweep_axes(sw.spec)
     recs = []
     for r in rows:
         rec = {a: r["grid_values"].get(a) for a in axes}

@@ -398,22 +398,17 @@ def scenario_days(name: str, *, bind=None) -> pd.DataFrame:
         No sweep of that name is stored.
     """
     from bvp_lib.db.engine import transaction
-    from bvp_lib.sweep import SweepError
+    from bvp_lib.sweep import stored_sweep, sweep_axes
 
     with transaction(bind) as c:
-        sw = c.execute(sa.text("SELECT id, spec, first_day, last_day FROM sweeps WHERE name = :n"), {"n": name}).first()
-        if sw is None:
-            known = [r[0] for r in c.execute(sa.text("SELECT name FROM sweeps ORDER BY name")).all()]
-            raise SweepError(f"No sweep named {name!r} is stored"
-                             + (f"; stored: {', '.join(known)}." if known else "."))  # fmt: skip
+        sw = stored_sweep(c, name)
         rows = c.execute(sa.text(
             "SELECT s.position, s.grid_values, r.name AS run, d.day, d.status, d.error, d.realised_value_eur, "
             "d.perfect_foresight_value_eur FROM sweep_scenarios s JOIN backtest_runs r ON r.id = s.run_id "
             "LEFT JOIN backtest_days d ON d.run_id = r.id AND d.day BETWEEN :f AND :l "
             "WHERE s.sweep_id = :s ORDER BY s.position, d.day"),
             {"s": sw.id, "f": sw.first_day, "l": sw.last_day}).mappings().all()  # fmt: skip
-    # the axes in the order bvp_lib.sweep.comparison gives them (its attrs["axes"])
-    axes = list((sw.spec or {}).get("grid", {}))
+    axes = sweep_axes(sw.spec)
     cols = ["position", "scenario", "grid_values", "run", "day", "status", "error", "realised_value_eur",
             "perfect_foresight_value_eur"]  # fmt: skip
     recs = [{**{k: r[k] for k in cols if k != "scenario"}, "scenario": scenario_label(r["grid_values"] or {}, axes)}

@@ -299,3 +299,17 @@ def test_a_scenario_the_database_cannot_run_is_refused_before_any_work(small):
         run_sweep(bad_target, workers=1, progress=False)
     with small.connect() as c:
         assert c.execute(sa.text("SELECT count(*) FROM sweeps WHERE name LIKE 'bad%'")).scalar() == 0
+
+
+def test_grid_axes_keep_the_sweep_files_order(small):
+    """PostgreSQL's JSONB orders keys by length: the stored order is kept apart."""
+    from bvp_lib.sweep import register
+    from bvp_lib.sweep_report import scenario_days
+
+    s = spec(name="order", grid={"building.shiftable_share": [0.1], "battery.power_mw": [1.0, 2.0]})
+    register(s)
+    axes = ["building.shiftable_share", "battery.power_mw"]
+    t = comparison("order")
+    assert t.attrs["axes"] == axes and list(t.columns[:2]) == axes
+    assert scenario_days("order").attrs["axes"] == axes
+    assert t["days_done"].tolist() == [0, 0]
