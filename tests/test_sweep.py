@@ -119,6 +119,11 @@ def test_overrides_scale_soc_with_energy_and_set_both_power_limits():
         20.0, 10.0, 2.0, 18.0]  # fmt: skip
     assert out.loc["bld", "shiftable_share"] == 0.4
     assert rows.loc["bat", "energy_capacity_mwh"] == 10.0  # the input is not changed
+    # factors keep a mixed fleet's proportions
+    out = apply_overrides(rows, {"battery": {"power_scale": 0.5, "energy_scale": 3}})
+    assert out.loc["bat", ["capacity_mw", "max_charge_mw", "max_discharge_mw"]].tolist() == [2.5, 2.5, 2.0]
+    assert out.loc["bat", ["energy_capacity_mwh", "soc_at_start_mwh", "min_soc_mwh", "max_soc_mwh"]].tolist() == [
+        30.0, 15.0, 3.0, 27.0]  # fmt: skip
     # an asset name wins over its type
     out = apply_overrides(rows, {"battery": {"power_mw": 2}, "bat": {"power_mw": 3}})
     assert out.loc["bat", "max_charge_mw"] == 3.0
@@ -313,3 +318,18 @@ def test_grid_axes_keep_the_sweep_files_order(small):
     assert t.attrs["axes"] == axes and list(t.columns[:2]) == axes
     assert scenario_days("order").attrs["axes"] == axes
     assert t["days_done"].tolist() == [0, 0]
+
+
+def test_overrides_reach_the_schedule_and_change_nothing_stored(small):
+    from bvp_lib.scheduling.store import prepare_day
+
+    before = prepare_day("2015-04-13", mode="perfect").info.loc[BATTERY]
+    inputs = prepare_day("2015-04-13", mode="perfect",
+                         overrides={"battery": {"energy_scale": 2, "power_mw": 1.5}, "building": {"shiftable_share": 0.25}})  # fmt: skip
+    info = inputs.info
+    assert info.loc[BATTERY, "capacity_mwh"] == pytest.approx(2 * before["capacity_mwh"])
+    assert info.loc[BATTERY, "soc_start_mwh"] == pytest.approx(2 * before["soc_start_mwh"])
+    assert info.loc[BATTERY, ["max_charge_mw", "max_discharge_mw"]].tolist() == [1.5, 1.5]
+    assert info.loc["building-havel-rathaus-01", "shiftable_share"] == 0.25
+    again = prepare_day("2015-04-13", mode="perfect").info.loc[BATTERY]
+    assert again["capacity_mwh"] == before["capacity_mwh"] and again["max_charge_mw"] == before["max_charge_mw"]

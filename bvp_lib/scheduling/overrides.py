@@ -13,6 +13,9 @@ Attributes (units in the name):
 ``energy_mwh``
     Battery energy capacity; the stored SoC limits and SoC at start scale with it (a
     battery twice as big starts twice as full), unless given themselves.
+``power_scale``, ``energy_scale``
+    The same, as factors [-] on each asset's stored values: ``battery.energy_scale: 2``
+    doubles every battery of a mixed fleet (an absolute value would make them equal).
 ``shiftable_share``
     Buildings: share [0, 1] of each step's consumption that may move.
 ``shift_window_hours``
@@ -46,6 +49,8 @@ from bvp_lib.scheduling.errors import SchedulingInputError
 ATTRIBUTES: dict[str, tuple[float | None, float | None, bool]] = {
     "power_mw": (0.0, math.inf, True),
     "energy_mwh": (0.0, math.inf, True),
+    "power_scale": (0.0, 100.0, True),
+    "energy_scale": (0.0, 100.0, True),
     "shiftable_share": (0.0, 1.0, True),
     "shift_window_hours": (0.0, 48.0, True),
     "charging_efficiency": (0.0, 1.0, True),
@@ -117,20 +122,32 @@ def normalise_overrides(overrides: Mapping | None) -> dict[str, dict]:
     return out
 
 
+def _stored(rows: pd.DataFrame, name, col: str) -> float | None:
+    v = rows.at[name, col]
+    return None if v is None or pd.isna(v) else float(v)
+
+
 def _set(rows: pd.DataFrame, name, attrs: dict) -> None:
     kind = rows.at[name, "type"]
+    power_cols = ["capacity_mw"] + (["max_charge_mw", "max_discharge_mw"]
+                                    if kind == "battery" or "charging_station" in str(kind) else [])  # fmt: skip
     scale = None
     for attr, v in attrs.items():
         if attr == "power_mw":
-            rows.at[name, "capacity_mw"] = v
-            if kind == "battery" or "charging_station" in str(kind):
-                rows.at[name, "max_charge_mw"] = v
-                rows.at[name, "max_discharge_mw"] = v
-        elif attr in ("energy_mwh", "energy_capacity_mwh"):
-            old = rows.at[name, "energy_capacity_mwh"]
-            if old is not None and not pd.isna(old) and float(old) > 0:
-                scale = v / float(old)
-            rows.at[name, "energy_capacity_mwh"] = v
+            for c in power_cols:
+                rows.at[name, c] = v
+        elif attr == "power_scale":
+            for c in power_cols:
+                if _stored(rows, name, c) is not None:
+                    rows.at[name, c] = _stored(rows, name, c) * v
+        elif attr in ("energy_mwh", "energy_capacity_mwh", "energy_scale"):
+            old = _stored(rows, name, "energy_capacity_mwh")
+            new = v if attr != "energy_scale" else (None if old is None else old * v)
+            if new is None:
+                continue
+            if old is not None and old > 0:
+                scale = new / old
+            rows.at[name, "energy_capacity_mwh"] = new
         else:
             rows.at[name, attr] = v
     if scale is not None:
