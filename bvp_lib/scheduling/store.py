@@ -477,6 +477,7 @@ def portfolio_from_db(
     resolution: str | pd.Timedelta = "15min",
     overrides: dict | None = None,
     bind: Bind = None,
+    _rows: pd.DataFrame | None = None,
 ) -> tuple[list[Asset], list[ConnectionPoint], pd.DataFrame]:
     """The scheduling objects of the assets in the database, for one local day.
 
@@ -535,7 +536,8 @@ def portfolio_from_db(
         raise SchedulingInputError(f"the prices are not on regular steps of {res} (the schedule's resolution)")
     soc_start = dict(soc_start or {})
     with transaction(bind) as conn:
-        rows = _asset_rows(conn, assets, overrides)
+        # _rows: the asset rows the caller (prepare_day) has just read, overrides applied
+        rows = _asset_rows(conn, assets, overrides) if _rows is None else _rows
         cps = _connection_rows(conn)
         st_ids = [int(rows.loc[n, "id"]) for n in rows.index if rows.loc[n, "type"] in STATION_TYPES]
         sess = _session_rows(conn, st_ids, start, end)
@@ -776,7 +778,8 @@ def prepare_day(
     by_sensor = dict(zip(need["sensor"], need.index))
     baseline = on_grid[sensors].rename(columns=by_sensor)
     objs, points, info = portfolio_from_db(d, baseline=baseline, prices=prices, assets=list(rows.index),
-                                           soc_start=soc_start, resolution=res, overrides=overrides, bind=bind)  # fmt: skip
+                                           soc_start=soc_start, resolution=res, overrides=overrides, bind=bind,
+                                           _rows=rows)  # fmt: skip
     return DayInputs(day=d, mode=mode, tz=tz, resolution=res, prices=prices, baseline=baseline, assets=objs,
                      connection_points=points, info=info, belief_time=bt,
                      forecast_source=forecast_source if mode == "forecast" else None)  # fmt: skip
