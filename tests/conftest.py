@@ -63,3 +63,16 @@ def db(db_engine):
     """A migrated, empty database for one test."""
     truncate_all(db_engine)
     yield db_engine
+
+
+@pytest.fixture(scope="module")
+def small(db_engine):
+    """The small data set with history from 1 March (``tests.helpers.load_small_with_history``),
+    loaded once per module into an emptied database. Modules that need another small
+    database define their own ``small``."""
+    from tests.helpers import load_small_with_history
+
+    truncate_all(db_engine)
+    load_small_with_history(db_engine)
+    return db_engine
+

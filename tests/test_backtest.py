@@ -10,19 +10,10 @@ import sqlalchemy as sa
 
 from bvp_lib import pipeline
 from bvp_lib.backtest import BacktestParameterError, end_soc, load_days, run_backtest
-from tests.conftest import truncate_all
-from tests.helpers import load_small_with_history
 
 PARAMS = {"solver": "highs"}
 D1, D2 = dt.date(2015, 4, 12), dt.date(2015, 4, 13)
 BATTERY = "battery-havel-01"
-
-
-@pytest.fixture(scope="module")
-def small(db_engine):
-    truncate_all(db_engine)
-    load_small_with_history(db_engine)
-    return db_engine
 
 
 @pytest.fixture(scope="module")

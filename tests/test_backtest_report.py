@@ -12,8 +12,6 @@ import pandas as pd
 import pytest
 
 from bvp_lib import backtest_report as br
-from tests.conftest import truncate_all
-from tests.helpers import load_small_with_history
 
 D1, D2, D3 = dt.date(2015, 4, 12), dt.date(2015, 4, 13), dt.date(2015, 5, 1)
 
@@ -58,13 +56,6 @@ def test_figures_have_units_and_handle_empty_runs():
             assert "[EUR]" in ax.get_ylabel()
             plt.close(fig)
         assert br.summary(days)["value"]["days"] == len(days)
-
-
-@pytest.fixture(scope="module")
-def small(db_engine):
-    truncate_all(db_engine)
-    load_small_with_history(db_engine)
-    return db_engine
 
 
 def test_load_run_runs_when_missing(small):

@@ -11,16 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from bvp_lib import pipeline
-from tests.conftest import truncate_all
-from tests.helpers import load_small_with_history
 from tests.test_report_runner import assert_self_contained
-
-
-@pytest.fixture(scope="module")
-def small(db_engine):
-    truncate_all(db_engine)
-    load_small_with_history(db_engine)
-    return db_engine
 
 
 def beliefs_by_source_type(engine) -> dict:

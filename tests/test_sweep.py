@@ -23,8 +23,7 @@ from bvp_lib.backtest import load_days, run_backtest
 from bvp_lib.scheduling.errors import SchedulingInputError
 from bvp_lib.scheduling.overrides import apply_overrides, normalise_overrides
 from bvp_lib.sweep import SweepError, comparison, parse_sweep, run_sweep
-from tests.conftest import truncate_all
-from tests.helpers import SMALL_ASSETS, load_small_with_history
+from tests.helpers import SMALL_ASSETS
 
 BATTERY = "battery-havel-01"
 BASE = {"solver": "highs", "assets": SMALL_ASSETS}
@@ -137,13 +136,6 @@ def test_overrides_scale_soc_with_energy_and_set_both_power_limits():
 
 # ---------------------------------------------------------------------------------------
 # on the database and a local Dask cluster
-
-
-@pytest.fixture(scope="module")
-def small(db_engine):
-    truncate_all(db_engine)
-    load_small_with_history(db_engine)
-    return db_engine
 
 
 @pytest.fixture(scope="module")
