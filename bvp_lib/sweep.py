@@ -374,12 +374,13 @@ def forecast_task(days: list[dt.date], parameters: dict) -> dict:
     """Day-ahead forecasts of ``days`` for one forecast setting (models, owner, assets),
     stored; returns ``errors`` (ISO day → error for days that could not be forecast),
     ``days`` and ``seconds``."""
+    from bvp_lib.forecasting.profiling import single_threaded
     from bvp_lib.pipeline import forecast, prepare
 
     t0 = time.perf_counter()
     errors: dict[str, str] = {}
     kw = {k: parameters[k] for k in FORECAST_KEYS if parameters.get(k) is not None}
-    with _single_threaded():
+    with single_threaded():
         for d in days:
             ctx = None
             try:
@@ -404,31 +405,15 @@ def scenario_task(run_name: str, days: list[dt.date], parameters: dict, carry_fr
     only orders the tasks: the SoC is read back from the database. Returns counts and
     seconds."""
     from bvp_lib.backtest import run_backtest
+    from bvp_lib.forecasting.profiling import single_threaded
 
     t0 = time.perf_counter()
-    with _single_threaded():
+    with single_threaded():
         s = run_backtest(run_name, days[0], days[-1], parameters=parameters, force=force, progress=False,
                          store_beliefs=False, carry_from=carry_from, fail_days=(forecasts or {}).get("errors") or {})  # fmt: skip
     return {"run": run_name, "computed": len(s.computed), "skipped": len(s.skipped),
             "failed": sum(1 for d in s.computed if d.isoformat() in s.failed), "days": len(days),
             "seconds": time.perf_counter() - t0, "pid": os.getpid()}  # fmt: skip
-
-
-class _single_threaded:
-    """One thread for BLAS and OpenMP (LightGBM) inside a task: a worker is one core."""
-
-    def __enter__(self):
-        try:
-            from threadpoolctl import threadpool_limits
-
-            self._ctl = threadpool_limits(1)
-        except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-            self._ctl = None
-        return self
-
-    def __exit__(self, *exc):
-        if self._ctl is not None:
-            self._ctl.unregister()
 
 
 # ---------------------------------------------------------------------------------------

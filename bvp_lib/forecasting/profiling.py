@@ -33,6 +33,17 @@ def single_threaded_blas():
     return threadpool_limits(limits=1, user_api="blas")
 
 
+def single_threaded():
+    """Context limiting every thread pool (BLAS and OpenMP, which LightGBM uses) to one
+    thread: for a process that is one worker on one core (a Dask sweep worker). A no-op
+    without threadpoolctl."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1)
+
+
 def _best(fn, repeat: int) -> float:
     best = np.inf
     for _ in range(repeat):
