@@ -3,7 +3,7 @@
     python benchmarks/bench_backtest.py [--from 2015-02-15] [--to 2015-12-31] [--chunk-days 7]
 
 Loads the full bundled data set (31 assets) into a throwaway database and runs the same
-one-scenario sweep (:mod:`bvp_lib.sweep`: forecast tasks per day range, the scenario's
+one-scenario sweep (:mod:`bvp_lib.runs.sweep`: forecast tasks per day range, the scenario's
 ranges in order) on a local Dask cluster of 1 worker, then — with the forecasts and
 results removed — of 2 workers. Prints wall seconds per day for each, the speed-up, the
 compute time per forecast day and per scenario-day, and the database's cost of storing a
@@ -44,7 +44,7 @@ def _store_cost(engine, days: int = 200) -> dict:
     day's forecasts (a fresh source, direct COPY), averaged."""
     import datetime as dt
 
-    from bvp_lib.backtest import _store_day, ensure_run
+    from bvp_lib.runs.backtest import _store_day, ensure_run
     from bvp_lib.beliefs import SourceSpec, load_beliefs, save_beliefs
 
     rid = ensure_run("bench-store", {"solver": "highs"}, bind=engine)
@@ -74,7 +74,7 @@ def _read_cost(engine, days) -> float:
     """Seconds to read what one scenario-day reads (asset rows, sessions, stored day-ahead
     forecasts, measurements and prices) and build its portfolio, both modes; an upper
     bound of the database's share of a scenario-day."""
-    from bvp_lib.scheduling.store import prepare_day
+    from bvp_lib.scheduling.inputs import prepare_day
 
     t = time.perf_counter()
     for d in days:
@@ -98,8 +98,8 @@ def main() -> None:
     args = ap.parse_args()
     from bvp_lib.data.populate import populate
     from bvp_lib.db.engine import dispose_engines
-    from bvp_lib.forecasting.store import ensure_weather_for_days
-    from bvp_lib.sweep import connect, parse_sweep, run_sweep
+    from bvp_lib.forecasting.weather_feed import ensure_weather_for_days
+    from bvp_lib.runs.sweep import connect, parse_sweep, run_sweep
 
     with bench_database("bvp_bench_backtest") as engine:
         t = time.perf_counter()

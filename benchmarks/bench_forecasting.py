@@ -71,14 +71,9 @@ def per_series_day(timings: dict, days: int) -> pd.DataFrame:
 def fit_vs_lstsq(engine, sensor: str, start: str) -> dict:
     """The linear model's fit time on one series against one lstsq on its design matrix."""
     from bvp_lib.forecasting import time_fit_vs_lstsq
-    from bvp_lib.forecasting.store import (
-        ensure_weather_forecasts,
-        forecast_targets,
-        load_history,
-        load_weather_forecasts,
-        needed_weather,
-        target_models,
-    )
+    from bvp_lib.forecasting.weather_feed import ensure_weather_forecasts, load_weather_forecasts
+    from bvp_lib.forecasting.targets import forecast_targets, needed_weather, target_models
+    from bvp_lib.beliefs import load_measurements as load_history
 
     t = next(x for x in forecast_targets([sensor], include_price=False, bind=engine) if x.sensor == sensor)
     model = target_models(t, ["linear"])[0]
@@ -101,7 +96,8 @@ def main() -> int:
     warnings.simplefilter("ignore", category=UserWarning)
 
     from bvp_lib.data.populate import populate
-    from bvp_lib.forecasting.store import evaluate_range, forecast_range, summarise_by_type
+    from bvp_lib.forecasting.evaluation import evaluate_range, summarise_by_type
+    from bvp_lib.forecasting.rolling import forecast_range
 
     start = args.start or ("2015-03-01" if args.quick else "2015-02-15")
     end = args.end or ("2015-03-31" if args.quick else "2015-12-31")

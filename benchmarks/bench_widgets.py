@@ -2,13 +2,13 @@
 
 A throwaway database gets the small data set (4 assets: solar-havel-01,
 wind-flaeming-01, building-havel-rathaus-01, battery-havel-01; 11-14 April 2015). For
-each day, the explorer's callback :func:`bvp_lib.widgets.logic.explore_schedule` is
+each day, the explorer's callback :func:`bvp_lib.widgets.explore_schedule` is
 called once to read the day (the database read, reported apart), then for
 ``--changes`` parameter changes (battery power and energy, building shiftable share,
 connection capacity; a fixed, seeded sequence). Each change is timed end to end as the
 widget sees it — validate, apply the overrides, build and solve the LP, summarise, draw
 the figure and render it to PNG as the notebook does — and, in the same run, **the reference**: the bare build and solve
-of the identical LP (:func:`~bvp_lib.widgets.logic.solve_schedule`), with nothing
+of the identical LP (:func:`~bvp_lib.widgets.solve_schedule`), with nothing
 around it. ``--compare`` adds HiGHS (sparse-matrix path) and Cbc each alone on the full
 problem, without a time limit: why the explorer's ``"auto"`` takes the LP to HiGHS and
 a MIP to Cbc. The target is every change under 2 s.
@@ -71,14 +71,7 @@ def run(days: list[str], n: int, solver: str, time_limit: float | None, limit: f
         compare: bool) -> int:  # fmt: skip
     from bvp_lib.data.populate import populate
     from bvp_lib.scheduling.problem import build_problem
-    from bvp_lib.widgets.logic import (
-        Overrides,
-        ScheduleCache,
-        ScheduleInputs,
-        apply_overrides,
-        explore_schedule,
-        solve_schedule,
-    )
+    from bvp_lib.widgets import ScheduleCache, ScheduleInputs, explore_schedule, explorer_overrides, solve_schedule
 
     worst = 0.0
     with bench_database("bvp_bench_widgets") as engine:
@@ -128,7 +121,8 @@ def run(days: list[str], n: int, solver: str, time_limit: float | None, limit: f
                 view.close()
                 # the reference: the identical LP, built and solved bare (same strategy, nothing around it)
                 inputs = cache.day_inputs(day, SMALL_ASSETS, base.mode, base.resolution)
-                objs, points, _ = apply_overrides(inputs, Overrides.parse(state))
+                changed = inputs.with_overrides(explorer_overrides(state))
+                objs, points = changed.assets, changed.connection_points
                 t0 = time.perf_counter()
                 solve_schedule(objs, inputs.prices, points, resolution=inputs.resolution, solver=solver,
                                time_limit=time_limit)  # fmt: skip
@@ -163,7 +157,7 @@ def main() -> int:
     p.add_argument("--limit", type=float, default=2.0, help="target seconds per change")
     p.add_argument("--seed", type=int, default=2015)
     a = p.parse_args()
-    from bvp_lib.widgets.logic import default_solver
+    from bvp_lib.widgets import default_solver
 
     return run(a.days, a.changes, a.solver or default_solver(), a.time_limit or None, a.limit, a.seed, a.compare)
 

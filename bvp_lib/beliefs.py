@@ -543,41 +543,51 @@ def load_beliefs(
     return out
 
 
-def resample_beliefs(df: pd.DataFrame, resolution, sensors: pd.DataFrame) -> pd.DataFrame:
-    """Resample tidy beliefs per (sensor, source, horizon) to ``resolution``.
-
-    Semantics by the sensor's unit:
+def resample_series(series: pd.Series, old, new, *, energy: bool = False, name: str = "") -> pd.Series:
+    """One series from steps of ``old`` to steps of ``new`` (the one resampler of bvp_lib).
 
     * rates and states (power [MW], price [EUR/MWh], temperature, ...): downsampling takes
       the mean over the new step, upsampling repeats the value (a constant power over
-      an hour is the same power in each of its quarter-hours);
-    * energy [MWh]: downsampling sums, upsampling splits evenly over the sub-steps.
+      an hour is the same power in each of its quarter-hours); both keep energy and cost;
+    * energy [MWh] (``energy=True``): downsampling sums, upsampling splits evenly.
 
     A new step is only produced when every original step inside it is present: a
     partial hour is not averaged into a full one (the step is dropped instead).
+    Missing values (NaN) count as absent.
+
+    Raises
+    ------
+    BeliefError
+        ``new`` is neither a whole multiple nor a whole divisor of ``old``.
     """
+    old, new = pd.Timedelta(old), pd.Timedelta(new)
+    s = series.dropna()
+    if new == old:
+        return s
+    what = name or str(series.name or "a series")
+    if new > old:
+        if new % old:
+            raise BeliefError(f"Cannot resample {what} from {fmt_td(old)} to {fmt_td(new)}: not a whole multiple.")
+        grp = s.resample(new, origin="epoch")
+        r = grp.sum() if energy else grp.mean()
+        return r[grp.count() == new // old]
+    if old % new:
+        raise BeliefError(f"Cannot resample {what} from {fmt_td(old)} to {fmt_td(new)}: not a whole divisor.")
+    n = old // new
+    idx = (s.index.asi8[:, None] + np.arange(n)[None, :] * new.value).ravel()
+    vals = np.repeat(s.to_numpy(float) / (n if energy else 1), n)
+    return pd.Series(vals, index=pd.DatetimeIndex(idx, tz="UTC"), name=series.name)
+
+
+def resample_beliefs(df: pd.DataFrame, resolution, sensors: pd.DataFrame) -> pd.DataFrame:
+    """Resample tidy beliefs per (sensor, source, horizon) to ``resolution``
+    (:func:`resample_series`: means of rates, sums of energy [MWh], whole steps only)."""
     new = pd.Timedelta(resolution)
     parts = []
     for (sensor, sid, h), g in df.groupby(["sensor", "source_id", "belief_horizon"], sort=True, observed=True):
-        old = sensors.loc[sensor, "resolution"]
-        is_energy = sensors.loc[sensor, "unit"] == "MWh"
         s = g.set_index("event_start")["value"]
-        if new == old:
-            r = s
-        elif new > old:
-            if new % old:
-                raise BeliefError(f"Cannot resample {sensor} from {fmt_td(old)} to {fmt_td(new)}: not a whole multiple.")
-            n = new // old
-            grp = s.resample(new, origin="epoch")
-            r = grp.sum() if is_energy else grp.mean()
-            r = r[grp.count() == n]
-        else:
-            if old % new:
-                raise BeliefError(f"Cannot resample {sensor} from {fmt_td(old)} to {fmt_td(new)}: not a whole divisor.")
-            n = old // new
-            idx = (s.index.tz_convert("UTC").tz_localize(None).to_numpy()[:, None] + (np.arange(n) * new.to_timedelta64())[None, :]).ravel()
-            vals = np.repeat(s.to_numpy() / (n if is_energy else 1), n)
-            r = pd.Series(vals, index=pd.DatetimeIndex(idx, tz="UTC"))
+        r = resample_series(s, sensors.loc[sensor, "resolution"], new, energy=sensors.loc[sensor, "unit"] == "MWh",
+                            name=str(sensor))  # fmt: skip
         parts.append(
             pd.DataFrame(
                 {
@@ -597,6 +607,12 @@ def resample_beliefs(df: pd.DataFrame, resolution, sensors: pd.DataFrame) -> pd.
     ).reset_index(drop=True)
 
 
+def to_grid(series: pd.Series, resolution, grid: pd.DatetimeIndex, *, own) -> pd.Series:
+    """A power or price series (steps of ``own``) on the steps ``grid`` of ``resolution``:
+    :func:`resample_series`, then every step of ``grid`` (NaN where nothing is known)."""
+    return resample_series(series, own, resolution).reindex(grid)
+
+
 def load_series(
     sensor: str, start=None, end=None, *, bind: Engine | Connection | None = None, **filters
 ) -> pd.Series:
@@ -612,3 +628,80 @@ def load_series(
             "pick one with sources=[...] or source_types=[...]."
         )
     return pd.Series(df["value"].to_numpy(), index=pd.DatetimeIndex(df["event_start"]), name=sensor)
+
+
+# ---------------------------------------------------------------------------------------
+# measurements
+
+
+#: data source types whose beliefs are actual values (measurements, imported data)
+ACTUAL_SOURCE_TYPES = ("measurement", "user import")
+
+
+def load_measurements(
+    sensors: Sequence[str],
+    start,
+    end,
+    *,
+    known_before=None,
+    bind: Engine | Connection | None = None,
+) -> dict[str, pd.Series]:
+    """Actual values (measurements, imports) of sensors as one Series each.
+
+    Parameters
+    ----------
+    sensors : sequence of str
+        Sensor names.
+    start, end : tz-aware timestamp
+        Events starting in ``[start, end)``.
+    known_before : tz-aware timestamp, optional
+        Only values known by then (a measurement when its step ended, a price when
+        published).
+    bind : Engine or Connection, optional
+
+    Returns
+    -------
+    dict of str to pandas.Series
+        Per sensor, the most recent value per event, indexed by event start (UTC) [sensor
+        unit: MW production positive and consumption negative, or EUR/MWh]; empty Series
+        where nothing is stored.
+
+    Raises
+    ------
+    BeliefError
+        When a sensor has actual values from more than one data source.
+    """
+    df = load_beliefs(list(sensors), start, end, source_types=list(ACTUAL_SOURCE_TYPES), most_recent=True,
+                      known_before=known_before, bind=bind)  # fmt: skip
+    out = {}
+    for s in sensors:
+        g = df[df["sensor"] == s]
+        if g["source_id"].nunique() > 1:
+            raise BeliefError(
+                f"sensor {s!r} has actual values from several data sources ({', '.join(sorted(g['source'].unique()))}); "
+                "keep one source per sensor (delete or re-import the other)."
+            )
+        out[s] = pd.Series(g["value"].to_numpy(float), index=pd.DatetimeIndex(g["event_start"]), name=s)
+    return out
+
+
+def measurement_rows(sensors: Sequence[str], start, end, *, bind: Engine | Connection | None = None) -> pd.DataFrame:
+    """Actual values as rows ``sensor``, ``event_start`` (UTC), ``value`` [sensor unit]."""
+    hist = load_measurements(sensors, start, end, bind=bind)
+    parts = [pd.DataFrame({"sensor": s, "event_start": h.index, "value": h.to_numpy()}) for s, h in hist.items()]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["sensor", "event_start", "value"])
+
+
+def wide(df: pd.DataFrame, sensors: Sequence[str]) -> pd.DataFrame:
+    """Tidy rows (``sensor``, ``event_start``, ``value``) as one column per sensor (each at
+    its own resolution), on the union of their step starts (UTC); NaN where a sensor has
+    no value."""
+    if df.empty:
+        return pd.DataFrame(columns=list(sensors), index=pd.DatetimeIndex([], tz="UTC", name="event_start"), dtype=float)
+    w = df.pivot_table(index="event_start", columns="sensor", values="value", aggfunc="first", observed=True)
+    w.columns = [str(c) for c in w.columns]
+    w = w.reindex(columns=list(sensors))
+    w.index = pd.DatetimeIndex(w.index).tz_convert("UTC")
+    w.index.name = "event_start"
+    w.columns.name = None
+    return w

@@ -22,7 +22,9 @@ BVP_DATABASE_URL           database_url         SQLAlchemy URL of an existing Po
                                                 empty = the embedded server
 SQLALCHEMY_DATABASE_URI    database_url         accepted alias (the original platform's name)
 BVP_LP_SOLVER              lp_solver            cbc | highs
-BVP_TIMEZONE               timezone             market-local timezone for "the day" and display
+BVP_TIMEZONE               timezone             the market's timezone: "the day", its hours, display
+BVP_GATE_CLOSURE           gate_closure         day-ahead gate closure, local HH:MM on D-1
+BVP_PRICE_PUBLICATION      price_publication    when day D's day-ahead prices are known, local HH:MM on D-1
 BVP_POSTGRES_DIR           postgres_dir         data folder of the embedded server
 BVP_DATABASE_NAME          database_name        database on the embedded server
 BVP_REPORTS_DIR            reports_dir          where papermill reports go
@@ -31,7 +33,9 @@ BVP_REPORTS_DIR            reports_dir          where papermill reports go
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -64,7 +68,11 @@ DEFAULTS: dict[str, str] = {
     "env": "development",
     "database_url": "",
     "lp_solver": "cbc",
+    # the market's clock (EPEX SPOT day-ahead auction for Germany): read through
+    # bvp_lib.market.clock, the one place the stages take it from
     "timezone": "Europe/Berlin",
+    "gate_closure": "12:00",
+    "price_publication": "13:00",
     "postgres_dir": "data/postgres",
     "database_name": "bvp",
     "reports_dir": "reports",
@@ -77,6 +85,8 @@ ENV_VARS: list[tuple[str, str]] = [
     ("SQLALCHEMY_DATABASE_URI", "database_url"),
     ("BVP_LP_SOLVER", "lp_solver"),
     ("BVP_TIMEZONE", "timezone"),
+    ("BVP_GATE_CLOSURE", "gate_closure"),
+    ("BVP_PRICE_PUBLICATION", "price_publication"),
     ("BVP_POSTGRES_DIR", "postgres_dir"),
     ("BVP_DATABASE_NAME", "database_name"),
     ("BVP_REPORTS_DIR", "reports_dir"),
@@ -91,6 +101,8 @@ class Settings:
     database_url: str = DEFAULTS["database_url"]
     lp_solver: str = DEFAULTS["lp_solver"]
     timezone: str = DEFAULTS["timezone"]
+    gate_closure: str = DEFAULTS["gate_closure"]
+    price_publication: str = DEFAULTS["price_publication"]
     postgres_dir: str = DEFAULTS["postgres_dir"]
     database_name: str = DEFAULTS["database_name"]
     reports_dir: str = DEFAULTS["reports_dir"]
@@ -129,8 +141,6 @@ class Settings:
 
     def describe(self) -> dict[str, str]:
         """Settings as strings with the database password masked, and where each came from."""
-        from bvp_lib.db.engine import mask_url
-
         out = {}
         for f in fields(self):
             if f.name in ("sources",):
@@ -140,6 +150,19 @@ class Settings:
                 v = mask_url(v) if v else "(embedded server)"
             out[f.name] = f"{v}  [{self.sources.get(f.name, 'default')}]"
         return out
+
+
+def mask_url(url: str) -> str:
+    """The URL with its password replaced by ``***`` (safe to print or put in a report)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        u = make_url(url)
+    except Exception:  # not a URL we can parse: mask anything that looks like user:pass@
+        return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+    if u.password:
+        return u.render_as_string(hide_password=True)
+    return u.render_as_string(hide_password=False)
 
 
 def _validate(s: Settings) -> Settings:
@@ -156,9 +179,18 @@ def _validate(s: Settings) -> Settings:
         ZoneInfo(s.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(
-            f"BVP_TIMEZONE={s.timezone!r} is not an IANA timezone (for example Europe/Berlin)."
+            f"BVP_TIMEZONE={s.timezone!r} is not an IANA timezone (for example {DEFAULTS['timezone']})."
         ) from None
-    return replace(s, lp_solver=solver)
+    clock = {}
+    for attr, var in (("gate_closure", "BVP_GATE_CLOSURE"), ("price_publication", "BVP_PRICE_PUBLICATION")):
+        try:
+            t = dt.time.fromisoformat(str(getattr(s, attr)).strip())
+        except ValueError:
+            raise ConfigError(
+                f"{var}={getattr(s, attr)!r} is not a clock time; write it as HH:MM (default {DEFAULTS[attr]})."
+            ) from None
+        clock[attr] = t.strftime("%H:%M")
+    return replace(s, lp_solver=solver, **clock)
 
 
 def get_settings(**overrides: str) -> Settings:
@@ -204,3 +236,18 @@ def get_settings(**overrides: str) -> Settings:
     s = Settings(**values, root=root, sources=sources)
     # production never falls back to the embedded server: bvp_lib.db.embedded refuses it
     return _validate(s)
+
+
+def git_commit() -> str:
+    """The short git commit of the project folder, "(with local changes)" when it has some;
+    ``unknown`` outside a git checkout."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=get_settings().root, capture_output=True,
+                             text=True, timeout=10)  # fmt: skip
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=get_settings().root,
+                               capture_output=True, text=True, timeout=10).stdout.strip()  # fmt: skip
+        return (out.stdout.strip() or "unknown") + (" (with local changes)" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"

@@ -49,17 +49,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from bvp_lib.timing import step_hours
+
 CAPTURED_SHARE_MIN_EUR = 0.01  # perfect-foresight value below this: captured share undefined
-
-
-def step_hours(index: pd.DatetimeIndex) -> float:
-    """Step length Δt [h] of a regular index."""
-    if len(index) < 2:
-        raise ValueError("Need at least two steps to know the step length.")
-    d = np.diff(index.asi8)
-    if (d != d[0]).any():
-        raise ValueError("The index is not regular: valuation needs one step length.")
-    return d[0] / 3.6e12
 
 
 def revenue(power: pd.DataFrame | pd.Series, price: pd.Series) -> pd.Series | float:

@@ -1,4 +1,4 @@
-"""bvp_lib.forecasting: schedules, baselines, models, backtest, metrics and bad input.
+"""bvp_lib.forecasting: horizons, benchmarks, models, backtest, metrics and bad input.
 
 Synthetic, seeded series only (bvp_lib.forecasting.synthetic); no database, no bundled data.
 """
@@ -57,7 +57,7 @@ def sine_solar(start="2015-01-01", end="2015-03-01", seed=0, name="sine-pv") -> 
 
 def fast_models(**kw):
     return [
-        *fc.default_baselines(),
+        *fc.default_benchmarks(),
         fc.LinearForecaster(**kw),
         fc.GradientBoostingForecaster(n_estimators=25, num_leaves=15, **kw),
     ]
@@ -109,7 +109,7 @@ def test_parse_horizons_rejects_nonsense():
 
 
 # ---------------------------------------------------------------------------------------
-# baselines
+# benchmarks
 
 
 def ramp(start="2015-03-10", days=24, tz=TZ, name="ramp") -> pd.Series:
@@ -266,7 +266,7 @@ def test_linear_model_beats_seasonal_naive_where_it_clearly_should(pv, pv_backte
         assert ev.loc[("seasonal_naive_daily", h), "skill_mae"] == 0
     assert ev.loc[("linear", "1h"), "mae"] < ev.loc[("linear", "day-ahead"), "mae"]
     f = fc.rolling_backtest(
-        building, [*fc.default_baselines(), fc.LinearForecaster(regressors=["temperature"])],
+        building, [*fc.default_benchmarks(), fc.LinearForecaster(regressors=["temperature"])],
         start="2015-03-02", end="2015-03-16", horizons=["day-ahead"], regressors=weather_forecasts, progress=False,
     )  # fmt: skip
     b = fc.evaluate(f, building).set_index("source")
@@ -411,7 +411,7 @@ def test_constant_series_is_refused_by_learned_models_only():
     s = sine_solar() * 0 + 1.5
     with pytest.raises(fc.ConstantSeriesError, match=r"'sine-pv' is constant \(1.5.*persistence"):
         fc.LinearForecaster(features=["lags", "calendar"]).fit(s)
-    f = fc.rolling_backtest(s, fc.default_baselines(), start="2015-02-20", end="2015-02-22", progress=False)
+    f = fc.rolling_backtest(s, fc.default_benchmarks(), start="2015-02-20", end="2015-02-22", progress=False)
     assert (f["value"] == 1.5).all()
 
 
@@ -430,9 +430,9 @@ def test_missing_or_measured_regressors_are_refused(weather):
 
 def test_a_dst_day_in_local_time_is_the_same_series_as_in_utc():
     s = ramp()  # tz-aware Europe/Berlin index across the DST switch
-    f_local = fc.rolling_backtest(s, fc.default_baselines(), start="2015-03-28", end="2015-03-31", progress=False)
+    f_local = fc.rolling_backtest(s, fc.default_benchmarks(), start="2015-03-28", end="2015-03-31", progress=False)
     f_utc = fc.rolling_backtest(
-        s.tz_convert("UTC"), fc.default_baselines(), start="2015-03-28", end="2015-03-31", progress=False
+        s.tz_convert("UTC"), fc.default_benchmarks(), start="2015-03-28", end="2015-03-31", progress=False
     )
     pd.testing.assert_frame_equal(f_local, f_utc)
     naive_local_day = pd.date_range("2015-03-29", periods=96, freq="15min")  # assumes 96 steps

@@ -20,7 +20,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
-from bvp_lib.widgets import logic as L  # noqa: E402
+import bvp_lib.widgets as L  # noqa: E402
 from tests.conftest import truncate_all  # noqa: E402
 
 SMALL_ASSETS = ("solar-havel-01", "wind-flaeming-01", "building-havel-rathaus-01", "battery-havel-01")
@@ -135,7 +135,16 @@ def test_apply_overrides_leaves_the_cached_day_untouched(small):
     cache = L.ScheduleCache(bind=small)
     inputs = cache.day_inputs(DAY, SMALL_ASSETS)
     before = [repr(a) for a in inputs.assets], [repr(c) for c in inputs.connection_points]
-    objs, points, notes = L.apply_overrides(inputs, L.Overrides(3.0, 20.0, 0.5, 4.0))
+    state = L.ScheduleInputs(battery_power_mw=3.0, battery_energy_mwh=20.0, shiftable_share=0.5,
+                             connection_capacity_mw=4.0)  # fmt: skip
+    over = L.explorer_overrides(state)
+    assert over == {"battery": {"power_mw": 3.0, "energy_mwh": 20.0}, "building": {"shiftable_share": 0.5},
+                    "connection_point": {"capacity_mw": 4.0}}  # the scenario vocabulary of backtests and sweeps
+    changed = inputs.with_overrides(over)
+    objs, points = changed.assets, changed.connection_points
+    from bvp_lib.widgets.schedule import override_notes
+
+    notes = override_notes(inputs, over)
     bat = next(a for a in objs if a.name == "battery-havel-01")
     assert (bat.charge_power, bat.discharge_power, bat.capacity, bat.soc_start) == (3.0, 3.0, 20.0, 10.0)
     assert next(a for a in objs if a.name == "building-havel-rathaus-01").flexible_share == 0.5
@@ -175,7 +184,7 @@ def test_second_change_does_not_touch_the_database(small):
         ({"shiftable_share": 1.5}, "building shiftable share [-] must be at most 1"),
         ({"connection_capacity_mw": -2}, "connection capacity [MW] must be at least 0"),
         ({"connection_capacity_mw": "nan"}, "connection capacity [MW] must be a finite number"),
-        ({"assets": ("solar-havel-01", "no-such-asset")}, "unknown asset(s) no-such-asset"),
+        ({"assets": ("solar-havel-01", "no-such-asset")}, "unknown asset(s) 'no-such-asset'"),
         ({"assets": ()}, "pick at least one asset"),
         ({"day": "2015-13-45"}, "is not a date"),
         ({"day": "2015-06-01"}, "2015-06-01"),  # no data stored that day: named
@@ -283,7 +292,7 @@ def test_forecast_uses_only_data_known_at_the_belief_time(small):
 
 def test_stored_weather_feed_and_derived_weather_give_the_same_forecast(small, monkeypatch):
     from bvp_lib.forecasting import weather
-    from bvp_lib.forecasting.store import ensure_weather_forecasts
+    from bvp_lib.forecasting.weather_feed import ensure_weather_forecasts
 
     state = L.ForecastInputs(asset="wind-flaeming-01", model="linear", horizon="day-ahead", day=DAY,
                              source="computed", train_window="10D")  # fmt: skip
@@ -301,7 +310,7 @@ def test_stored_weather_feed_and_derived_weather_give_the_same_forecast(small, m
 
 def test_stored_forecasts_are_used_when_present(small):
     from bvp_lib.beliefs import SourceSpec, save_beliefs
-    from bvp_lib.scheduling.store import gate_closure
+    from bvp_lib.market.clock import gate_closure_of as gate_closure
     from bvp_lib.timing import day_index
 
     events = day_index(DAY)
@@ -331,13 +340,13 @@ def test_stored_forecasts_are_used_when_present(small):
 @pytest.mark.parametrize(
     "changes, expected",
     [
-        ({"asset": "no-such-asset"}, "unknown asset(s) ['no-such-asset']"),
+        ({"asset": "no-such-asset"}, "unknown asset(s) 'no-such-asset'"),
         ({"asset": "battery-havel-01"}, "has no power series of its own to forecast"),
         ({"asset": ""}, "pick an asset or a market"),
         ({"model": "crystal_ball"}, "model(s) ['crystal_ball'] are not configured for 'solar-havel-01'"),
         ({"horizon": "-1h"}, "is not positive"),
         ({"horizon": "soon"}, "neither a duration"),
-        ({"day": "2015-03-02"}, "starts at"),  # not enough history before the first day of data
+        ({"day": "2015-03-02"}, "holds them only from 2015-03-01"),  # not enough history before the first day of data
         ({"day": "2015-06-01"}, "no measurements of solar-havel-01 on 2015-06-01"),
         ({"source": "guess"}, "source must be auto, stored or computed"),
     ],

@@ -1,6 +1,6 @@
 """``bvp backtest``: the daily run for every day of a period, stored under a named run.
 
-A thin wrapper over :func:`bvp_lib.backtest.run_backtest`.
+A thin wrapper over :func:`bvp_lib.runs.backtest.run_backtest`.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def backtest(
     """
     import yaml
 
-    from bvp_lib.backtest import run_backtest
+    from bvp_lib.runs.backtest import run_backtest
 
     params: dict = {}
     if file is not None:

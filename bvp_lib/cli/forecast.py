@@ -63,7 +63,7 @@ def accuracy_table(metrics) -> str:
 def _run(start: str | None, end: str | None, assets, models, horizons, train_window: str, refit: str,
          save: bool, workers: int, price: bool) -> None:  # fmt: skip
     from bvp_lib.forecasting import backtest_settings
-    from bvp_lib.forecasting.store import forecast_range
+    from bvp_lib.forecasting.rolling import forecast_range
 
     if not start or not end:
         raise ValueError("say which days to forecast: --from YYYY-MM-DD --to YYYY-MM-DD.")
@@ -131,7 +131,7 @@ def evaluate(
     price: bool = typer.Option(True, "--price/--no-price", help="Also evaluate the price forecasts."),
 ) -> None:
     """Accuracy of the stored forecasts: MAE, RMSE, WAPE, bias, skill per asset, model and horizon."""
-    from bvp_lib.forecasting.store import evaluate_range
+    from bvp_lib.forecasting.evaluation import evaluate_range
 
     if not start or not end:
         raise ValueError("say which days to evaluate: --from YYYY-MM-DD --to YYYY-MM-DD.")
@@ -155,7 +155,7 @@ def day_ahead(
     price: bool = typer.Option(True, "--price/--no-price", help="Also forecast the market price."),
 ) -> None:
     """Day-ahead forecasts of day D as known at gate closure (12:00 local on D-1), stored as beliefs."""
-    from bvp_lib.forecasting.store import forecast_day_ahead
+    from bvp_lib.forecasting.day_ahead import forecast_day_ahead
 
     out = forecast_day_ahead(date, assets=_split(assets), include_price=price, models=_split(models),
                              train_window=train_window, save=save, progress=True)  # fmt: skip

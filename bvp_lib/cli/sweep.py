@@ -1,7 +1,7 @@
 """``bvp sweep``: every scenario of a sweep file's grid, backtested in parallel on Dask.
 
-A thin wrapper over :func:`bvp_lib.sweep.run_sweep` and
-:func:`bvp_lib.sweep_report.render_sweep_report`.
+A thin wrapper over :func:`bvp_lib.runs.sweep.run_sweep` and
+:func:`bvp_lib.reporting.sweep.render_sweep_report`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def sweep(
 
     Work is split into (scenario, day range) tasks that read from and write to the database, so a re-run resumes and a lost worker's task is retried without duplicates. With --scheduler the same tasks go to an existing Dask cluster whose workers have bvp_lib installed and BVP_DATABASE_URL set to this database. Value in EUR, energy in MWh.
     """
-    from bvp_lib.sweep import load_sweep, run_sweep
+    from bvp_lib.runs.sweep import load_sweep, run_sweep
 
     spec = load_sweep(file)
     typer.echo(f"sweep {spec.name!r}: {len(spec.scenarios)} scenario(s) × {len(spec.days)} day(s), "
@@ -35,7 +35,7 @@ def sweep(
     result = run_sweep(spec, scheduler=scheduler, workers=workers, force=force, progress=progress)
     typer.echo(str(result))
     if report:
-        from bvp_lib.sweep_report import render_sweep_report
+        from bvp_lib.reporting.sweep import render_sweep_report
 
         typer.echo(f"report: {render_sweep_report(spec.name).html}")
     if result.task_errors:

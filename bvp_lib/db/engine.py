@@ -9,27 +9,15 @@ connection runs with ``TimeZone=UTC``: timestamps are stored as ``timestamptz`` 
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Iterator
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from bvp_lib.config import ConfigError, Settings, get_settings
+from bvp_lib.config import ConfigError, Settings, get_settings, mask_url  # noqa: F401 - mask_url re-exported
 
 _ENGINES: dict[str, Engine] = {}
-
-
-def mask_url(url: str) -> str:
-    """The URL with its password replaced by ``***`` (safe to print or put in a report)."""
-    try:
-        u = make_url(url)
-    except Exception:  # not a URL we can parse: mask anything that looks like user:pass@
-        return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
-    if u.password:
-        return u.render_as_string(hide_password=True)
-    return u.render_as_string(hide_password=False)
 
 
 def _normalise(url: str) -> str:
@@ -127,10 +115,16 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         session.close()
 
 
-def transaction(bind=None):
-    """Where a function reads and writes: the caller's connection as it is (inside the
-    caller's transaction), or a new transaction on ``bind`` (an Engine; default the
-    configured engine), committed when the block ends and rolled back on an error.
+def transaction(bind=None, *, keep: bool = True, savepoint: bool = False):
+    """Where a function reads and writes: the one transaction helper of bvp_lib.
+
+    * ``bind`` a Connection: the caller's connection, inside the caller's transaction.
+      With ``savepoint=True`` (or ``keep=False``) the block runs in a savepoint, so an
+      error inside it (or a dry run) undoes only the block and the caller's transaction
+      goes on.
+    * ``bind`` an Engine (default: the configured engine): a new transaction, committed
+      when the block ends and rolled back on an error.
+    * ``keep=False``: a dry run; everything the block wrote is rolled back at its end.
 
     Every ``bind=`` argument of bvp_lib goes through this, so callers decide the
     transaction: pass a Connection to group several calls in one.
@@ -143,8 +137,13 @@ def transaction(bind=None):
     from sqlalchemy.engine import Connection
 
     if isinstance(bind, Connection):
-        return _Reuse(bind)
-    return (bind if bind is not None else get_engine()).begin()
+        if keep and not savepoint:
+            return _Reuse(bind)
+        return _Savepoint(bind, keep)
+    engine = bind if bind is not None else get_engine()
+    if keep:
+        return engine.begin()
+    return _DryRun(engine)
 
 
 class _Reuse:
@@ -159,3 +158,40 @@ class _Reuse:
     def __exit__(self, *exc) -> None:
         return None
 
+
+class _Savepoint:
+    """A savepoint in the caller's transaction: released at the end (``keep``) or rolled
+    back (a dry run, or an error in the block)."""
+
+    def __init__(self, conn, keep: bool):
+        self.conn, self.keep, self.sp = conn, keep, None
+
+    def __enter__(self):
+        self.sp = self.conn.begin_nested()
+        return self.conn
+
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is not None or not self.keep:
+            self.sp.rollback()
+        else:
+            self.sp.commit()
+        return None
+
+
+class _DryRun:
+    """A transaction on a new connection that is always rolled back."""
+
+    def __init__(self, engine):
+        self.engine, self.conn, self.trans = engine, None, None
+
+    def __enter__(self):
+        self.conn = self.engine.connect()
+        self.trans = self.conn.begin()
+        return self.conn
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self.trans.rollback()
+        finally:
+            self.conn.close()
+        return None

@@ -6,7 +6,7 @@ consumption negative**; prices in EUR/MWh; timestamps tz-aware (UTC out).
 Models share one interface (:class:`Forecaster`: ``fit(history, regressors, ...)``,
 ``predict(belief_time, event_starts, history=...)``, ``source()``):
 
-* baselines (:mod:`~bvp_lib.forecasting.baselines`): :class:`Persistence`,
+* benchmarks (:mod:`~bvp_lib.forecasting.benchmarks`): :class:`Persistence`,
   :class:`SeasonalNaive` (daily, weekly);
 * :class:`LinearForecaster` (:mod:`~bvp_lib.forecasting.linear`): ridge regression on
   lags, calendar, weather forecasts and physical features (pvlib irradiance, windpowerlib
@@ -18,9 +18,14 @@ closure (:func:`day_ahead_issue_times`). Evaluation: :func:`rolling_backtest` th
 :func:`evaluate`. Measured weather becomes forecasts with :func:`derive_weather_forecasts`.
 Model choice per asset type: ``parameters/forecasting.yaml`` via :func:`models_for`.
 
-The database side lives apart, imported explicitly: :mod:`bvp_lib.forecasting.store`
-(day-ahead forecasts at gate closure, backtests and accuracy from and into the beliefs
-tables; ``bvp forecast``) and :mod:`bvp_lib.forecasting.plots` (accuracy figures).
+The database side lives apart, imported explicitly, one module per concept:
+:mod:`~bvp_lib.forecasting.targets` (what to forecast, from the catalogue),
+:mod:`~bvp_lib.forecasting.weather_feed` (weather forecasts as beliefs),
+:mod:`~bvp_lib.forecasting.day_ahead` (forecasts at gate closure, and what the
+scheduler reads; ``bvp forecast day-ahead``), :mod:`~bvp_lib.forecasting.rolling`
+(rolling-origin forecasts over a period; ``bvp forecast``) and
+:mod:`~bvp_lib.forecasting.evaluation` (accuracy of stored forecasts; ``bvp forecast
+evaluate``). Figures are in :mod:`bvp_lib.reporting.figures.forecast`.
 
 Example
 -------
@@ -40,7 +45,7 @@ from bvp_lib.forecasting.base import (
     SourceIdentity,
     beliefs_frame,
 )
-from bvp_lib.forecasting.baselines import Persistence, SeasonalNaive, default_baselines
+from bvp_lib.forecasting.benchmarks import Persistence, SeasonalNaive, default_benchmarks
 from bvp_lib.forecasting.config import (
     backtest_settings,
     load_parameters,
@@ -86,7 +91,7 @@ __all__ = [
     "HorizonError", "InsufficientHistoryError", "IrregularSeriesError", "LinearForecaster",
     "NaiveTimestampsError", "NotFittedError", "Persistence", "RegressorError", "SeasonalNaive",
     "SeriesGrid", "SourceIdentity", "WeatherErrorSpec",
-    "backtest_settings", "beliefs_frame", "bias", "day_ahead_issue_times", "default_baselines",
+    "backtest_settings", "beliefs_frame", "bias", "day_ahead_issue_times", "default_benchmarks",
     "derive_weather_forecasts", "evaluate", "load_parameters", "mae", "make_model", "models_for", "models_for_asset",
     "parse_horizons", "prepare_regressors", "prepare_series", "ridge_fit", "rmse", "rolling_backtest",
     "site_of", "time_fit_vs_lstsq", "to_beliefs", "wape", "weather_roles", "weather_settings",

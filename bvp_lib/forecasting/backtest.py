@@ -21,23 +21,19 @@ import pandas as pd
 
 from bvp_lib.forecasting.base import BELIEF_COLUMNS, BaseForecaster, beliefs_frame
 from bvp_lib.forecasting.errors import ForecastingError, InsufficientHistoryError, NaiveTimestampsError
-from bvp_lib.forecasting.horizons import (
-    DEFAULT_GATE_CLOSURE,
-    DEFAULT_HORIZONS,
-    DEFAULT_TZ,
-    forecast_pairs,
-    parse_horizons,
-)
+from bvp_lib.forecasting.horizons import DEFAULT_HORIZONS, forecast_pairs, parse_horizons
 from bvp_lib.forecasting.profiling import single_threaded_blas
 from bvp_lib.forecasting.regressors import prepare_regressors
 from bvp_lib.forecasting.series import DEFAULT_MAX_GAP, fmt_td, fmt_ts, prepare_series
+from bvp_lib.market.clock import market_timezone
 
 FORECAST_COLUMNS = BELIEF_COLUMNS + ["horizon"]
 
 
-def period_instant(x, tz: str = DEFAULT_TZ) -> int:
+def period_instant(x, tz: str | None = None) -> int:
     """A period bound [ns UTC]: a date (or ``YYYY-MM-DD``) is local midnight in ``tz``;
     a timestamp must be tz-aware."""
+    tz = market_timezone(tz)
     if isinstance(x, dt.date) and not isinstance(x, dt.datetime):
         return pd.Timestamp(x).tz_localize(tz).value
     if isinstance(x, str) and len(x.strip()) == 10:
@@ -76,8 +72,8 @@ def rolling_backtest(
     train_window="30D",
     refit="7D",
     regressors: pd.DataFrame | None = None,
-    tz: str = DEFAULT_TZ,
-    gate_closure: str = DEFAULT_GATE_CLOSURE,
+    tz: str | None = None,
+    gate_closure: str | None = None,
     max_gap=DEFAULT_MAX_GAP,
     progress: bool = True,
 ) -> pd.DataFrame:
@@ -102,8 +98,9 @@ def rolling_backtest(
         Time between fits (default 7 days).
     regressors : pandas.DataFrame, optional
         Regressor forecasts as beliefs (weather; :func:`derive_weather_forecasts`).
-    tz, gate_closure : str
-        Market timezone and day-ahead gate closure (local HH:MM on D-1).
+    tz, gate_closure : str, optional
+        Market timezone and day-ahead gate closure (local HH:MM on D-1); default the
+        market's clock (:mod:`bvp_lib.market.clock`).
     max_gap : str or pandas.Timedelta or None
         Gap rule of the series (:func:`~bvp_lib.forecasting.series.prepare_series`).
     progress : bool
@@ -117,6 +114,7 @@ def rolling_backtest(
         Drop it with :func:`to_beliefs` before storing. ``attrs["timings"]`` holds the
         seconds spent fitting and predicting per model.
     """
+    tz = market_timezone(tz)
     models = [model] if isinstance(model, BaseForecaster) else list(model)
     if not models:
         raise ForecastingError("no models to backtest.")

@@ -49,6 +49,7 @@ from bvp_lib.forecasting.series import (
     fmt_ts,
     prepare_series,
 )
+from bvp_lib.market.clock import market_timezone
 
 BELIEF_COLUMNS = ["sensor", "event_start", "belief_horizon", "source", "value"]
 FORECASTING_VERSION = "1"
@@ -191,8 +192,8 @@ class BaseForecaster:
         horizons=DEFAULT_HORIZONS,
         train_window=None,
         fit_time=None,
-        tz: str = "Europe/Berlin",
-        gate_closure: str = "12:00",
+        tz: str | None = None,
+        gate_closure: str | None = None,
     ):
         """Fit on the pairs the issue schedules ``horizons`` make in the training window.
 
@@ -229,6 +230,7 @@ class BaseForecaster:
         RegressorError
             When a regressor the model needs is missing or not known early enough.
         """
+        tz = market_timezone(tz)
         grid = prepare_series(history, max_gap=self.max_gap)
         cubes = prepare_regressors(regressors)
         specs = parse_horizons(horizons, tz=tz, gate_closure=gate_closure)

@@ -27,6 +27,7 @@ from bvp_lib.forecasting.features import Design, FeatureSpec, build_design, feat
 from bvp_lib.forecasting.horizons import DEFAULT_BUCKET_EDGES, bucket_of
 from bvp_lib.forecasting.horizons import horizon_buckets as bucket_edges_ns
 from bvp_lib.forecasting.series import DEFAULT_MAX_GAP, fmt_td
+from bvp_lib.market.clock import market_timezone
 
 
 class BucketedForecaster(BaseForecaster):
@@ -68,7 +69,7 @@ class BucketedForecaster(BaseForecaster):
         ghi: str = "ghi",
         wind_speed: str = "wind_speed",
         site: dict | None = None,
-        tz: str = "Europe/Berlin",
+        tz: str | None = None,
         country: str = "DE",
         subdivision: str | None = None,
         clock: str = "local",
@@ -78,6 +79,7 @@ class BucketedForecaster(BaseForecaster):
         max_gap=DEFAULT_MAX_GAP,
         **model_params,
     ):
+        tz = market_timezone(tz)
         super().__init__(
             max_gap=max_gap,
             features=list(features),

@@ -1,7 +1,7 @@
 """Models and settings from ``parameters/forecasting.yaml``: model choice per asset type
 lives in that file, not in code.
 
-:func:`models_for` makes the baselines and the configured models of an asset type, with
+:func:`models_for` makes the benchmarks and the configured models of an asset type, with
 the asset's site metadata and the names of its weather sensors; :func:`backtest_settings`
 and :func:`weather_settings` read the other sections.
 """
@@ -17,10 +17,11 @@ import pandas as pd
 import yaml
 
 from bvp_lib.forecasting.base import BaseForecaster
-from bvp_lib.forecasting.baselines import Persistence, SeasonalNaive
+from bvp_lib.forecasting.benchmarks import Persistence, SeasonalNaive
 from bvp_lib.forecasting.errors import ForecastingError
 from bvp_lib.forecasting.gbm import GradientBoostingForecaster
 from bvp_lib.forecasting.linear import LinearForecaster
+from bvp_lib.market.clock import market_clock, market_timezone
 
 DEFAULT_PARAMETERS_PATH = Path(__file__).resolve().parents[2] / "parameters" / "forecasting.yaml"
 MODEL_TYPES = ("persistence", "seasonal_naive", "linear", "lightgbm", "hist_gradient_boosting")
@@ -44,6 +45,12 @@ def load_parameters(path: str | Path | None = None) -> dict:
             params = yaml.safe_load(p.read_text())
             if not isinstance(params, dict) or "asset_types" not in params:
                 raise ForecastingError(f"{p}: expected a mapping with an 'asset_types' section.")
+            if "market" in params:
+                raise ForecastingError(
+                    f"{p}: the 'market' section is no longer read. The market's timezone, gate closure and price "
+                    "publication are settings (BVP_TIMEZONE, BVP_GATE_CLOSURE, BVP_PRICE_PUBLICATION; `bvp config` "
+                    "shows them); the country of public holidays is `calendar: {country: DE}`."
+                )
             _PARSED.clear()
             _PARSED[key] = params
     except FileNotFoundError:
@@ -53,7 +60,9 @@ def load_parameters(path: str | Path | None = None) -> dict:
     return copy.deepcopy(_PARSED[key])
 
 
-def _params(parameters) -> dict:
+def parameters_of(parameters) -> dict:
+    """Parsed forecasting parameters: a dict as given, else the file (default
+    ``parameters/forecasting.yaml``) through :func:`load_parameters`."""
     return parameters if isinstance(parameters, dict) else load_parameters(parameters)
 
 
@@ -62,7 +71,7 @@ def make_model(
     spec: Mapping,
     *,
     clock: str = "local",
-    tz: str = "Europe/Berlin",
+    tz: str | None = None,
     country: str = "DE",
     subdivision: str | None = None,
     horizon_buckets=None,
@@ -76,6 +85,7 @@ def make_model(
     Weather roles in ``regressors``, ``ghi`` and ``wind_speed`` are renamed through
     ``weather_sensors`` (role -> sensor name); the model's source name is ``name``.
     """
+    tz = market_timezone(tz)
     spec = dict(spec)
     kind = spec.pop("type", name)
     if kind not in MODEL_TYPES:
@@ -113,10 +123,10 @@ def models_for(
     site: Mapping | None = None,
     weather_sensors: Mapping[str, str] | None = None,
     parameters: dict | str | Path | None = None,
-    include_baselines: bool = True,
+    include_benchmarks: bool = True,
     subdivision: str | None = None,
 ) -> list[BaseForecaster]:
-    """The baselines and configured models of an asset type.
+    """The benchmarks and configured models of an asset type.
 
     Parameters
     ----------
@@ -131,12 +141,12 @@ def models_for(
         forecasts in the regressors.
     parameters : dict or path, optional
         Parsed parameters or the file (default ``parameters/forecasting.yaml``).
-    include_baselines : bool
-        Also return the baselines (persistence, seasonal naive daily and weekly).
+    include_benchmarks : bool
+        Also return the benchmarks (persistence, seasonal naive daily and weekly).
     subdivision : str, optional
         State whose public holidays count in calendar features (``"BB"``).
     """
-    p = _params(parameters)
+    p = parameters_of(parameters)
     types = p.get("asset_types", {})
     if asset_type not in types:
         raise ForecastingError(
@@ -144,16 +154,15 @@ def models_for(
             "Add it under asset_types in parameters/forecasting.yaml."
         )
     entry = types[asset_type] or {}
-    market = p.get("market", {})
     common = dict(
         clock=entry.get("clock", "local"),
-        tz=market.get("tz", "Europe/Berlin"),
-        country=market.get("country", "DE"),
+        tz=market_clock().timezone,
+        country=(p.get("calendar") or {}).get("country", "DE"),
         max_gap=p.get("backtest", {}).get("max_gap", "1h"),
     )
     out = []
-    if include_baselines:
-        out += [make_model(n, s or {}, **common) for n, s in (p.get("baselines") or {}).items()]
+    if include_benchmarks:
+        out += [make_model(n, s or {}, **common) for n, s in (p.get("benchmarks") or {}).items()]
     for n, s in (entry.get("models") or {}).items():
         out.append(
             make_model(
@@ -171,15 +180,17 @@ def models_for(
 
 
 def backtest_settings(parameters: dict | str | Path | None = None) -> dict:
-    """Keyword arguments of :func:`rolling_backtest` from the ``market`` and ``backtest`` sections."""
-    p = _params(parameters)
-    m, b = p.get("market", {}), p.get("backtest", {})
+    """Keyword arguments of :func:`rolling_backtest`: the ``backtest`` section, and the
+    timezone and gate closure of the market's clock (:mod:`bvp_lib.market.clock`)."""
+    p = parameters_of(parameters)
+    b = p.get("backtest", {})
+    clock = market_clock()
     return {
         "horizons": list(b.get("horizons", ["1h", "6h", "24h", "48h", "day-ahead"])),
         "train_window": b.get("train_window", "30D"),
         "refit": b.get("refit", "7D"),
-        "tz": m.get("tz", "Europe/Berlin"),
-        "gate_closure": str(m.get("gate_closure", "12:00")),
+        "tz": clock.timezone,
+        "gate_closure": clock.gate_closure,
         "max_gap": b.get("max_gap", "1h"),
     }
 
@@ -187,7 +198,7 @@ def backtest_settings(parameters: dict | str | Path | None = None) -> dict:
 def weather_settings(parameters: dict | str | Path | None = None) -> dict:
     """Keyword arguments of :func:`derive_weather_forecasts` from ``weather_forecasts``
     (``horizons``, ``seed``, ``error_specs`` and, when set, ``block``)."""
-    w = _params(parameters).get("weather_forecasts", {})
+    w = parameters_of(parameters).get("weather_forecasts", {})
     h = w.get("horizons", {"start": "1h", "end": "50h", "step": "1h"})
     horizons = list(pd.timedelta_range(h["start"], h["end"], freq=h["step"])) if isinstance(h, dict) else list(h)
     out = {"horizons": horizons, "seed": int(w.get("seed", 0)), "error_specs": w.get("errors")}
@@ -236,7 +247,7 @@ def models_for_asset(
     *,
     weather_sensors: Mapping[str, str] | None = None,
     parameters: dict | str | Path | None = None,
-    include_baselines: bool = True,
+    include_benchmarks: bool = True,
 ) -> list[BaseForecaster]:
     """The models of one ``assets.json`` entry (see :mod:`bvp_lib.data.structure`).
 
@@ -249,5 +260,5 @@ def models_for_asset(
     roles.update(weather_sensors or {})
     return models_for(
         str(asset["type"]), site=site_of(asset), weather_sensors=roles, parameters=parameters,
-        include_baselines=include_baselines, subdivision=attrs.get("holidays_subdivision"),
+        include_benchmarks=include_benchmarks, subdivision=attrs.get("holidays_subdivision"),
     )  # fmt: skip

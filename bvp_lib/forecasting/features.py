@@ -36,6 +36,7 @@ from bvp_lib.forecasting.errors import ForecastingError, RegressorError
 from bvp_lib.forecasting.physical import power_curve_feature, pv_features
 from bvp_lib.forecasting.regressors import RegressorCube
 from bvp_lib.forecasting.series import SeriesGrid
+from bvp_lib.market.clock import market_timezone
 
 FAMILIES = ("lags", "calendar", "horizon", "weather", "pv", "power_curve")
 HOUR_NS = 3_600 * 10**9
@@ -69,7 +70,7 @@ class FeatureSpec:
     regressors: tuple[str, ...] | None = None
     ghi: str = "ghi"
     wind_speed: str = "wind_speed"
-    tz: str = "Europe/Berlin"
+    tz: str | None = None
     country: str = "DE"
     subdivision: str | None = None
     clock: str = "local"
@@ -77,6 +78,7 @@ class FeatureSpec:
     site: Mapping = field(default_factory=dict)
 
     def __post_init__(self):
+        object.__setattr__(self, "tz", market_timezone(self.tz))
         unknown = [f for f in self.families if f not in FAMILIES]
         if unknown:
             raise ForecastingError(f"unknown feature families {unknown}; choose from {list(FAMILIES)}.")

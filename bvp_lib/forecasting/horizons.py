@@ -5,7 +5,8 @@ resolution ``r``. Its belief horizon is ``h = e + r - b`` (known that long befor
 event **ended**), always > 0 for a forecast. Two kinds of issue schedule:
 
 * :class:`FixedHorizon` ``h``: every event step is forecast once, at ``b = e + r - h``.
-* :class:`DayAhead`: at gate closure (12:00 Europe/Berlin) on day D-1, every step of the
+* :class:`DayAhead`: at gate closure on day D-1 (the market's clock,
+  :mod:`bvp_lib.market.clock`: 12:00 Europe/Berlin by default), every step of the
   local day D is forecast: 92, 96 or 100 quarter-hours (23, 24 or 25 hours) — never
   assume 96. Horizons run from 12 h + r (first step) to 35, 36 or 37 h (last step).
 
@@ -25,9 +26,8 @@ import pandas as pd
 
 from bvp_lib.forecasting.errors import ForecastingError, HorizonError
 from bvp_lib.forecasting.series import fmt_td
+from bvp_lib.market.clock import MarketClock, market_clock
 
-DEFAULT_TZ = "Europe/Berlin"
-DEFAULT_GATE_CLOSURE = "12:00"
 DAY_AHEAD = "day-ahead"
 DEFAULT_HORIZONS: tuple[str, ...] = ("1h", "6h", "24h", "48h", DAY_AHEAD)
 # upper edges of the horizon buckets; 37 h is the longest day-ahead horizon (autumn DST day)
@@ -53,10 +53,17 @@ class FixedHorizon:
 
 @dataclass(frozen=True)
 class DayAhead:
-    """Forecast every step of local day D at gate closure on D-1 (local time ``tz``)."""
+    """Forecast every step of local day D at gate closure on D-1 (local time ``tz``).
 
-    gate_closure: str = DEFAULT_GATE_CLOSURE
-    tz: str = DEFAULT_TZ
+    ``gate_closure`` (HH:MM) and ``tz`` default to the market's clock."""
+
+    gate_closure: str | None = None
+    tz: str | None = None
+
+    def __post_init__(self):
+        clock = market_clock()
+        object.__setattr__(self, "gate_closure", str(self.gate_closure or clock.gate_closure))
+        object.__setattr__(self, "tz", str(self.tz or clock.timezone))
 
     @property
     def label(self) -> str:
@@ -81,9 +88,10 @@ def _clock(text: str) -> tuple[int, int]:
 
 
 def parse_horizons(
-    horizons: Iterable, tz: str = DEFAULT_TZ, gate_closure: str = DEFAULT_GATE_CLOSURE
+    horizons: Iterable, tz: str | None = None, gate_closure: str | None = None
 ) -> tuple[HorizonSpec, ...]:
-    """Horizon specs from durations (``"1h"``, ``pd.Timedelta``) and ``"day-ahead"``.
+    """Horizon specs from durations (``"1h"``, ``pd.Timedelta``) and ``"day-ahead"``
+    (at ``gate_closure`` in ``tz``; default the market's clock).
 
     Raises
     ------
@@ -134,7 +142,7 @@ def _day_starts(first_day, last_day, tz: str) -> pd.DatetimeIndex:
 
 
 def day_ahead_issue_times(
-    start_day, end_day, tz: str = DEFAULT_TZ, gate_closure: str = DEFAULT_GATE_CLOSURE
+    start_day, end_day, tz: str | None = None, gate_closure: str | None = None
 ) -> pd.DatetimeIndex:
     """Belief times of the day-ahead forecasts for delivery days ``start_day`` .. ``end_day``.
 
@@ -142,20 +150,24 @@ def day_ahead_issue_times(
     ----------
     start_day, end_day : date or str (YYYY-MM-DD)
         First and last delivery day D (local days in ``tz``, inclusive).
-    tz : str
-        The market's timezone.
-    gate_closure : str
-        Local clock time of gate closure on D-1 (HH:MM).
+    tz : str, optional
+        The market's timezone (default the market's clock).
+    gate_closure : str, optional
+        Local clock time of gate closure on D-1 (HH:MM; default the market's clock).
 
     Returns
     -------
     pandas.DatetimeIndex
-        One belief time per delivery day (UTC): ``gate_closure`` on D-1, local time.
+        One belief time per delivery day (UTC): ``gate_closure`` on D-1, local time
+        (:meth:`bvp_lib.market.clock.MarketClock.issue_times`).
     """
-    h, m = _clock(gate_closure)
-    days = _day_starts(start_day, end_day, tz)[:-1]
-    prev = days.tz_localize(None) - pd.Timedelta("1D") + pd.Timedelta(hours=h, minutes=m)
-    return prev.tz_localize(tz, nonexistent="shift_forward", ambiguous=False).tz_convert("UTC")
+    clock = market_clock()
+    h, m = _clock(gate_closure or clock.gate_closure)
+    try:
+        return MarketClock(tz or clock.timezone, f"{h:02d}:{m:02d}", clock.price_publication).issue_times(
+            _local_day(start_day), _local_day(end_day))
+    except ValueError as e:
+        raise ForecastingError(str(e)) from None
 
 
 def _fixed_pairs(spec: FixedHorizon, start: int, end: int, t0: int, res: int):

@@ -29,6 +29,7 @@ import pandas as pd
 from bvp_lib.forecasting.calendar import day_type
 from bvp_lib.forecasting.errors import ForecastingError, InsufficientHistoryError
 from bvp_lib.forecasting.series import SeriesGrid, fmt_td, fmt_ts, last_known_pos
+from bvp_lib.market.clock import market_timezone
 
 DAY_NS = 86_400 * 10**9
 CLOCKS = ("local", "utc")
@@ -82,7 +83,7 @@ def seasonal_positions(
     e_ns: np.ndarray,
     period_days: int,
     clock: str = "local",
-    tz: str = "Europe/Berlin",
+    tz: str | None = None,
     extra_periods: int = 0,
 ) -> np.ndarray:
     """Grid positions of the latest known same-step value, ``period_days`` apart.
@@ -105,6 +106,7 @@ def seasonal_positions(
     numpy.ndarray
         Positions ``<= last_known_pos(b)`` (int64).
     """
+    tz = market_timezone(tz)
     last = last_known_pos(grid, b_ns)
     e_pos = grid.pos(e_ns)
     p_steps = period_days * DAY_NS // grid.res
@@ -125,7 +127,7 @@ def same_day_type_positions(
     b_ns: np.ndarray,
     e_ns: np.ndarray,
     clock: str = "local",
-    tz: str = "Europe/Berlin",
+    tz: str | None = None,
     country: str = "DE",
     subdivision: str | None = None,
     max_days: int = 14,
@@ -135,6 +137,7 @@ def same_day_type_positions(
     Candidates are 1 .. ``max_days`` days back; where none is known and in the history
     the lag falls back to the latest known week (:func:`seasonal_positions`).
     """
+    tz = market_timezone(tz)
     last = last_known_pos(grid, b_ns)
     e_ns = np.asarray(e_ns, dtype=np.int64)
     want = day_type(e_ns, tz, country, subdivision)
@@ -154,8 +157,9 @@ def same_day_type_positions(
     return out
 
 
-def seasonal_values(grid: SeriesGrid, b_ns, e_ns, period_days: int, clock="local", tz="Europe/Berlin", extra_periods=0):
+def seasonal_values(grid: SeriesGrid, b_ns, e_ns, period_days: int, clock="local", tz=None, extra_periods=0):
     """Values at :func:`seasonal_positions` [sensor unit]."""
+    tz = market_timezone(tz)
     return grid.values[seasonal_positions(grid, b_ns, e_ns, period_days, clock, tz, extra_periods)]
 
 

@@ -20,6 +20,7 @@ from bvp_lib.forecasting.errors import ForecastingError
 from bvp_lib.forecasting.horizons import DEFAULT_HORIZONS, parse_horizons
 from bvp_lib.forecasting.regressors import prepare_regressors
 from bvp_lib.forecasting.series import prepare_series
+from bvp_lib.market.clock import market_timezone
 
 
 def single_threaded_blas():
@@ -61,7 +62,7 @@ def time_fit_vs_lstsq(
     horizons=DEFAULT_HORIZONS,
     train_window="30D",
     repeat: int = 3,
-    tz: str = "Europe/Berlin",
+    tz: str | None = None,
 ) -> dict:
     """Seconds for design building, the model's fit, and ``lstsq`` on the same design.
 
@@ -85,6 +86,7 @@ def time_fit_vs_lstsq(
         ``lstsq_s`` (numpy on the prebuilt matrix with an intercept column) [s]; BLAS
         single-threaded, as in :func:`~bvp_lib.forecasting.backtest.rolling_backtest`.
     """
+    tz = market_timezone(tz)
     if not isinstance(model, BucketedForecaster):
         raise ForecastingError(f"{model.name} learns no design matrix; time a linear or gradient-boosting model.")
     grid = prepare_series(history, max_gap=model.max_gap)

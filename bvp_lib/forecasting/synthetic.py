@@ -20,6 +20,7 @@ from scipy.signal import lfilter
 
 from bvp_lib.forecasting.calendar import day_type, local_parts
 from bvp_lib.forecasting.physical import clearsky_ghi, power_curve_feature, solar_geometry
+from bvp_lib.market.clock import market_timezone
 
 
 def _ar1(n: int, phi: float, rng: np.random.Generator) -> np.ndarray:
@@ -27,7 +28,8 @@ def _ar1(n: int, phi: float, rng: np.random.Generator) -> np.ndarray:
     return path
 
 
-def _index(start, end, freq: str, tz: str = "Europe/Berlin") -> pd.DatetimeIndex:
+def _index(start, end, freq: str, tz: str | None = None) -> pd.DatetimeIndex:
+    tz = market_timezone(tz)
     s = pd.Timestamp(start).tz_localize(tz) if pd.Timestamp(start).tz is None else pd.Timestamp(start)
     e = pd.Timestamp(end).tz_localize(tz) if pd.Timestamp(end).tz is None else pd.Timestamp(end)
     return pd.date_range(s.tz_convert("UTC"), e.tz_convert("UTC"), freq=freq, inclusive="left")
@@ -77,9 +79,10 @@ def synthetic_wind(weather: pd.DataFrame, capacity_mw: float = 3.05, seed: int =
 
 
 def synthetic_building(
-    weather: pd.DataFrame, peak_mw: float = 0.5, seed: int = 0, name: str = "building", tz: str = "Europe/Berlin"
+    weather: pd.DataFrame, peak_mw: float = 0.5, seed: int = 0, name: str = "building", tz: str | None = None
 ) -> pd.Series:
     """15-minute building load [MW, negative: consumption] with a weekly pattern."""
+    tz = market_timezone(tz)
     idx = _index(weather.index[0], weather.index[-1] + pd.Timedelta("1h"), "15min")
     rng = np.random.default_rng([seed, 4])
     parts = local_parts(idx.asi8, tz)
@@ -94,10 +97,11 @@ def synthetic_building(
 
 
 def synthetic_charging(
-    start="2015-01-01", end="2016-01-01", seed: int = 0, name: str = "charging", tz: str = "Europe/Berlin",
+    start="2015-01-01", end="2016-01-01", seed: int = 0, name: str = "charging", tz: str | None = None,
     max_power_mw: float = 0.022,
 ) -> pd.Series:  # fmt: skip
     """15-minute charging demand [MW, negative] of random sessions (by day, mostly workdays)."""
+    tz = market_timezone(tz)
     idx = _index(start, end, "15min")
     n = len(idx)
     rng = np.random.default_rng([seed, 5])
@@ -116,8 +120,9 @@ def synthetic_charging(
     return pd.Series(-demand[:n], index=idx, name=name)
 
 
-def synthetic_prices(weather: pd.DataFrame, seed: int = 0, name: str = "price", tz: str = "Europe/Berlin") -> pd.Series:
+def synthetic_prices(weather: pd.DataFrame, seed: int = 0, name: str = "price", tz: str | None = None) -> pd.Series:
     """Hourly day-ahead prices [EUR/MWh]: daily and weekly shape, lower with wind and sun."""
+    tz = market_timezone(tz)
     idx = weather.index
     rng = np.random.default_rng([seed, 6])
     parts = local_parts(idx.asi8, tz)

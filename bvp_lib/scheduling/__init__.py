@@ -74,8 +74,10 @@ was not touched. Both give the same objective.
 
 From the database
 -----------------
-:mod:`bvp_lib.scheduling.store` schedules one local day of the assets in the database
-and stores the schedule as beliefs (``bvp schedule --date D`` on the command line)::
+:mod:`bvp_lib.scheduling.inputs` reads one local day of the assets in the database (from
+the catalogue, the day's sessions, forecasts or measurements and prices);
+:mod:`bvp_lib.scheduling.store` schedules it and stores the schedule as beliefs
+(``bvp schedule --date D`` on the command line)::
 
     from bvp_lib.scheduling.store import schedule_day
     day = schedule_day("2015-04-12", mode="perfect")   # or "forecast": stored day-ahead forecasts

@@ -161,3 +161,15 @@ class ConnectionPoint:
 
 
 Asset = Union[Battery, ChargingStation, Building, Curtailable]
+
+
+# ---------------------------------------------------------------------------------------
+# asset types of the database (``assets.asset_type_name``) and how the scheduler treats them
+
+STORAGE_TYPES = ("battery",)
+STATION_TYPES = ("charging_station", "bidirectional_charging_station")
+PRODUCER_TYPES = ("solar", "wind")
+BUILDING_TYPES = ("building",)
+KNOWN_TYPES = STORAGE_TYPES + STATION_TYPES + PRODUCER_TYPES + BUILDING_TYPES
+#: types whose uncontrolled power comes from a series (forecast or measurement)
+SERIES_TYPES = PRODUCER_TYPES + BUILDING_TYPES

@@ -419,3 +419,89 @@ def session_baseline(s: SessionArrays, hours: float) -> np.ndarray:
     before = cum - avail - (cum - avail)[s.first[sess]]
     take = np.minimum(avail, np.maximum(0.0, s.energy[sess] - before))
     return take / (s.eta_c[sess] * hours)
+
+
+# ---------------------------------------------------------------------------------------
+# sessions of one day
+
+
+def clip_sessions(
+    sessions: pd.DataFrame,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    *,
+    charge_efficiency: float = 1.0,
+    bidirectional: bool = False,
+) -> pd.DataFrame:
+    """Sessions of one station cut to the horizon ``[start, end)``.
+
+    The rule keeps consecutive days consistent without carrying state from one day's
+    schedule to the next: across midnight, every schedule delivers exactly what the
+    baseline (full power from arrival) would have delivered by then.
+
+    * A car that arrived before ``start`` enters at ``start`` with the energy the
+      baseline gave it before then already in: ``E' = E − min(E, η P Δ)``, with
+      ``Δ = start − arrival`` [h], η the charging efficiency and P the session's
+      maximum power [MW]; its SoC at arrival rises by the same amount. It is dropped
+      when nothing is left to charge (unless the station is bidirectional: the car can
+      still discharge and recharge).
+    * A car that leaves after ``end`` leaves at ``end`` and needs only what it can get
+      by then at full power: ``min(E', η P (end − arrival'))`` [MWh]. The rest is
+      charged on the next day, whose schedule sees the car as arrived before its start
+      (rule above). When the car needs more than that, it charges at full power until
+      midnight: the same as the baseline, no flexibility is claimed that the next day
+      could not honour.
+
+    Parameters
+    ----------
+    sessions : pandas.DataFrame
+        Rows of ``charging_sessions``: ``session_key``, ``arrival``, ``departure``
+        (tz-aware), ``energy_mwh`` (energy into the car [MWh]), ``max_power_mw`` [MW],
+        ``battery_capacity_mwh``, ``soc_at_arrival_mwh`` [MWh] (may be missing).
+    start, end : pandas.Timestamp
+        The horizon (tz-aware).
+    charge_efficiency : float
+        η between grid and car battery [-].
+    bidirectional : bool
+        Whether the station can discharge cars (keeps cars that need no more energy).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``session_key``, with the columns of
+        :class:`~bvp_lib.scheduling.ChargingStation`: ``arrival``, ``departure``,
+        ``energy``, ``max_power``, ``capacity``, ``soc_at_arrival``, plus the original
+        ``arrival_orig``, ``departure_orig`` and ``energy_orig``.
+    """
+    s = sessions
+    arr = pd.DatetimeIndex(s["arrival"]).tz_convert("UTC")
+    dep = pd.DatetimeIndex(s["departure"]).tz_convert("UTC")
+    e = s["energy_mwh"].to_numpy(float)
+    p = s["max_power_mw"].to_numpy(float)
+    cap = pd.to_numeric(s.get("battery_capacity_mwh", pd.Series(np.nan, index=s.index)), errors="coerce").to_numpy(float)
+    soc0 = pd.to_numeric(s.get("soc_at_arrival_mwh", pd.Series(np.nan, index=s.index)), errors="coerce").to_numpy(float)
+    eta = float(charge_efficiency)
+    hour = pd.Timedelta("1h")
+    before_h = np.clip(((start - arr) / hour).to_numpy(float), 0.0, None)
+    given = np.minimum(e, eta * p * before_h)
+    e1 = e - given
+    arr1 = arr.where(arr >= start, start)
+    dep1 = dep.where(dep <= end, end)
+    avail_h = np.clip(((dep1 - arr1) / hour).to_numpy(float), 0.0, None)
+    need = np.where(dep > end, np.minimum(e1, eta * p * avail_h), e1)
+    out = pd.DataFrame(
+        {
+            "arrival": arr1,
+            "departure": dep1,
+            "energy": need,
+            "max_power": p,
+            "capacity": cap,
+            "soc_at_arrival": soc0 + given,
+            "arrival_orig": arr,
+            "departure_orig": dep,
+            "energy_orig": e,
+        },
+        index=pd.Index(s["session_key"].astype(str).to_numpy(), name="session"),
+    )
+    keep = (dep1 > arr1) & ((e1 > 1e-12) | bool(bidirectional))
+    return out[np.asarray(keep)]

@@ -30,6 +30,10 @@ Attributes (units in the name):
 ``max_charge_mw``, ``max_discharge_mw``, ``energy_capacity_mwh``
     The stored columns themselves.
 
+Connection points are targets too: ``connection_point`` (every point) or a point's
+name, with ``capacity_mw`` (import and export limit [MW]), ``import_capacity_mw`` or
+``export_capacity_mw`` (:func:`connection_overrides`).
+
 Examples
 --------
 >>> normalise_overrides({"battery": {"power_mw": 2, "energy_mwh": 4}})
@@ -43,6 +47,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from bvp_lib.scheduling.assets import KNOWN_TYPES
 from bvp_lib.scheduling.errors import SchedulingInputError
 
 #: attribute -> (lowest, highest, highest included); booleans have None bounds
@@ -64,7 +69,12 @@ ATTRIBUTES: dict[str, tuple[float | None, float | None, bool]] = {
     "max_charge_mw": (0.0, math.inf, True),
     "max_discharge_mw": (0.0, math.inf, True),
     "energy_capacity_mwh": (0.0, math.inf, True),
+    "import_capacity_mw": (0.0, math.inf, True),
+    "export_capacity_mw": (0.0, math.inf, True),
 }
+#: the target that means every connection point, and what may change on a point
+CONNECTION_TARGET = "connection_point"
+CONNECTION_ATTRIBUTES = ("capacity_mw", "import_capacity_mw", "export_capacity_mw")
 
 _SOC_COLUMNS = ("soc_at_start_mwh", "min_soc_mwh", "max_soc_mwh")
 
@@ -160,8 +170,9 @@ def apply_overrides(rows: pd.DataFrame, overrides: Mapping | None) -> pd.DataFra
     """Asset rows (index = asset name, column ``type``) with the overrides applied.
 
     Type targets apply first, then asset names. A target that matches no asset type in
-    the database nor any asset of the portfolio is refused (a typo would otherwise
-    silently run the unchanged portfolio).
+    the database, no asset and no connection point of the portfolio is refused (a typo
+    would otherwise silently run the unchanged portfolio); connection point targets are
+    checked here and applied by :func:`connection_overrides`.
 
     Raises
     ------
@@ -171,17 +182,52 @@ def apply_overrides(rows: pd.DataFrame, overrides: Mapping | None) -> pd.DataFra
     ov = normalise_overrides(overrides)
     if not ov:
         return rows
-    from bvp_lib.scheduling.store import KNOWN_TYPES
-
-    unknown = [t for t in ov if t not in KNOWN_TYPES and t not in rows.index]
+    points = {p for p in rows["connection_point"] if p is not None} if "connection_point" in rows else set()
+    unknown = [t for t in ov if t not in KNOWN_TYPES and t not in rows.index and t != CONNECTION_TARGET
+               and t not in points]  # fmt: skip
     if unknown:
         raise SchedulingInputError(
             f"override target(s) {', '.join(unknown)} are neither an asset type ({', '.join(KNOWN_TYPES)}) "
-            "nor an asset of the portfolio"
+            f"nor an asset of the portfolio nor a connection point ({CONNECTION_TARGET} or its name)"
         )
+    for t in ov:
+        if t == CONNECTION_TARGET or (t in points and t not in rows.index):
+            bad = sorted(set(ov[t]) - set(CONNECTION_ATTRIBUTES))
+            if bad:
+                raise SchedulingInputError(
+                    f"override {t}.{bad[0]}: a connection point has only {', '.join(CONNECTION_ATTRIBUTES)}"
+                )
+    ov = {t: a for t, a in ov.items() if t in KNOWN_TYPES or t in rows.index}
+    if not ov:
+        return rows
     rows = rows.copy().astype({c: object for c in rows.columns if c != "type"})
     for t in [t for t in ov if t in KNOWN_TYPES] + [t for t in ov if t not in KNOWN_TYPES]:
         names = rows.index[rows["type"] == t] if t in KNOWN_TYPES else [t]
         for n in names:
             _set(rows, n, ov[t])
     return rows
+
+
+def connection_overrides(points: pd.DataFrame, overrides: Mapping | None) -> pd.DataFrame:
+    """Connection point rows (index = name; ``import_capacity_mw``, ``export_capacity_mw``
+    [MW]) with the overrides of ``connection_point`` (every point) and then of each
+    point's name applied; other targets are left to :func:`apply_overrides`.
+
+    ``capacity_mw`` sets both limits. Non-curtailable production is still taken off the
+    export side (and added to the import side) when the portfolio is built.
+    """
+    ov = normalise_overrides(overrides)
+    targets = [CONNECTION_TARGET] + [t for t in ov if t in points.index and t != CONNECTION_TARGET]
+    if not any(t in ov for t in targets):
+        return points
+    out = points.copy().astype(float)
+    for t in targets:
+        if t not in ov:
+            continue
+        names = list(out.index) if t == CONNECTION_TARGET else [t]
+        for attr, v in ov[t].items():
+            cols = ("import_capacity_mw", "export_capacity_mw") if attr == "capacity_mw" else (attr,)
+            for c in cols:
+                if c in out.columns:
+                    out.loc[names, c] = float(v)
+    return out

@@ -130,3 +130,66 @@ class ScheduleResult:
         s = self.schedule.mul(self.prices, axis=0).sum() * hours
         b = self.baseline.mul(self.prices, axis=0).sum() * hours
         return pd.DataFrame({"schedule": s, "baseline": b, "value": s - b})
+
+
+# ---------------------------------------------------------------------------------------
+# summaries
+
+
+def summarise(result: ScheduleResult, info: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per asset: type, energy of baseline and schedule, action energy and value; a total row.
+
+    Parameters
+    ----------
+    result : ScheduleResult
+    info : pandas.DataFrame, optional
+        Asset info with a ``type`` column (from :func:`portfolio_from_db`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by asset plus ``"total"``: ``type``, ``baseline_mwh`` = Σ baseline × Δt,
+        ``schedule_mwh`` = Σ schedule × Δt (net energy, production positive),
+        ``action_mwh`` = Σ |schedule − baseline| × Δt (energy moved, ≥ 0),
+        ``value_eur`` = Σ (schedule − baseline) × price × Δt [EUR].
+    """
+    h = result.resolution / pd.Timedelta("1h")
+    rev = result.revenue_by_asset
+    out = pd.DataFrame(
+        {
+            "type": (info["type"].reindex(result.schedule.columns) if info is not None else ""),
+            "baseline_mwh": result.baseline.sum() * h,
+            "schedule_mwh": result.schedule.sum() * h,
+            "action_mwh": result.actions.abs().sum() * h,
+            "value_eur": rev["value"],
+        }
+    )
+    total = out.drop(columns="type").sum()
+    out.loc["total"] = ["", *total.to_numpy()]
+    out.index.name = "asset"
+    return out
+
+
+def compare(results: dict[str, ScheduleResult]) -> pd.DataFrame:
+    """Several schedules of the same day side by side (for example with and without an own constraint).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per label: ``status``, ``revenue_eur`` (objective), ``baseline_revenue_eur``,
+        ``value_eur`` (revenue − baseline revenue), ``value_change_eur`` against the first
+        row, ``solve_time_s``.
+    """
+    rows = {
+        label: {
+            "status": r.status,
+            "revenue_eur": r.objective,
+            "baseline_revenue_eur": r.baseline_revenue,
+            "value_eur": r.value,
+            "solve_time_s": r.stats.solve_time,
+        }
+        for label, r in results.items()
+    }
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.insert(4, "value_change_eur", out["value_eur"] - out["value_eur"].iloc[0])
+    return out

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from bvp_lib.scheduling.assets import Battery, Building, ChargingStation, ConnectionPoint, Curtailable
+from bvp_lib.market.clock import market_timezone
 
 #: Mean DE day-ahead price per hour of day (local time), 2015 [EUR/MWh].
 HOURLY_SHAPE_2015 = np.array([
@@ -21,7 +22,7 @@ HOURLY_SHAPE_2015 = np.array([
 
 
 def synthetic_prices(
-    index: pd.DatetimeIndex, seed: int = 0, *, tz: str = "Europe/Berlin", noise: float = 6.0,
+    index: pd.DatetimeIndex, seed: int = 0, *, tz: str | None = None, noise: float = 6.0,
     negative_hours: int = 0,
 ) -> pd.Series:
     """Hourly-block prices [EUR/MWh] on ``index`` (UTC step starts), real-shaped.
@@ -30,6 +31,7 @@ def synthetic_prices(
     all its steps (as day-ahead prices did in 2015). ``negative_hours`` sets that many
     midday hours (from local 12:00 on) of the first day to −20 … −5 EUR/MWh.
     """
+    tz = market_timezone(tz)
     rng = np.random.default_rng(seed)
     # floor in UTC (German offsets are whole hours; flooring local times is ambiguous on DST days)
     hour_key = index.tz_convert("UTC").floor("h")
@@ -50,8 +52,9 @@ def synthetic_prices(
     return pd.Series(per_step, index=index, name="price")
 
 
-def solar_profile(index: pd.DatetimeIndex, peak: float, tz: str = "Europe/Berlin") -> pd.Series:
+def solar_profile(index: pd.DatetimeIndex, peak: float, tz: str | None = None) -> pd.Series:
     """Clear-sky-like production [MW]: a sine between local 06:00 and 20:00."""
+    tz = market_timezone(tz)
     local = index.tz_convert(tz)
     h = local.hour + local.minute / 60
     p = peak * np.clip(np.sin((h - 6.0) / 14.0 * np.pi), 0.0, None)
@@ -59,7 +62,7 @@ def solar_profile(index: pd.DatetimeIndex, peak: float, tz: str = "Europe/Berlin
 
 
 def synthetic_portfolio(
-    n_batteries: int, index: pd.DatetimeIndex, seed: int = 0, *, tz: str = "Europe/Berlin",
+    n_batteries: int, index: pd.DatetimeIndex, seed: int = 0, *, tz: str | None = None,
     connection_share: float = 0.3,
 ) -> tuple[list, list[ConnectionPoint]]:
     """``n_batteries`` batteries of varied size plus a proportional mix of other assets.
@@ -75,6 +78,7 @@ def synthetic_portfolio(
     assets : list
     connection_points : list of ConnectionPoint
     """
+    tz = market_timezone(tz)
     rng = np.random.default_rng(seed)
     T = len(index)
     n = max(int(n_batteries), 0)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from bvp_lib.scheduling.errors import SchedulingInputError
+from bvp_lib.market.clock import market_timezone
 
 
 @dataclass(frozen=True)
@@ -204,7 +205,7 @@ def as_step_values(value, grid: TimeGrid, *, asset: str, what: str) -> np.ndarra
     return np.full(grid.n, v)
 
 
-def local_steps(index: pd.DatetimeIndex, start: str, end: str, tz: str = "Europe/Berlin") -> np.ndarray:
+def local_steps(index: pd.DatetimeIndex, start: str, end: str, tz: str | None = None) -> np.ndarray:
     """Which steps start within local clock times ``[start, end)``.
 
     Parameters
@@ -224,6 +225,7 @@ def local_steps(index: pd.DatetimeIndex, start: str, end: str, tz: str = "Europe
         [local_steps(index, "22:00", "24:00")]`` are the charging variables of the
         late evening.
     """
+    tz = market_timezone(tz)
     for t in (start, end):
         hh, _, mm = str(t).partition(":")
         if not (hh.isdigit() and mm.isdigit() and len(mm) == 2 and 0 <= int(hh) <= 24 and int(mm) < 60):

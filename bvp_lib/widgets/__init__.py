@@ -1,9 +1,11 @@
 """Interactive explorers for JupyterLab: schedules, forecasts and the stored data.
 
-The logic (:mod:`bvp_lib.widgets.logic`) is plain functions from an inputs record to a
-view (figures, numbers, or a message saying why not); the widgets
-(:mod:`bvp_lib.widgets.ui`) only wire ipywidgets controls to them. So everything an
-explorer shows can be computed, tested and timed without a browser.
+The logic is plain functions from an inputs record to a view (figures, numbers, or a
+message saying why not), one module per explorer: :mod:`~bvp_lib.widgets.schedule`,
+:mod:`~bvp_lib.widgets.forecast`, :mod:`~bvp_lib.widgets.browse` (and what they share,
+:mod:`~bvp_lib.widgets.common`); the widgets (:mod:`bvp_lib.widgets.ui`) only wire
+ipywidgets controls to them. So everything an explorer shows can be computed, tested and
+timed without a browser. Everything below is importable from ``bvp_lib.widgets``.
 
 Example (in a notebook)
 -----------------------
@@ -17,26 +19,56 @@ Power in MW (production positive, consumption negative), energy and SoC in MWh, 
 in EUR/MWh, money in EUR.
 """
 
-from bvp_lib.widgets.logic import (
+from bvp_lib.scheduling.strategy import SOLVER_CHOICES, default_solver, solve_schedule
+from bvp_lib.widgets.browse import (
     BrowseInputs,
     BrowseView,
+    browse_data,
+    export_csv,
+    export_path,
+    list_sensors,
+    load_frame,
+    summary_statistics,
+)
+from bvp_lib.widgets.common import (
+    DEFAULT_DAY,
+    DEFAULT_EXPORT_DIR,
+    EXPECTED_ERRORS,
+    View,
+    error_message,
+    parse_day,
+    parse_number,
+)
+from bvp_lib.widgets.forecast import (
     ForecastCache,
     ForecastInputs,
     ForecastView,
+    compute_forecast,
+    explore_forecast,
+    forecast_metrics,
+    forecast_metrics_html,
+    forecast_options,
+    forecastable,
+    series_info,
+)
+from bvp_lib.widgets.schedule import (
     ScheduleCache,
     ScheduleInputs,
     ScheduleView,
-    browse_data,
-    explore_forecast,
     explore_schedule,
-    export_csv,
-    list_sensors,
+    explorer_overrides,
+    schedule_values_html,
+    stored_settings,
 )
 
 __all__ = [
-    "BrowseInputs", "BrowseView", "ForecastCache", "ForecastInputs", "ForecastView", "ScheduleCache",
-    "ScheduleInputs", "ScheduleView", "browse_data", "data_browser", "explore_forecast", "explore_schedule",
-    "export_csv", "forecast_explorer", "list_sensors", "schedule_explorer", "use_zoomable_figures",
+    "DEFAULT_DAY", "DEFAULT_EXPORT_DIR", "EXPECTED_ERRORS", "SOLVER_CHOICES", "BrowseInputs", "BrowseView",
+    "ForecastCache", "ForecastInputs", "ForecastView", "ScheduleCache", "ScheduleInputs", "ScheduleView", "View",
+    "browse_data", "compute_forecast", "data_browser", "default_solver", "error_message", "explore_forecast",
+    "explore_schedule", "explorer_overrides", "export_csv", "export_path", "forecast_explorer", "forecast_metrics",
+    "forecast_metrics_html", "forecast_options", "forecastable", "list_sensors", "load_frame", "parse_day",
+    "parse_number", "schedule_explorer", "schedule_values_html", "series_info", "solve_schedule", "stored_settings",
+    "summary_statistics", "use_zoomable_figures",
 ]  # fmt: skip
 
 

@@ -1,4 +1,4 @@
-"""The explorers as ipywidgets: controls wired to :mod:`bvp_lib.widgets.logic`, nothing else.
+"""The explorers as ipywidgets: controls wired to the explorers of :mod:`bvp_lib.widgets`, nothing else.
 
 Each builder returns a widget (an ``ipywidgets.VBox``) that shows itself when it is the
 last expression of a notebook cell:
@@ -27,8 +27,8 @@ import matplotlib
 import matplotlib.pyplot as plt
 from IPython.display import display
 
-from bvp_lib.widgets import logic as L
-from bvp_lib.widgets.logic import Bind
+from bvp_lib import widgets as L
+from bvp_lib.widgets.common import Bind
 
 SOURCE_TYPES = ("measurement", "user import", "forecaster", "scheduler")
 _WIDE = W.Layout(width="auto")
@@ -136,7 +136,7 @@ class ScheduleExplorer(_Explorer):
     def __init__(self, *, day=L.DEFAULT_DAY, assets: Sequence[str] | None = None, mode: str = "perfect",
                  solver: str | None = None, time_limit: float | None = 1.5, cache: L.ScheduleCache | None = None,
                  bind: Bind = None):  # fmt: skip
-        from bvp_lib.explore import portfolio
+        from bvp_lib.reporting.explore import portfolio
 
         self.cache = cache or L.ScheduleCache(bind=bind)
         names = list(portfolio(bind=self.cache.bind)["asset"])
@@ -163,7 +163,7 @@ class ScheduleExplorer(_Explorer):
         self.refresh()
 
     def inputs(self) -> L.ScheduleInputs:
-        """The controls' values as :class:`~bvp_lib.widgets.logic.ScheduleInputs`."""
+        """The controls' values as :class:`~bvp_lib.widgets.ScheduleInputs`."""
         return L.ScheduleInputs(
             day=self.day.value, assets=tuple(self.assets.value), mode=self.mode.value,
             battery_power_mw=self.battery_power.value, battery_energy_mwh=self.battery_energy.value,
@@ -231,7 +231,7 @@ class ForecastExplorer(_Explorer):
         self.refresh()
 
     def inputs(self) -> L.ForecastInputs:
-        """The controls' values as :class:`~bvp_lib.widgets.logic.ForecastInputs`."""
+        """The controls' values as :class:`~bvp_lib.widgets.ForecastInputs`."""
         return L.ForecastInputs(asset=self.asset.value or "", model=self.model.value or "",
                                 horizon=self.horizon.value or "day-ahead", day=self.day.value,
                                 source=self.source.value)  # fmt: skip
@@ -269,7 +269,7 @@ class DataBrowser(_Explorer):
         self.refresh()
 
     def inputs(self) -> L.BrowseInputs:
-        """The controls' values as :class:`~bvp_lib.widgets.logic.BrowseInputs`."""
+        """The controls' values as :class:`~bvp_lib.widgets.BrowseInputs`."""
         return L.BrowseInputs(sensor=self.sensor.value or "", start=self.start.value, end=self.end.value,
                               source_types=tuple(self.source_types.value))  # fmt: skip
 
@@ -309,18 +309,18 @@ def schedule_explorer(day=L.DEFAULT_DAY, assets: Sequence[str] | None = None, *,
         Realised data (perfect foresight) or stored day-ahead forecasts.
     solver : {"auto", "highs", "cbc"}, optional
         Default ``"auto"`` (HiGHS on the sparse-matrix path, Cbc when binaries are
-        needed; :func:`~bvp_lib.widgets.logic.solve_schedule`) when highspy is installed.
+        needed; :func:`~bvp_lib.widgets.solve_schedule`) when highspy is installed.
     time_limit : float, optional
         Seconds per solve.
     cache : ScheduleCache, optional
-        Share one cache between explorers (or with :func:`~bvp_lib.widgets.logic.explore_schedule`).
+        Share one cache between explorers (or with :func:`~bvp_lib.widgets.explore_schedule`).
     bind : Engine or Connection, optional
 
     Returns
     -------
     ScheduleExplorer
         A VBox; ``.refresh()`` recomputes, ``.view`` is the last
-        :class:`~bvp_lib.widgets.logic.ScheduleView`.
+        :class:`~bvp_lib.widgets.ScheduleView`.
     """
     return ScheduleExplorer(day=day, assets=assets, mode=mode, solver=solver, time_limit=time_limit, cache=cache,
                             bind=bind)  # fmt: skip
@@ -334,7 +334,7 @@ def forecast_explorer(asset: str | None = "solar-havel-01", model: str = "season
     Returns
     -------
     ForecastExplorer
-        A VBox; ``.view`` is the last :class:`~bvp_lib.widgets.logic.ForecastView`.
+        A VBox; ``.view`` is the last :class:`~bvp_lib.widgets.ForecastView`.
     """
     return ForecastExplorer(asset=asset, model=model, horizon=horizon, day=day, source=source, cache=cache, bind=bind)
 

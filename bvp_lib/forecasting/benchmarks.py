@@ -1,4 +1,7 @@
-"""Reference baselines, always computed: persistence and seasonal naive.
+"""Benchmark forecasts (reference models), always computed: persistence and seasonal naive.
+
+A *benchmark* is a reference forecast that a learned model must beat; it is not the
+*baseline* of scheduling (the assets' power with no flexibility used).
 
 They learn nothing (``fit`` only records the fit time), accept constant series, and use
 only values known at the belief time ``b``:
@@ -23,6 +26,7 @@ from bvp_lib.forecasting import lags
 from bvp_lib.forecasting.base import BaseForecaster
 from bvp_lib.forecasting.errors import ForecastingError
 from bvp_lib.forecasting.series import DEFAULT_MAX_GAP
+from bvp_lib.market.clock import market_timezone
 
 
 class Persistence(BaseForecaster):
@@ -32,7 +36,9 @@ class Persistence(BaseForecaster):
     learns = False
 
     def lookback(self, max_horizon) -> pd.Timedelta:
-        return pd.Timedelta(0)
+        # the last value known at the belief time: one day of history finds it (and spans any
+        # gap short enough to be filled, max_gap)
+        return pd.Timedelta("1D")
 
     def _fit_pairs(self, grid, cubes, b, e) -> None:
         return None
@@ -59,7 +65,8 @@ class SeasonalNaive(BaseForecaster):
 
     learns = False
 
-    def __init__(self, period_days: int = 1, clock: str = "local", tz: str = "Europe/Berlin", max_gap=DEFAULT_MAX_GAP):
+    def __init__(self, period_days: int = 1, clock: str = "local", tz: str | None = None, max_gap=DEFAULT_MAX_GAP):
+        tz = market_timezone(tz)
         if int(period_days) < 1:
             raise ForecastingError(f"period_days must be >= 1, got {period_days}.")
         if clock not in lags.CLOCKS:
@@ -80,8 +87,9 @@ class SeasonalNaive(BaseForecaster):
         return lags.seasonal_values(grid, b, e, self.period_days, self.clock, self.tz)
 
 
-def default_baselines(clock: str = "local", tz: str = "Europe/Berlin", max_gap=DEFAULT_MAX_GAP) -> list[BaseForecaster]:
+def default_benchmarks(clock: str = "local", tz: str | None = None, max_gap=DEFAULT_MAX_GAP) -> list[BaseForecaster]:
     """Persistence, seasonal naive daily and weekly."""
+    tz = market_timezone(tz)
     return [
         Persistence(max_gap=max_gap),
         SeasonalNaive(1, clock, tz, max_gap=max_gap),

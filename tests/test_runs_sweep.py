@@ -19,10 +19,10 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from bvp_lib.backtest import load_days, run_backtest
+from bvp_lib.runs.backtest import load_days, run_backtest
 from bvp_lib.scheduling.errors import SchedulingInputError
 from bvp_lib.scheduling.overrides import apply_overrides, normalise_overrides
-from bvp_lib.sweep import SweepError, comparison, parse_sweep, run_sweep
+from bvp_lib.runs.sweep import SweepError, comparison, parse_sweep, run_sweep
 from tests.helpers import SMALL_ASSETS
 
 BATTERY = "battery-havel-01"
@@ -87,7 +87,7 @@ def test_no_grid_is_one_scenario_the_base():
 
 
 def test_load_sweep_names_a_missing_or_broken_file(tmp_path):
-    from bvp_lib.sweep import load_sweep
+    from bvp_lib.runs.sweep import load_sweep
 
     with pytest.raises(SweepError, match="does not exist"):
         load_sweep(tmp_path / "nope.yaml")
@@ -99,7 +99,7 @@ def test_load_sweep_names_a_missing_or_broken_file(tmp_path):
 
 def test_the_bundled_sweep_file_parses():
     from bvp_lib.config import get_settings
-    from bvp_lib.sweep import load_sweep
+    from bvp_lib.runs.sweep import load_sweep
 
     s = load_sweep(get_settings().root / "parameters" / "sweep.yaml")
     assert len(s.scenarios) == 4 and len(s.days) == 14
@@ -255,7 +255,7 @@ def test_a_day_without_data_is_recorded_failed_with_its_reason(small, client):
 def test_workers_on_another_database_are_refused(small):
     from distributed import Client, LocalCluster
 
-    from bvp_lib.sweep import check_workers
+    from bvp_lib.runs.sweep import check_workers
 
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=50,
                       env={"BVP_DATABASE_NAME": "postgres"}) as cluster, Client(cluster) as c:  # fmt: skip
@@ -264,7 +264,7 @@ def test_workers_on_another_database_are_refused(small):
 
 
 def test_an_unreachable_scheduler_is_named():
-    from bvp_lib.sweep import connect
+    from bvp_lib.runs.sweep import connect
 
     with pytest.raises(SweepError, match=r"No Dask scheduler answers at tcp://127.0.0.1:9.*--scheduler"):
         connect("tcp://127.0.0.1:9", timeout="2s")
@@ -300,8 +300,8 @@ def test_a_scenario_the_database_cannot_run_is_refused_before_any_work(small):
 
 def test_grid_axes_keep_the_sweep_files_order(small):
     """PostgreSQL's JSONB orders keys by length: the stored order is kept apart."""
-    from bvp_lib.sweep import register
-    from bvp_lib.sweep_report import scenario_days
+    from bvp_lib.runs.sweep import register
+    from bvp_lib.reporting.sweep import scenario_days
 
     s = spec(name="order", grid={"building.shiftable_share": [0.1], "battery.power_mw": [1.0, 2.0]})
     register(s)
@@ -313,7 +313,7 @@ def test_grid_axes_keep_the_sweep_files_order(small):
 
 
 def test_overrides_reach_the_schedule_and_change_nothing_stored(small):
-    from bvp_lib.scheduling.store import prepare_day
+    from bvp_lib.scheduling.inputs import prepare_day
 
     before = prepare_day("2015-04-13", mode="perfect").info.loc[BATTERY]
     inputs = prepare_day("2015-04-13", mode="perfect",

@@ -19,14 +19,10 @@ import sqlalchemy as sa
 from bvp_lib.beliefs import SourceSpec, load_beliefs, save_beliefs
 from bvp_lib.data.populate import populate
 from bvp_lib.scheduling import InfeasibleScheduleError, SchedulingInputError
-from bvp_lib.scheduling.store import (
-    PERFECT_SOURCE,
-    SCHEDULER_SOURCE,
-    clip_sessions,
-    gate_closure,
-    portfolio_from_db,
-    schedule_day,
-)
+from bvp_lib.scheduling.store import PERFECT_SOURCE, SCHEDULER_SOURCE, schedule_day
+from bvp_lib.scheduling.ev import clip_sessions
+from bvp_lib.market.clock import gate_closure_of as gate_closure
+from bvp_lib.scheduling.inputs import portfolio_from_db
 from bvp_lib.timing import day_bounds, day_index
 
 DAY = "2015-04-12"
@@ -336,7 +332,8 @@ def test_local_steps_follow_the_local_clock():
 
 
 def test_own_constraint_on_a_day_problem(small):
-    from bvp_lib.scheduling.store import compare, prepare_day
+    from bvp_lib.scheduling.result import compare
+    from bvp_lib.scheduling.inputs import prepare_day
     from bvp_lib.scheduling.timeseries import local_steps
 
     inputs = prepare_day(DAY, mode="perfect", bind=small)

@@ -1,4 +1,4 @@
-"""Figures and tables of a stored scenario sweep (bvp_lib.sweep_report).
+"""Figures and tables of a stored scenario sweep (bvp_lib.reporting.sweep).
 
 One real 2 × 2 sweep of two days on the small portfolio is run once for the module on a
 one-worker local Dask cluster; the tests read it back. Synthetic tables only where the
@@ -20,8 +20,10 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from bvp_lib import sweep_report as sr
-from bvp_lib.sweep import SweepError, comparison, parse_sweep, run_sweep
+from bvp_lib.reporting import sweep as sr
+from bvp_lib.reporting.figures import sweep as figures
+from bvp_lib.runs.sweep import ensure_sweep
+from bvp_lib.runs.sweep import SweepError, comparison, parse_sweep, run_sweep
 from tests.conftest import truncate_all
 from tests.helpers import SMALL_ASSETS, load_small_with_history
 
@@ -67,7 +69,7 @@ def test_units_and_labels():
 
 
 def test_value_surface_cells_are_the_table(table):
-    fig = sr.value_surface(table)
+    fig = figures.value_surface(table)
     images = [im for ax in fig.axes for im in ax.images]
     assert len(images) == 1
     ax = images[0].axes
@@ -94,7 +96,7 @@ def test_value_surface_cells_are_the_table(table):
 
 
 def test_value_surface_of_captured_share_with_swapped_axes(table):
-    fig = sr.value_surface(table, "captured_share", x=SHARE, y=POWER)
+    fig = figures.value_surface(table, "captured_share", x=SHARE, y=POWER)
     (im,) = [im for ax in fig.axes for im in ax.images]
     assert im.axes.get_xlabel() == "building.shiftable_share [-]"
     data = np.ma.getdata(im.get_array())
@@ -110,7 +112,7 @@ def test_value_surface_of_captured_share_with_swapped_axes(table):
 def test_value_surface_with_one_varying_axis_is_a_line(table):
     half = table[table[POWER] == 0.5].reset_index(drop=True)
     half.attrs = dict(table.attrs)
-    fig = sr.value_surface(half)
+    fig = figures.value_surface(half)
     (ax,) = fig.axes
     assert not ax.images and len(ax.lines) == 1
     x, y = ax.lines[0].get_data()
@@ -136,7 +138,7 @@ def _synthetic(power=(2.0, 0.5, 1.0), energy=(1.0, 2.0), models=("linear", "seas
 
 def test_value_surface_small_multiples_share_one_colour_scale():
     t = _synthetic()
-    fig = sr.value_surface(t)
+    fig = figures.value_surface(t)
     images = [im for ax in fig.axes for im in ax.images]
     assert len(images) == 2  # one panel per model
     assert {im.norm.vmin for im in images} == {float(t["realised_value_eur"].min())}
@@ -156,14 +158,14 @@ def test_value_surface_small_multiples_share_one_colour_scale():
 
 def test_value_surface_categorical_axis_and_missing_cells():
     t = _synthetic(power=(1.0,), energy=(1.0,))
-    fig = sr.value_surface(t)
+    fig = figures.value_surface(t)
     (ax,) = fig.axes
     assert [round(b.get_height(), 6) for b in ax.patches] == pytest.approx(list(t["realised_value_eur"]))
     assert _ticks(ax.get_xticklabels()) == ["linear", "seasonal_naive_daily"] and ax.get_xlabel() == "models"
     plt.close(fig)
     # a grid point without a scenario is a blank cell, not an error
     t = _synthetic(models=("linear",)).iloc[1:]
-    fig = sr.value_surface(t, x="battery.energy_mwh", y=POWER)
+    fig = figures.value_surface(t, x="battery.energy_mwh", y=POWER)
     (im,) = [im for ax in fig.axes for im in ax.images]
     assert np.ma.getmaskarray(im.get_array()).sum() == 1 and "–" in [x.get_text() for x in im.axes.texts]
     plt.close(fig)
@@ -173,7 +175,7 @@ def test_value_surface_of_a_sweep_without_grid():
     t = _synthetic(power=(1.0,), energy=(1.0,), models=("linear",))[["run", "days_done", "days_failed",
                                                                       "realised_value_eur", "captured_share"]]
     t.attrs.update(axes=[], name="base-only")
-    fig = sr.value_surface(t)
+    fig = figures.value_surface(t)
     (ax,) = fig.axes
     assert [b.get_height() for b in ax.patches] == pytest.approx([116.0])
     assert _ticks(ax.get_xticklabels()) == ["base"]
@@ -183,25 +185,25 @@ def test_value_surface_of_a_sweep_without_grid():
 
 def test_value_surface_errors(table):
     with pytest.raises(ValueError, match="empty"):
-        sr.value_surface(table.iloc[0:0])
+        figures.value_surface(table.iloc[0:0])
     with pytest.raises(ValueError, match=r"x='battery\.nope' is not a grid axis.*battery\.power_mw"):
-        sr.value_surface(table, x="battery.nope")
+        figures.value_surface(table, x="battery.nope")
     with pytest.raises(ValueError, match="y='run' is not a grid axis"):
-        sr.value_surface(table, y="run")
+        figures.value_surface(table, y="run")
     with pytest.raises(ValueError, match="same axis"):
-        sr.value_surface(table, x=POWER, y=POWER)
+        figures.value_surface(table, x=POWER, y=POWER)
     with pytest.raises(ValueError, match="not a column"):
-        sr.value_surface(table, "no_such_value")
+        figures.value_surface(table, "no_such_value")
     with pytest.raises(ValueError, match="not numeric"):
-        sr.value_surface(table, "run")
+        figures.value_surface(table, "run")
     doubled = pd.concat([table, table], ignore_index=True)
     doubled.attrs = dict(table.attrs)
     with pytest.raises(ValueError, match="Several rows"):
-        sr.value_surface(doubled)
+        figures.value_surface(doubled)
 
 
 def test_cumulative_by_scenario_ends_at_the_totals(table):
-    fig = sr.cumulative_by_scenario(NAME)
+    fig = figures.cumulative_by_scenario(NAME)
     ax = fig.axes[0]
     lines = [ln for ln in ax.get_lines() if not ln.get_label().startswith("_")]
     assert len(lines) == 4
@@ -215,7 +217,7 @@ def test_cumulative_by_scenario_ends_at_the_totals(table):
     assert ax.get_ylabel() == "cumulative realised value [EUR]"
     plt.close(fig)
     with pytest.raises(SweepError, match="No sweep named 'nope'.*report-test"):
-        sr.cumulative_by_scenario("nope")
+        figures.cumulative_by_scenario("nope")
 
 
 def test_best_scenarios_headline_and_tables(table):
@@ -248,7 +250,7 @@ def test_failed_days_names_scenario_day_and_error(swept):
                   {"n": f"{NAME}/{POWER}=0.5 {SHARE}=0.3"})  # fmt: skip
         f = sr.failed_days(NAME, bind=c)
         t = comparison(NAME, bind=c)
-        fig = sr.cumulative_by_scenario(NAME, bind=c)
+        fig = figures.cumulative_by_scenario(NAME, bind=c)
         tx.rollback()
     assert f.to_dict("records") == [{"scenario": f"{POWER}=0.5, {SHARE}=0.3", "day": dt.date(2015, 4, 12),
                                      "error": "SchedulingInputError: gap"}]  # fmt: skip
@@ -264,10 +266,10 @@ def test_ensure_sweep_runs_only_what_is_missing(swept, tmp_path):
 
     f = tmp_path / "sweep.yaml"
     f.write_text(yaml.safe_dump(SPEC))
-    assert sr.ensure_sweep(NAME, "") is None
-    assert sr.ensure_sweep(NAME, f) is None  # stored and complete: nothing runs
+    assert ensure_sweep(NAME, "") is None
+    assert ensure_sweep(NAME, f) is None  # stored and complete: nothing runs
     with pytest.raises(SweepError, match="describes the sweep 'report-test', not 'other'"):
-        sr.ensure_sweep("other", f)
+        ensure_sweep("other", f)
 
 
 def test_render_sweep_report(swept, tmp_path):

@@ -1,4 +1,4 @@
-"""Summaries and figures of a stored backtest run (bvp_lib.backtest_report)."""
+"""Summaries and figures of a stored backtest run (bvp_lib.reporting.backtest)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ matplotlib.use("Agg")
 import pandas as pd
 import pytest
 
-from bvp_lib import backtest_report as br
+from bvp_lib.reporting import backtest as br
+from bvp_lib.reporting.figures import period as figures
+from bvp_lib.runs.backtest import ensure_run_days
 
 D1, D2, D3 = dt.date(2015, 4, 12), dt.date(2015, 4, 13), dt.date(2015, 5, 1)
 
@@ -50,7 +52,7 @@ def test_figures_have_units_and_handle_empty_runs():
     import matplotlib.pyplot as plt
 
     for days, assets in ((_days(), _assets()), (pd.DataFrame(), pd.DataFrame())):
-        for fig in (br.cumulative_figure(days), br.month_type_figure(assets), br.value_lost_figure(days)):
+        for fig in (figures.cumulative_figure(days), figures.month_type_figure(assets), figures.value_lost_figure(days)):
             ax = fig.axes[0]
             assert "[" in ax.get_xlabel() or "/" in ax.get_xlabel()
             assert "[EUR]" in ax.get_ylabel()
@@ -60,9 +62,9 @@ def test_figures_have_units_and_handle_empty_runs():
 
 def test_load_run_runs_when_missing(small):
     assert br.load_run("no-such-run")[2] is None
-    assert br.ensure_run_days("report-demo", D1, D1, run_if_missing=False) is None
-    assert br.ensure_run_days("report-demo", D1, D1) is not None
-    assert br.ensure_run_days("report-demo", D1, D1) is None
+    assert ensure_run_days("report-demo", D1, D1, run_if_missing=False) is None
+    assert ensure_run_days("report-demo", D1, D1) is not None
+    assert ensure_run_days("report-demo", D1, D1) is None
     days, assets, info = br.load_run("report-demo")
     assert info.name == "report-demo" and info.parameters == {"solver": "highs"}
     assert list(days.index) == [D1] and days.loc[D1, "status"] == "done"
@@ -70,4 +72,4 @@ def test_load_run_runs_when_missing(small):
     t = br.forecast_error_vs_value_lost(days)
     assert list(t.index) == [D1] and t["price_forecast_mae_eur_mwh"].notna().all()
     assert t["price_forecast_mae_eur_mwh"].iloc[0] >= 0
-    assert "[EUR/MWh]" in br.forecast_error_figure(t).axes[0].get_xlabel()
+    assert "[EUR/MWh]" in figures.price_error_figure(t).axes[0].get_xlabel()

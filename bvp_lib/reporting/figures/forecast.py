@@ -1,6 +1,7 @@
 """Figures of forecast accuracy (matplotlib; units on every axis).
 
-Each function takes the pandas objects of :mod:`bvp_lib.forecasting.store` and returns a
+Each function takes the pandas objects of :mod:`bvp_lib.forecasting.evaluation` (or a
+forecast explorer's view) and returns a
 matplotlib Figure, so notebooks and reports call the same code. Times are shown in the
 market's local timezone; power in MW (production positive, consumption negative), prices
 in EUR/MWh; WAPE and skill in percent.
@@ -15,6 +16,8 @@ import pandas as pd
 
 from bvp_lib.forecasting.errors import ForecastingError
 from bvp_lib.forecasting.metrics import horizon_order
+from bvp_lib.market.clock import market_timezone
+from bvp_lib.reporting.figures.common import COLORS
 
 #: a fixed colour per model, so every figure reads the same
 MODEL_COLORS = {
@@ -48,7 +51,7 @@ def accuracy_figure(metrics: pd.DataFrame, *, sensor: str | None = None, title: 
     Parameters
     ----------
     metrics : pandas.DataFrame
-        Output of :func:`bvp_lib.forecasting.store.evaluate_range` (``sensor``,
+        Output of :func:`bvp_lib.forecasting.evaluation.evaluate_range` (``sensor``,
         ``source``, ``horizon``, ``wape``, ``skill_mae``).
     sensor : str, optional
         Show one sensor only; default the mean over all sensors in ``metrics``.
@@ -85,14 +88,14 @@ def accuracy_figure(metrics: pd.DataFrame, *, sensor: str | None = None, title: 
     return fig
 
 
-def forecast_vs_actual_figure(frame: pd.DataFrame, *, tz: str = "Europe/Berlin", title: str | None = None):
+def forecast_vs_actual_figure(frame: pd.DataFrame, *, tz: str | None = None, title: str | None = None):
     """Forecasts of each model against the actual values over one day.
 
     Parameters
     ----------
     frame : pandas.DataFrame
         One column per model plus ``actual``, indexed by step start (UTC), as
-        :func:`bvp_lib.forecasting.store.day_ahead_vs_actual` returns;
+        :func:`bvp_lib.forecasting.evaluation.day_ahead_vs_actual` returns;
         ``frame.attrs["unit"]`` (MW or EUR/MWh) labels the axis.
     tz : str
         Timezone of the time axis.
@@ -102,6 +105,7 @@ def forecast_vs_actual_figure(frame: pd.DataFrame, *, tz: str = "Europe/Berlin",
     -------
     matplotlib.figure.Figure
     """
+    tz = market_timezone(tz)
     unit = frame.attrs.get("unit", "MW")
     fig, ax = plt.subplots(figsize=(11, 3.8))
     idx = pd.DatetimeIndex(frame.index).tz_convert(tz)
@@ -128,7 +132,7 @@ def error_distribution_figure(errors: pd.DataFrame, *, bins: int = 40, skip_zero
     Parameters
     ----------
     errors : pandas.DataFrame
-        Output of :func:`bvp_lib.forecasting.store.forecast_errors` for series of one
+        Output of :func:`bvp_lib.forecasting.evaluation.forecast_errors` for series of one
         unit (``error``, ``source``, ``horizon``, ``asset_type``).
     bins : int
         Histogram bins (shared by all models of a panel).
@@ -179,5 +183,41 @@ def error_distribution_figure(errors: pd.DataFrame, *, bins: int = 40, skip_zero
     axes.ravel()[0].legend(fontsize=7, loc="upper left")
     sensors = errors["sensor"].unique()
     fig.suptitle(title or f"forecast errors of {', '.join(map(str, sensors[:3]))}{' ...' if len(sensors) > 3 else ''}")
+    fig.tight_layout()
+    return fig
+
+
+def forecast_error_figure(forecast: pd.Series, actual: pd.Series, metrics: dict[str, float], *, unit: str,
+                          title: str = "", tz: str | None = None):  # fmt: skip
+    """Forecast against actual with the error shaded, and the error over time with a ±RMSE band.
+
+    Top panel: actual and forecast [unit], the area between them shaded (the error).
+    Bottom panel: error ε = forecast − actual [unit] per step, the band ±RMSE and the bias.
+    """
+    tz = market_timezone(tz)
+    fig, (ax, ax2) = plt.subplots(2, 1, figsize=(10, 5), sharex=True, gridspec_kw={"height_ratios": [2, 1]})
+    idx = forecast.index.tz_convert(tz)
+    f, y = forecast.to_numpy(float), actual.reindex(forecast.index).to_numpy(float)
+    ax.plot(idx, y, color=COLORS["actual"], lw=1.2, label="actual")
+    ax.plot(idx, f, color=COLORS["forecast"], lw=1.2, label="forecast")
+    ax.fill_between(idx, f, y, color=COLORS["forecast"], alpha=0.25, label="error")
+    ax.set_ylabel(f"{'price' if unit == 'EUR/MWh' else 'power'} [{unit}]")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    m = metrics
+    ax.set_title(f"{title}\nMAE {m['mae']:.3g} {unit}, RMSE {m['rmse']:.3g} {unit}, WAPE {m['wape']:.1%}, "
+                 f"bias {m['bias']:+.3g} {unit}", fontsize=9)  # fmt: skip
+    err = f - y
+    ax2.bar(idx, err, width=(forecast.index[1] - forecast.index[0]) if len(forecast) > 1 else pd.Timedelta("15min"),
+            align="edge", color=COLORS["forecast"], alpha=0.7, label="error (forecast − actual)")  # fmt: skip
+    if np.isfinite(m["rmse"]):
+        ax2.axhspan(-m["rmse"], m["rmse"], color="#9aa5b1", alpha=0.25, label="±RMSE")
+        ax2.axhline(m["bias"], color="k", lw=0.8, ls="--", label="bias")
+    ax2.axhline(0, color="k", lw=0.5)
+    ax2.set_ylabel(f"error [{unit}]")
+    ax2.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=tz))
+    ax2.set_xlabel(f"time [{tz}]")
+    ax2.grid(alpha=0.3)
+    ax2.legend(fontsize=7, loc="best", ncol=3)
     fig.tight_layout()
     return fig

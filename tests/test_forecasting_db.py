@@ -15,7 +15,9 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from bvp_lib import forecasting as fc
-from bvp_lib.forecasting import store
+from bvp_lib.beliefs import measurement_rows
+from bvp_lib.forecasting import day_ahead, evaluation, rolling
+from bvp_lib.market.clock import gate_closure_of
 from tests.conftest import truncate_all
 
 ASSETS = ["solar-havel-01", "wind-flaeming-01", "building-havel-rathaus-01", "battery-havel-01"]
@@ -46,7 +48,7 @@ def count(engine, source_type: str | None = None) -> int:
 
 @pytest.mark.parametrize("day, steps, hours", [("2015-03-29", 92, 23), ("2015-10-25", 100, 25)])
 def test_day_ahead_on_dst_days_forecasts_every_step_at_gate_closure(loaded, day, steps, hours):
-    out = store.forecast_day_ahead(day, bind=loaded)
+    out = day_ahead.forecast_day_ahead(day, bind=loaded)
     assert list(out.columns) == ["sensor", "event_start", "belief_horizon", "source", "value"]
     n = out.groupby("sensor").size()
     assert set(n.index) == set(POWER) | {"epex_da"}  # the battery has no power series
@@ -65,17 +67,17 @@ def test_day_ahead_on_dst_days_forecasts_every_step_at_gate_closure(loaded, day,
     assert solar.min() >= 0 and solar.between_time("21:00", "02:00").abs().max() == 0  # UTC night
     building = out[out["sensor"] == "building-havel-rathaus-01"]["value"]
     assert (building < 0).all()  # consumption is negative
-    wide = store.load_day_ahead(day, POWER + ["epex_da"], bind=loaded)
+    wide = day_ahead.load_day_ahead(day, POWER + ["epex_da"], bind=loaded)
     assert wide["solar-havel-01"].notna().sum() == steps and wide["epex_da"].notna().sum() == hours
     np.testing.assert_allclose(wide["solar-havel-01"].dropna().to_numpy(), solar.to_numpy())
-    actual = store.load_actuals(day, POWER + ["epex_da"], bind=loaded)
+    actual = day_ahead.load_actuals(day, POWER + ["epex_da"], bind=loaded)
     assert actual["wind-flaeming-01"].notna().sum() == steps and actual["epex_da"].notna().sum() == hours
 
 
 def test_rerun_is_idempotent_and_the_source_is_the_model_identity(loaded):
-    first = store.forecast_day_ahead("2015-04-13", assets=["wind-flaeming-01"], bind=loaded)
+    first = day_ahead.forecast_day_ahead("2015-04-13", assets=["wind-flaeming-01"], bind=loaded)
     n = count(loaded)
-    again = store.forecast_day_ahead("2015-04-13", assets=["wind-flaeming-01"], bind=loaded)
+    again = day_ahead.forecast_day_ahead("2015-04-13", assets=["wind-flaeming-01"], bind=loaded)
     assert count(loaded) == n
     pd.testing.assert_frame_equal(first, again)
     with loaded.connect() as c:
@@ -87,8 +89,8 @@ def test_rerun_is_idempotent_and_the_source_is_the_model_identity(loaded):
 
 def test_no_look_ahead_through_the_database(loaded):
     day = "2015-04-13"
-    b = store.gate_closure(day)
-    before = store.forecast_day_ahead(day, models=["linear", "persistence"], save=False, bind=loaded)
+    b = gate_closure_of(day)
+    before = day_ahead.forecast_day_ahead(day, models=["linear", "persistence"], save=False, bind=loaded)
     with loaded.connect() as conn:
         trans = conn.begin()
         # change every actual value known only after gate closure (power of D-1 afternoon, D; D's prices)
@@ -101,7 +103,7 @@ def test_no_look_ahead_through_the_database(loaded):
             {"b": b.to_pydatetime()},
         ).rowcount
         assert changed > 0
-        after = store.forecast_day_ahead(day, models=["linear", "persistence"], save=False, bind=conn)
+        after = day_ahead.forecast_day_ahead(day, models=["linear", "persistence"], save=False, bind=conn)
         pd.testing.assert_frame_equal(before, after)
         # ... while a change before gate closure does change the forecast (the test can fail)
         conn.execute(
@@ -112,7 +114,7 @@ def test_no_look_ahead_through_the_database(loaded):
             ),
             {"b": b.to_pydatetime(), "a": (b - pd.Timedelta("2D")).to_pydatetime()},
         )
-        moved = store.forecast_day_ahead(day, models=["linear", "persistence"], save=False, bind=conn)
+        moved = day_ahead.forecast_day_ahead(day, models=["linear", "persistence"], save=False, bind=conn)
         w = before["sensor"] == "wind-flaeming-01"
         assert not np.allclose(moved.loc[w, "value"], before.loc[w, "value"])
         trans.rollback()
@@ -121,48 +123,48 @@ def test_no_look_ahead_through_the_database(loaded):
 def test_bad_input_is_named_and_nothing_is_saved(loaded, monkeypatch):
     n = count(loaded)
     with pytest.raises(fc.ForecastingError, match=r"unknown asset.*'nope'.*bvp db show"):
-        store.forecast_day_ahead("2015-04-13", assets=["nope"], bind=loaded)
+        day_ahead.forecast_day_ahead("2015-04-13", assets=["nope"], bind=loaded)
     with pytest.raises(fc.InsufficientHistoryError, match=r"'building-havel-rathaus-01'.*needs measurements from 2015-01-17.*populate --data --from 2015-01-17"):
-        store.forecast_day_ahead("2015-02-25", bind=loaded)  # data start 15 Feb: < 30 days + lags
+        day_ahead.forecast_day_ahead("2015-02-25", bind=loaded)  # data start 15 Feb: < 30 days + lags
     with pytest.raises(fc.InsufficientHistoryError, match=r"'building-havel-rathaus-01'.*no measurements stored"):
-        store.forecast_day_ahead("2015-07-01", bind=loaded)  # a day without data
+        day_ahead.forecast_day_ahead("2015-07-01", bind=loaded)  # a day without data
     with pytest.raises(fc.ForecastingError, match=r"model\(s\) \['prophet'\] are not configured"):
-        store.forecast_day_ahead("2015-04-13", models=["prophet"], bind=loaded)
+        day_ahead.forecast_day_ahead("2015-04-13", models=["prophet"], bind=loaded)
     with pytest.raises(fc.ForecastingError, match=r"no day-ahead forecast of 'solar-havel-01' for 2015-04-11.*bvp forecast day-ahead"):
-        store.load_day_ahead("2015-04-11", ["solar-havel-01"], bind=loaded)
+        day_ahead.load_day_ahead("2015-04-11", ["solar-havel-01"], bind=loaded)
     assert count(loaded) == n
 
     # an error after the forecasts were written rolls the whole call back
-    save = store._save_forecasts
+    save = day_ahead.save_forecasts
 
     def save_then_fail(conn, frames):
         assert save(conn, frames) > 0
         raise fc.ForecastingError("boom")
 
-    monkeypatch.setattr(store, "_save_forecasts", save_then_fail)
+    monkeypatch.setattr(day_ahead, "save_forecasts", save_then_fail)
     with pytest.raises(fc.ForecastingError, match="boom"):
-        store.forecast_day_ahead("2015-04-02", bind=loaded)
+        day_ahead.forecast_day_ahead("2015-04-02", bind=loaded)
     assert count(loaded) == n
 
 
 def test_forecast_range_is_stored_and_evaluate_range_reads_it_back(loaded):
     kw = dict(assets=["building-havel-rathaus-01", "solar-havel-01"], models=["seasonal_naive_daily", "linear"],
               include_price=False)  # fmt: skip
-    out = store.forecast_range("2015-04-10", "2015-04-12", horizons=["24h", "day-ahead"], progress=False,
+    out = rolling.forecast_range("2015-04-10", "2015-04-12", horizons=["24h", "day-ahead"], progress=False,
                                bind=loaded, **kw)  # fmt: skip
     assert set(out["horizon"]) == {"24h", "day-ahead"}
     assert len(out) == 2 * 2 * 2 * 3 * 96  # sensors x models x schedules x days x steps
-    m = store.evaluate_range("2015-04-10", "2015-04-12", horizons=["24h", "day-ahead"], bind=loaded, **kw)
+    m = evaluation.evaluate_range("2015-04-10", "2015-04-12", horizons=["24h", "day-ahead"], bind=loaded, **kw)
     assert len(m) == 2 * 2 * 2
     assert {"sensor", "asset_type", "source", "horizon", "mae", "rmse", "wape", "bias", "skill_mae"} <= set(m.columns)
     assert (m["n"] == 3 * 96).all() and np.isfinite(m["wape"]).all()
     assert (m.loc[m["source"] == "seasonal_naive_daily", "skill_mae"] == 0).all()
     # the stored forecasts give the same accuracy as the in-memory backtest
-    direct = fc.evaluate(out, store.actual_rows(kw["assets"], pd.Timestamp("2015-04-10", tz=TZ),
+    direct = fc.evaluate(out, measurement_rows(kw["assets"], pd.Timestamp("2015-04-10", tz=TZ),
                                                 pd.Timestamp("2015-04-13", tz=TZ), bind=loaded))  # fmt: skip
     merged = m.merge(direct, on=["sensor", "source", "horizon"], suffixes=("", "_direct"))
     np.testing.assert_allclose(merged["wape"], merged["wape_direct"])
-    assert (store.summarise_by_type(m).groupby("asset_type").size() == 4).all()
+    assert (evaluation.summarise_by_type(m).groupby("asset_type").size() == 4).all()
 
 
 def test_cli_help_and_runs(loaded):

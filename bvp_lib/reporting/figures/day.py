@@ -1,5 +1,7 @@
 """Figures and tables of the daily report (matplotlib; units on every axis).
 
+See :mod:`bvp_lib.reporting.figures` for the other reports' figures.
+
 Every function takes pandas objects and returns a matplotlib Figure (or a DataFrame),
 so notebooks, widgets and tests call the same code. Times are shown in the market's
 local timezone; power in MW (production positive, consumption negative), prices in
@@ -8,24 +10,11 @@ EUR/MWh, energy in MWh, SoC in MWh, money in EUR.
 
 from __future__ import annotations
 
-import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-
-COLORS = {"baseline": "#9aa5b1", "schedule": "#1f77b4", "perfect": "#2ca02c", "forecast": "#ff7f0e",
-          "actual": "#333333", "price": "#6a3d9a"}  # fmt: skip
-
-
-def _local(index: pd.DatetimeIndex, tz: str) -> pd.DatetimeIndex:
-    return index.tz_convert(tz)
-
-
-def _time_axis(ax, tz: str) -> None:
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=tz))
-    ax.set_xlabel(f"time [{tz}]")
-    ax.grid(alpha=0.3)
-
+from bvp_lib.market.clock import market_timezone
+from bvp_lib.reporting.figures.common import COLORS, local_index, time_axis
 
 def largest_actions(actions: pd.DataFrame, n: int = 3) -> list[tuple[pd.Timestamp, pd.Timestamp, float]]:
     """The ``n`` contiguous periods with the largest total |balancing action| [MW]:
@@ -47,14 +36,15 @@ def largest_actions(actions: pd.DataFrame, n: int = 3) -> list[tuple[pd.Timestam
     return sorted(scored, key=lambda r: -r[2])[:n]
 
 
-def price_figure(price: pd.Series, actions: pd.DataFrame | None = None, *, tz: str = "Europe/Berlin",
+def price_figure(price: pd.Series, actions: pd.DataFrame | None = None, *, tz: str | None = None,
                  forecast: pd.Series | None = None):
     """Day-ahead price [EUR/MWh] with the periods of largest balancing action shaded."""
+    tz = market_timezone(tz)
     fig, ax = plt.subplots(figsize=(10, 3.2))
-    idx = _local(price.index, tz)
+    idx = local_index(price.index, tz)
     ax.step(idx, price.to_numpy(), where="post", color=COLORS["price"], label="day-ahead price (realised)")
     if forecast is not None:
-        ax.step(_local(forecast.index, tz), forecast.to_numpy(), where="post", color=COLORS["forecast"],
+        ax.step(local_index(forecast.index, tz), forecast.to_numpy(), where="post", color=COLORS["forecast"],
                 ls="--", label="price forecast")  # fmt: skip
     if actions is not None:
         for i, (a, b, _) in enumerate(largest_actions(actions)):
@@ -62,19 +52,20 @@ def price_figure(price: pd.Series, actions: pd.DataFrame | None = None, *, tz: s
                        label="largest balancing actions" if i == 0 else None)  # fmt: skip
     ax.axhline(0, color="k", lw=0.6)
     ax.set_ylabel("price [EUR/MWh]")
-    _time_axis(ax, tz)
+    time_axis(ax, tz)
     ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
     return fig
 
 
 def schedules_figure(planned: pd.DataFrame, baseline: pd.DataFrame, *, perfect: pd.DataFrame | None = None,
-                     tz: str = "Europe/Berlin", max_assets: int = 8):
+                     tz: str | None = None, max_assets: int = 8):
     """One panel per asset: schedule against baseline [MW] (and perfect foresight).
 
     Shows the ``max_assets`` assets with the largest balancing action (energy moved,
     planned or perfect foresight), largest first.
     """
+    tz = market_timezone(tz)
     moved = (planned - baseline[planned.columns]).abs().sum()
     if perfect is not None:
         moved = moved + (perfect[planned.columns] - baseline[planned.columns]).abs().sum()
@@ -83,7 +74,7 @@ def schedules_figure(planned: pd.DataFrame, baseline: pd.DataFrame, *, perfect: 
     ncol = 2 if n > 1 else 1
     nrow = int(np.ceil(n / ncol)) or 1
     fig, axes = plt.subplots(nrow, ncol, figsize=(11, 2.3 * nrow), sharex=True, squeeze=False)
-    idx = _local(planned.index, tz)
+    idx = local_index(planned.index, tz)
     for ax, a in zip(axes.ravel(), cols):
         ax.step(idx, baseline[a].to_numpy(), where="post", color=COLORS["baseline"], label="baseline")
         ax.step(idx, planned[a].to_numpy(), where="post", color=COLORS["schedule"], label="schedule")
@@ -92,7 +83,7 @@ def schedules_figure(planned: pd.DataFrame, baseline: pd.DataFrame, *, perfect: 
         ax.axhline(0, color="k", lw=0.5)
         ax.set_title(a, fontsize=9)
         ax.set_ylabel("power [MW]")
-        _time_axis(ax, tz)
+        time_axis(ax, tz)
     for ax in axes.ravel()[n:]:
         ax.set_visible(False)
     axes.ravel()[0].legend(fontsize=7, loc="best")
@@ -100,26 +91,28 @@ def schedules_figure(planned: pd.DataFrame, baseline: pd.DataFrame, *, perfect: 
     return fig
 
 
-def soc_figure(soc: pd.DataFrame, *, capacity: pd.Series | None = None, tz: str = "Europe/Berlin"):
+def soc_figure(soc: pd.DataFrame, *, capacity: pd.Series | None = None, tz: str | None = None):
     """State of charge per storage [MWh] at step ends (and the start)."""
+    tz = market_timezone(tz)
     fig, ax = plt.subplots(figsize=(10, 3.2))
     if soc.empty:
         ax.text(0.5, 0.5, "no storage in this portfolio", ha="center", va="center", transform=ax.transAxes)
     for a in soc.columns:
-        line = ax.plot(_local(soc.index, tz), soc[a].to_numpy(), label=a)[0]
+        line = ax.plot(local_index(soc.index, tz), soc[a].to_numpy(), label=a)[0]
         if capacity is not None and a in capacity.index:
             ax.axhline(capacity[a], color=line.get_color(), ls=":", lw=0.8)
     ax.set_ylabel("state of charge [MWh]")
-    _time_axis(ax, tz)
+    time_axis(ax, tz)
     if len(soc.columns):
         ax.legend(fontsize=8, ncol=2)
     fig.tight_layout()
     return fig
 
 
-def forecast_figure(forecast: pd.DataFrame, actual: pd.DataFrame, *, tz: str = "Europe/Berlin", max_assets: int = 6,
+def forecast_figure(forecast: pd.DataFrame, actual: pd.DataFrame, *, tz: str | None = None, max_assets: int = 6,
                     unit: str = "MW"):
     """Forecast against actual per series, with the error shaded (the largest series first)."""
+    tz = market_timezone(tz)
     both = [c for c in forecast.columns if c in actual.columns]
     size = actual[both].abs().mean().sort_values(ascending=False, kind="stable") if both else pd.Series(dtype=float)
     cols = list(size.index)[:max_assets]
@@ -127,7 +120,7 @@ def forecast_figure(forecast: pd.DataFrame, actual: pd.DataFrame, *, tz: str = "
     ncol = 2 if n > 1 else 1
     nrow = int(np.ceil(n / ncol))
     fig, axes = plt.subplots(nrow, ncol, figsize=(11, 2.3 * nrow), sharex=True, squeeze=False)
-    idx = _local(forecast.index, tz)
+    idx = local_index(forecast.index, tz)
     for ax, a in zip(axes.ravel(), cols):
         f, y = forecast[a].to_numpy(), actual[a].reindex(forecast.index).to_numpy()
         ax.plot(idx, y, color=COLORS["actual"], lw=1.2, label="actual")
@@ -136,7 +129,7 @@ def forecast_figure(forecast: pd.DataFrame, actual: pd.DataFrame, *, tz: str = "
         mae = np.nanmean(np.abs(f - y))
         ax.set_title(f"{a}  (MAE {mae:.3g} {unit})", fontsize=9)
         ax.set_ylabel(f"{'price' if unit == 'EUR/MWh' else 'power'} [{unit}]")
-        _time_axis(ax, tz)
+        time_axis(ax, tz)
     for ax in axes.ravel()[len(cols):]:
         ax.set_visible(False)
     axes.ravel()[0].legend(fontsize=7)
@@ -160,12 +153,13 @@ def owner_value_figure(owners: pd.DataFrame):
     return fig
 
 
-def actions_table(actions: pd.DataFrame, price: pd.Series, *, tz: str = "Europe/Berlin", min_mw: float = 1e-3) -> pd.DataFrame:
+def actions_table(actions: pd.DataFrame, price: pd.Series, *, tz: str | None = None, min_mw: float = 1e-3) -> pd.DataFrame:
     """Balancing actions as contiguous periods per asset with constant direction.
 
     Columns: asset, start, end (local), mean MW (+ more production / less consumption),
     energy MWh, value EUR at the day-ahead price (``Σ action × price × Δt``).
     """
+    tz = market_timezone(tz)
     h = (actions.index[1] - actions.index[0]) / pd.Timedelta("1h") if len(actions) > 1 else 1.0
     rows = []
     for a in actions.columns:
@@ -190,21 +184,3 @@ def actions_table(actions: pd.DataFrame, price: pd.Series, *, tz: str = "Europe/
             })  # fmt: skip
             i = j + 1
     return pd.DataFrame(rows, columns=["asset", "start", "end", "MW", "MWh", "value EUR"])
-
-
-def headline_html(headline: dict) -> str:
-    """The headline numbers as HTML tiles (for IPython.display.HTML)."""
-    import html as _html
-
-    tiles = "".join(
-        f"<div>{_html.escape(str(k))}<b>{_html.escape(_fmt(v))}</b></div>" for k, v in headline.items()
-    )
-    return f"<div class='bvp-headline'>{tiles}</div>"
-
-
-def _fmt(v) -> str:
-    if v is None:
-        return "n/a"
-    if isinstance(v, float):
-        return f"{v:,.2f}"
-    return str(v)

@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from bvp_lib import pipeline
-from bvp_lib.backtest import BacktestParameterError, end_soc, load_days, run_backtest
+from bvp_lib.runs import day as pipeline
+from bvp_lib.runs.backtest import BacktestParameterError, end_soc, load_days, run_backtest
 
 PARAMS = {"solver": "highs"}
 D1, D2 = dt.date(2015, 4, 12), dt.date(2015, 4, 13)

@@ -1,11 +1,11 @@
-"""bvp_lib.explore: price statistics by hand, coverage on the real test database."""
+"""bvp_lib.reporting.explore: price statistics by hand, coverage on the real test database."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from bvp_lib import explore
+from bvp_lib.reporting import explore
 
 
 def test_price_statistics_by_hand():

@@ -1,7 +1,8 @@
-"""Summaries and figures of a stored backtest run (notebook ``05-backtest``).
+"""Summaries of a stored backtest run (notebook ``05-backtest``; its figures are in
+:mod:`bvp_lib.reporting.figures.period`).
 
 Everything is read back from ``backtest_runs``, ``backtest_days`` and
-``backtest_asset_days`` (see :mod:`bvp_lib.backtest`). Values in EUR, energy in MWh.
+``backtest_asset_days`` (see :mod:`bvp_lib.runs.backtest`). Values in EUR, energy in MWh.
 
 "What was lost" is shown per day as value lost (perfect foresight − realised) [EUR]
 against the mean absolute error of the day-ahead price forecast [EUR/MWh] (the stored
@@ -17,6 +18,10 @@ from dataclasses import dataclass
 import pandas as pd
 import sqlalchemy as sa
 
+from bvp_lib.db.catalogue import Catalogue
+from bvp_lib.db.catalogue import catalogue as read_catalogue
+from bvp_lib.db.engine import transaction
+from bvp_lib.runs.backtest import load_days
 from bvp_lib.valuation import captured_share, value_by
 
 VALUE_COLUMNS = ["realised_value_eur", "perfect_foresight_value_eur"]
@@ -45,8 +50,6 @@ class RunInfo:
 
 def run_info(name: str, *, bind=None) -> RunInfo | None:
     """The named run, or None when there is no such run."""
-    from bvp_lib.db.engine import transaction
-
     with transaction(bind) as c:
         r = c.execute(sa.text("SELECT id, name, parameters, code_version, git_commit, data_sources, created_at "
                               "FROM backtest_runs WHERE name = :n"), {"n": name}).mappings().first()  # fmt: skip
@@ -56,12 +59,9 @@ def run_info(name: str, *, bind=None) -> RunInfo | None:
                    r["git_commit"] or "", r["data_sources"] or "", r["created_at"])  # fmt: skip
 
 
-def asset_types(*, bind=None) -> dict[str, str]:
-    """Asset name → asset type, from the ``assets`` table."""
-    from bvp_lib.db.engine import transaction
-
-    with transaction(bind) as c:
-        return {n: t for n, t in c.execute(sa.text("SELECT name, asset_type_name FROM assets")).all()}
+def asset_types(*, bind=None, catalogue: Catalogue | None = None) -> dict[str, str]:
+    """Asset name → asset type, from the catalogue."""
+    return read_catalogue(bind, catalogue).assets["type"].to_dict()
 
 
 def load_run(name: str, *, bind=None) -> tuple[pd.DataFrame, pd.DataFrame, RunInfo | None]:
@@ -73,8 +73,6 @@ def load_run(name: str, *, bind=None) -> tuple[pd.DataFrame, pd.DataFrame, RunIn
         Days (index ``day``; empty when the run has none), asset days, and the run
         (None when no run of that name exists).
     """
-    from bvp_lib.backtest import load_days
-
     info = run_info(name, bind=bind)
     if info is None:
         return pd.DataFrame(), pd.DataFrame(), None
@@ -83,20 +81,6 @@ def load_run(name: str, *, bind=None) -> tuple[pd.DataFrame, pd.DataFrame, RunIn
         types = asset_types(bind=bind)
         assets["type"] = assets["asset"].map(types).fillna("unknown")
     return days, assets, info
-
-
-def ensure_run_days(name: str, first_day, last_day, *, solver: str = "highs", run_if_missing: bool = True,
-                    bind=None):
-    """Run the backtest for the period when the named run has no days yet (and ``run_if_missing``).
-
-    Returns the :class:`bvp_lib.backtest.BacktestSummary` when it ran, else None.
-    """
-    from bvp_lib.backtest import run_backtest
-
-    days, _, _ = load_run(name, bind=bind)
-    if len(days) or not run_if_missing:
-        return None
-    return run_backtest(name, first_day, last_day, parameters={"solver": solver}, progress=False, bind=bind)
 
 
 def _done(days: pd.DataFrame) -> pd.DataFrame:
@@ -121,29 +105,6 @@ def cumulative(days: pd.DataFrame) -> pd.DataFrame:
     return d[VALUE_COLUMNS].astype(float).cumsum()
 
 
-def cumulative_figure(days: pd.DataFrame):
-    """Cumulative value over time [EUR]: realised against perfect foresight."""
-    import matplotlib.pyplot as plt
-
-    c = cumulative(days)
-    fig, ax = plt.subplots(figsize=(9, 4))
-    if len(c):
-        x = pd.to_datetime(pd.Index(c.index))
-        ax.plot(x, c["perfect_foresight_value_eur"], marker="o", label="perfect foresight")
-        ax.plot(x, c["realised_value_eur"], marker="o", label="realised")
-        ax.fill_between(x, c["realised_value_eur"], c["perfect_foresight_value_eur"], alpha=0.2,
-                        label="value lost")  # fmt: skip
-        ax.legend()
-        fig.autofmt_xdate()
-    else:
-        ax.text(0.5, 0.5, "no days done", ha="center", va="center", transform=ax.transAxes)
-    ax.set_xlabel("local day [date]")
-    ax.set_ylabel("cumulative value [EUR]")
-    ax.set_title("Cumulative value of flexibility")
-    ax.grid(alpha=0.3)
-    return fig
-
-
 def value_by_month_and_type(assets: pd.DataFrame) -> pd.DataFrame:
     """Realised and perfect-foresight value [EUR] by month and asset type, with the captured share."""
     cols = ["month", "type", *VALUE_COLUMNS, "captured_share"]
@@ -152,25 +113,6 @@ def value_by_month_and_type(assets: pd.DataFrame) -> pd.DataFrame:
     a = assets.copy()
     a["month"] = pd.to_datetime(a["day"]).dt.strftime("%Y-%m")
     return value_by(a, ["month", "type"], VALUE_COLUMNS)
-
-
-def month_type_figure(assets: pd.DataFrame):
-    """Bars of realised and perfect-foresight value [EUR] by month and asset type."""
-    import matplotlib.pyplot as plt
-
-    t = value_by_month_and_type(assets)
-    fig, ax = plt.subplots(figsize=(9, 4))
-    if len(t):
-        t[VALUE_COLUMNS].rename(columns={"realised_value_eur": "realised",
-                                         "perfect_foresight_value_eur": "perfect foresight"}).plot.bar(ax=ax)  # fmt: skip
-        ax.set_xticklabels([f"{m}\n{k}" for m, k in t.index], rotation=0)
-    else:
-        ax.text(0.5, 0.5, "no asset days", ha="center", va="center", transform=ax.transAxes)
-    ax.set_xlabel("month / asset type")
-    ax.set_ylabel("value [EUR]")
-    ax.set_title("Value by month and asset type")
-    ax.axhline(0, color="black", lw=0.5)
-    return fig
 
 
 def best_and_worst_days(days: pd.DataFrame, n: int = 3) -> pd.DataFrame:
@@ -198,31 +140,6 @@ def value_lost(days: pd.DataFrame) -> pd.DataFrame:
                          "captured_share": d["captured_share"]})  # fmt: skip
 
 
-def value_lost_figure(days: pd.DataFrame):
-    """Scatter of value lost [EUR] against the day's perfect-foresight value [EUR], one point per day.
-
-    The perfect-foresight value stands for how much a day offered, and the distance from
-    zero for what imperfect forecasts cost.
-    """
-    import matplotlib.pyplot as plt
-
-    v = value_lost(days)
-    fig, ax = plt.subplots(figsize=(6, 4))
-    if len(v):
-        ax.scatter(v["perfect_foresight_value_eur"], v["value_lost_eur"])
-        for d, r in v.iterrows():
-            ax.annotate(str(d), (r["perfect_foresight_value_eur"], r["value_lost_eur"]), fontsize=8,
-                        xytext=(3, 3), textcoords="offset points")  # fmt: skip
-    else:
-        ax.text(0.5, 0.5, "no days done", ha="center", va="center", transform=ax.transAxes)
-    ax.axhline(0, color="black", lw=0.5)
-    ax.set_xlabel("perfect-foresight value of the day [EUR]")
-    ax.set_ylabel("value lost (perfect − realised) [EUR]")
-    ax.set_title("Value lost to imperfect forecasts, per day")
-    ax.grid(alpha=0.3)
-    return fig
-
-
 def failed_days(days: pd.DataFrame) -> pd.DataFrame:
     """The failed days with their error."""
     if not len(days):
@@ -230,15 +147,13 @@ def failed_days(days: pd.DataFrame) -> pd.DataFrame:
     return days.loc[days["status"] == "failed", ["error"]]
 
 
-def price_sensor(*, bind=None) -> str:
+def price_sensor(*, bind=None, catalogue: Catalogue | None = None) -> str:
     """The day-ahead price sensor the portfolio trades on (its single market, else the default)."""
-    from bvp_lib.db.engine import transaction
-    from bvp_lib.scheduling.store import DEFAULT_PRICE_SENSOR
-
-    with transaction(bind) as c:
-        markets = [m for (m,) in c.execute(sa.text(
-            "SELECT DISTINCT m.name FROM assets a JOIN markets m ON m.id = a.market_id")).all()]  # fmt: skip
-    return markets[0] if len(markets) == 1 else DEFAULT_PRICE_SENSOR
+    cat = read_catalogue(bind, catalogue)
+    try:
+        return cat.price_sensor()
+    except ValueError:  # several markets: the default market's
+        return cat.price_sensor([])
 
 
 def price_forecast_error(days: pd.DataFrame, *, sensor: str | None = None, bind=None) -> pd.Series:
@@ -247,14 +162,15 @@ def price_forecast_error(days: pd.DataFrame, *, sensor: str | None = None, bind=
     Compares the forecast known at gate closure with the published prices; NaN for a day
     whose forecast or prices cannot be read (none stored, or several models and none primary).
     """
-    from bvp_lib.forecasting.store import load_actuals, load_day_ahead
+    from bvp_lib.forecasting.day_ahead import load_actuals, load_day_ahead
 
     d = _done(days)
-    sensor = sensor or price_sensor(bind=bind)
+    cat = read_catalogue(bind)
+    sensor = sensor or price_sensor(catalogue=cat)
     out = {}
     for day in d.index:
         try:
-            f = load_day_ahead(day, [sensor], bind=bind)[sensor]
+            f = load_day_ahead(day, [sensor], bind=bind, catalogue=cat)[sensor]
             a = load_actuals(day, [sensor], bind=bind)[sensor]
             out[day] = float((f - a.reindex(f.index)).abs().mean())
         except Exception:  # noqa: BLE001 - shown as missing, the report goes on
@@ -267,25 +183,3 @@ def forecast_error_vs_value_lost(days: pd.DataFrame, *, bind=None) -> pd.DataFra
     v = value_lost(days)
     v.insert(0, "price_forecast_mae_eur_mwh", price_forecast_error(days, bind=bind).reindex(v.index))
     return v
-
-
-def forecast_error_figure(table: pd.DataFrame):
-    """Scatter of value lost [EUR] against the day's price forecast MAE [EUR/MWh] (from
-    :func:`forecast_error_vs_value_lost`)."""
-    import matplotlib.pyplot as plt
-
-    t = table.dropna(subset=["price_forecast_mae_eur_mwh"]) if len(table) else table
-    fig, ax = plt.subplots(figsize=(6, 4))
-    if len(t):
-        ax.scatter(t["price_forecast_mae_eur_mwh"], t["value_lost_eur"])
-        for d, r in t.iterrows():
-            ax.annotate(str(d), (r["price_forecast_mae_eur_mwh"], r["value_lost_eur"]), fontsize=8,
-                        xytext=(3, 3), textcoords="offset points")  # fmt: skip
-    else:
-        ax.text(0.5, 0.5, "no stored price forecasts", ha="center", va="center", transform=ax.transAxes)
-    ax.axhline(0, color="black", lw=0.5)
-    ax.set_xlabel("mean absolute price forecast error [EUR/MWh]")
-    ax.set_ylabel("value lost (perfect − realised) [EUR]")
-    ax.set_title("Forecast error against value lost, per day")
-    ax.grid(alpha=0.3)
-    return fig

@@ -2,35 +2,45 @@
 
 This module only wires the stages together (it adds no algorithms):
 
-1. :func:`forecast` — day-ahead forecasts of every asset's uncontrolled power and the
-   price, issued at gate closure (12:00 local on D-1) with only what was known then,
-   stored as beliefs (:func:`bvp_lib.forecasting.store.forecast_day_ahead`);
-2. :func:`schedule` — the portfolio schedule on those forecasts ("planned") and on
+1. :func:`prepare` — the day, the portfolio (one catalogue read, shared by every step),
+   the settings, and the run's own database transaction;
+2. :func:`forecast` — day-ahead forecasts of every asset's uncontrolled power and the
+   price, issued at gate closure on D-1 (the market's clock) with only what was known
+   then, stored as beliefs (:func:`bvp_lib.forecasting.day_ahead.forecast_day_ahead`);
+3. :func:`schedule` — the portfolio schedule on those forecasts ("planned") and on
    realised data ("perfect foresight"), stored as beliefs
    (:func:`bvp_lib.scheduling.store.schedule_day`);
-3. :func:`value` — baseline, planned, realised and perfect-foresight value
-   (:func:`bvp_lib.valuation.value_day`).
+4. :func:`value` — baseline, planned, realised and perfect-foresight value
+   (:func:`bvp_lib.valuation.value_day`);
+5. :func:`commit` — an explicit step: the run's forecasts and schedules land together
+   (or, ``save=False``, not at all).
 
-The daily report notebook calls these one per cell, so a failure names its step.
-Re-running a day replaces its stored forecasts and schedules (idempotent writes).
+:func:`run_day` does all five and returns the :class:`DayRun`. The daily report notebook
+calls them one per cell, so a failure names its step. Re-running a day replaces its
+stored forecasts and schedules (idempotent writes).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 
-from bvp_lib.timing import as_date
+from bvp_lib.db.catalogue import Catalogue, last_complete_day
+from bvp_lib.market.clock import market_clock
+from bvp_lib.timing import as_date, days_between
 
 
 @dataclass
-class DayContext:
-    """What a daily run works on, and what it has produced so far."""
+class DayRun:
+    """What a daily run works on, and what it has produced so far (the result object).
+
+    ``catalogue`` is the portfolio read once in :func:`prepare`; ``forecasts``,
+    ``planned``, ``perfect``, ``valuation`` and ``actual`` fill as the steps run;
+    ``timings`` holds the seconds per step.
+    """
 
     day: dt.date
     assets: list[str] | None = None
@@ -40,7 +50,7 @@ class DayContext:
     spread: float = 10.0
     resolution: str = "15min"
     save: bool = True
-    timezone: str = "Europe/Berlin"
+    timezone: str = ""
     mip_gap: float | None = 1e-3
     time_limit: float | None = 60.0
     soc_start: dict[str, float] | None = None
@@ -55,13 +65,15 @@ class DayContext:
     started: float = field(default_factory=time.perf_counter)
     connection: object | None = field(default=None, repr=False)
     transaction: object | None = field(default=None, repr=False)
+    catalogue: Catalogue | None = field(default=None, repr=False)
 
     def bind(self, bind=None):
         """Where the steps read and write: the caller's bind, or the run's own transaction."""
         return bind if bind is not None else self.connection
 
     def finish(self) -> None:
-        """Commit the run's forecasts and schedules (``save``) or roll them back (a dry run)."""
+        """Commit the run's forecasts and schedules (``save``) or roll them back (a dry run);
+        the run's connection closes. Calling it again does nothing."""
         if self.transaction is not None and self.transaction.is_active:
             (self.transaction.commit if self.save else self.transaction.rollback)()
         if self.connection is not None:
@@ -73,7 +85,7 @@ def prepare(day=None, *, owner: str | None = None, assets: list[str] | None = No
             models: list[str] | None = None, spread: float = 10.0, resolution: str = "15min",
             save: bool = True, mip_gap: float | None = 1e-3, time_limit: float | None = 60.0,
             soc_start: dict[str, float] | None = None, overrides: dict | None = None,
-            reuse_forecasts: bool = False, bind=None) -> DayContext:
+            reuse_forecasts: bool = False, bind=None) -> DayRun:
     """Resolve the day (default: the last complete day), the assets (an owner's or all) and settings.
 
     ``models``: the forecast models to run; with one model the schedule uses its
@@ -89,51 +101,45 @@ def prepare(day=None, *, owner: str | None = None, assets: list[str] | None = No
     the day's objective and answers in seconds with HiGHS. ``soc_start`` (battery → SoC
     [MWh] at the start of the day) overrides the stored ``soc_at_start_mwh`` (a backtest
     carries the previous day's end SoC over).
+
+    Without ``bind`` the run opens its own connection and transaction, committed by
+    :func:`commit`; the portfolio is read once, here (:class:`~bvp_lib.db.catalogue.Catalogue`).
     """
-    import sqlalchemy as sa
+    from bvp_lib.db.engine import get_engine
 
-    from bvp_lib.db.engine import transaction
-    from bvp_lib.config import get_settings
-
-    settings = get_settings()
-    if not day:
-        from bvp_lib.reporting.daily import last_complete_day
-
-        day = last_complete_day(bind)
     if spread < 0:
         raise ValueError(f"imbalance_spread must be >= 0 EUR/MWh, not {spread}.")
     if solver and solver not in ("cbc", "highs"):
         raise ValueError(f"solver {solver!r} is not supported; use cbc or highs.")
-    with transaction(bind) as c:
-        known = dict(c.execute(sa.text(
-            "SELECT a.name, o.name FROM assets a JOIN owners o ON o.id = a.owner_id")).all())  # fmt: skip
-    if not known:
-        raise ValueError("The database holds no assets: run `bvp db populate --structure --data` first.")
-    chosen = list(assets) if assets else sorted(known)
-    unknown = sorted(set(chosen) - set(known))
-    if unknown:
-        raise ValueError(f"Unknown asset(s) {unknown}; `bvp db show` lists them.")
-    if owner:
-        if owner not in set(known.values()):
-            raise ValueError(f"Unknown owner {owner!r}; owners are {sorted(set(known.values()))}.")
-        chosen = [a for a in chosen if known[a] == owner]
-    if overrides:
-        from bvp_lib.scheduling.overrides import normalise_overrides
-
-        overrides = normalise_overrides(overrides)
-    ctx = DayContext(as_date(day), chosen, owner or None, solver or None, list(models) if models else None,
-                     float(spread), resolution, save, settings.timezone, mip_gap, time_limit,
-                     dict(soc_start) if soc_start else None, overrides or None, bool(reuse_forecasts))  # fmt: skip
+    connection = transaction = None
     if bind is None:
         # one transaction for the whole run: forecasts and schedules land together, or (save=False) not at all
-        from bvp_lib.db.engine import get_engine
+        connection = get_engine().connect()
+        transaction = connection.begin()
+    try:
+        where = bind if bind is not None else connection
+        cat = Catalogue.read(where)
+        cat.check_clock()
+        chosen = cat.select(assets or None, owner or None)
+        if not day:
+            day = last_complete_day(where)
+        if overrides:
+            from bvp_lib.scheduling.overrides import normalise_overrides
 
-        ctx.connection = get_engine().connect()
-        ctx.transaction = ctx.connection.begin()
-    return ctx
+            overrides = normalise_overrides(overrides)
+    except BaseException:
+        if connection is not None:
+            transaction.rollback()
+            connection.close()
+        raise
+    run = DayRun(as_date(day), chosen, owner or None, solver or None, list(models) if models else None,
+                 float(spread), resolution, save, market_clock().timezone, mip_gap, time_limit,
+                 dict(soc_start) if soc_start else None, overrides or None, bool(reuse_forecasts))  # fmt: skip
+    run.connection, run.transaction, run.catalogue = connection, transaction, cat
+    return run
 
 
-def _timed(ctx: DayContext, step: str):
+def _timed(ctx: DayRun, step: str):
     class _T:
         def __enter__(self):
             self.t = time.perf_counter()
@@ -144,24 +150,24 @@ def _timed(ctx: DayContext, step: str):
     return _T()
 
 
-def forecast(ctx: DayContext, *, bind=None) -> pd.DataFrame:
-    """Day-ahead forecasts at gate closure for the context's assets and the price."""
-    from bvp_lib.forecasting.store import forecast_day_ahead
+def forecast(ctx: DayRun, *, bind=None) -> pd.DataFrame:
+    """Day-ahead forecasts at gate closure for the run's assets and the price."""
+    from bvp_lib.forecasting.day_ahead import forecast_day_ahead
 
     with _timed(ctx, "forecast"):
         # stored inside the run's transaction so the scheduler reads them; rolled back when save=False
         ctx.forecasts = forecast_day_ahead(ctx.day, assets=ctx.assets, models=ctx.models, save=True,
-                                           bind=ctx.bind(bind))
+                                           bind=ctx.bind(bind), catalogue=ctx.catalogue)
     return ctx.forecasts
 
 
-def forecast_source(ctx: DayContext) -> str | None:
+def forecast_source(ctx: DayRun) -> str | None:
     """The forecast model the planned schedule reads: the one model asked for, else None
     (each sensor's primary model)."""
     return ctx.models[0] if ctx.models and len(ctx.models) == 1 else None
 
 
-def schedule(ctx: DayContext, *, bind=None):
+def schedule(ctx: DayRun, *, bind=None):
     """The planned schedule (on the forecasts) and the perfect-foresight schedule (on realised data).
 
     Stored as beliefs when the run saves (nothing reads them back within the run)."""
@@ -170,15 +176,14 @@ def schedule(ctx: DayContext, *, bind=None):
     with _timed(ctx, "schedule"):
         kw = dict(assets=ctx.assets, solver=ctx.solver, resolution=ctx.resolution, mip_gap=ctx.mip_gap,
                   time_limit=ctx.time_limit, soc_start=ctx.soc_start, overrides=ctx.overrides, save=ctx.save,
-                  bind=ctx.bind(bind))  # fmt: skip
+                  bind=ctx.bind(bind), catalogue=ctx.catalogue)  # fmt: skip
         ctx.planned = schedule_day(ctx.day, mode="forecast", forecast_source=forecast_source(ctx), **kw)
         ctx.perfect = schedule_day(ctx.day, mode="perfect", **kw)
     return ctx.planned, ctx.perfect
 
 
-def value(ctx: DayContext):
-    """Value of flexibility for the day (see :mod:`bvp_lib.valuation`); then commits the run
-    (or rolls it back when ``save`` is false)."""
+def value(ctx: DayRun):
+    """Value of flexibility for the day (see :mod:`bvp_lib.valuation`)."""
     from bvp_lib.valuation import value_day
 
     if ctx.planned is None or ctx.perfect is None:
@@ -203,12 +208,19 @@ def value(ctx: DayContext):
             forecast_baseline=plan.baseline[cols], actual_baseline=pf.baseline[cols], perfect=pf.schedule[cols],
             kinds=info["type"].to_dict(), owners=info["owner"].to_dict(), storage=storage, spread=ctx.spread,
         )  # fmt: skip
-    ctx.finish()
     return ctx.valuation
 
 
-def run_day(day=None, **kwargs) -> DayContext:
-    """All stages for one day; returns the filled context (keywords: :func:`prepare`).
+def commit(ctx: DayRun) -> DayRun:
+    """Land the run: its forecasts and schedules are committed in one transaction (or,
+    ``save=False``, rolled back), and its connection closes."""
+    ctx.finish()
+    return ctx
+
+
+def run_day(day=None, **kwargs) -> DayRun:
+    """All steps for one day, committed; returns the filled :class:`DayRun` (keywords:
+    :func:`prepare`). On an error nothing is stored.
 
     With ``reuse_forecasts=True`` the forecast step (and the forecast-vs-actual read) is
     skipped: the schedule reads the stored day-ahead forecasts."""
@@ -225,19 +237,18 @@ def run_day(day=None, **kwargs) -> DayContext:
         ctx.save = False
         ctx.finish()
         raise
-    ctx.finish()
-    return ctx
+    return commit(ctx)
 
 
-def actuals(ctx: DayContext, *, bind=None) -> pd.DataFrame:
+def actuals(ctx: DayRun, *, bind=None) -> pd.DataFrame:
     """Realised power per asset with data [MW] on the day's steps (for forecast-vs-actual)."""
-    from bvp_lib.forecasting.store import load_actuals
+    from bvp_lib.forecasting.day_ahead import load_actuals
 
     sensors = sorted(set(ctx.forecasts["sensor"]) & set(ctx.assets or [])) if ctx.forecasts is not None else ctx.assets
     return load_actuals(ctx.day, sensors, bind=ctx.bind(bind))
 
 
-def forecasts_wide(ctx: DayContext) -> pd.DataFrame:
+def forecasts_wide(ctx: DayRun) -> pd.DataFrame:
     """The day's asset power forecasts [MW] as one column per asset (the price forecast is
     shown with the prices)."""
     f = ctx.forecasts
@@ -245,56 +256,6 @@ def forecasts_wide(ctx: DayContext) -> pd.DataFrame:
         return pd.DataFrame()
     f = f[f["sensor"].isin(ctx.assets or [])]
     return f.pivot_table(index="event_start", columns="sensor", values="value", aggfunc="first")
-
-
-def git_commit() -> str:
-    from bvp_lib.config import get_settings
-
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=get_settings().root, capture_output=True,
-                             text=True, timeout=10)  # fmt: skip
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=get_settings().root,
-                               capture_output=True, text=True, timeout=10).stdout.strip()  # fmt: skip
-        return (out.stdout.strip() or "unknown") + (" (with local changes)" if dirty else "")
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
-
-def provenance(ctx: DayContext, parameters: dict) -> pd.DataFrame:
-    """Parameters, code version, data sources, models, solver, status and run time (no secrets)."""
-    import bvp_lib
-    from bvp_lib.config import get_settings
-    from bvp_lib.db.engine import mask_url
-
-    s = get_settings()
-    rows = [("bvp_lib version", bvp_lib.__version__), ("git commit", git_commit()),
-            ("environment", s.env),
-            ("database", "embedded PostgreSQL" if s.uses_embedded_server else mask_url(s.database_url))]  # fmt: skip
-    rows += [(f"parameter {k}", repr(v)) for k, v in sorted(parameters.items()) if k != "report_dir"]
-    if ctx.forecasts is not None and len(ctx.forecasts):
-        for src in sorted(ctx.forecasts["source"].astype(str).unique()):
-            rows.append(("forecast model", src))
-    for label, sched in (("planned schedule", ctx.planned), ("perfect foresight", ctx.perfect)):
-        if sched is not None:
-            st = sched.result.stats
-            get = (lambda k: st.get(k)) if isinstance(st, dict) else (lambda k: getattr(st, k, None))
-            rows.append((f"{label} solver", f"{get('solver')} via {get('backend')}, status {get('status')}, "
-                         f"{get('n_variables')} variables, {get('n_integer')} integer, {get('n_constraints')} constraints, "
-                         f"solve {get('solve_time') or 0:.2f} s"))  # fmt: skip
-    rows.append(("data sources", "SMARD day-ahead prices (CC BY 4.0); bundled 2015 data set (data/README.md)"))
-    for k, v in ctx.timings.items():
-        rows.append((f"time {k} [s]", f"{v:.2f}"))
-    rows.append(("run time [s]", f"{time.perf_counter() - ctx.started:.1f}"))
-    return pd.DataFrame(rows, columns=["item", "value"]).set_index("item")
-
-
-def write_timings(ctx: DayContext, folder) -> Path:
-    """Seconds per stage and in all, as ``timings.json`` in ``folder`` (read by benchmarks)."""
-    import json
-
-    p = Path(folder) / "timings.json"
-    p.write_text(json.dumps({**ctx.timings, "run": time.perf_counter() - ctx.started}, indent=2))
-    return p
 
 
 @dataclass
@@ -314,8 +275,6 @@ def run_period(first, last, *, progress: bool = True, **kwargs) -> PeriodValue:
     the stored ``soc_at_start_mwh``); the backtest does that.
     """
     from tqdm.auto import tqdm
-
-    from bvp_lib.reporting.daily import days_between
 
     day_rows, asset_rows, failed = [], [], {}
     days = days_between(first, last)
@@ -348,25 +307,3 @@ def value_by(period: PeriodValue, key: str) -> pd.DataFrame:
     from bvp_lib.valuation import value_by as _value_by
 
     return _value_by(period.assets, key).sort_values("perfect_foresight_value_eur", ascending=False)
-
-
-def period_figure(period: PeriodValue):
-    """Cumulative realised and perfect-foresight value [EUR] over the days, and daily captured share."""
-    import matplotlib.pyplot as plt
-
-    d = period.days
-    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 3.5))
-    x = pd.to_datetime(d.index)
-    a.plot(x, d["realised_value_eur"].cumsum(), label="realised", color="#1f77b4")
-    a.plot(x, d["perfect_foresight_value_eur"].cumsum(), label="perfect foresight", color="#2ca02c", ls="--")
-    a.set_ylabel("cumulative value [EUR]")
-    a.set_xlabel("local day [date]")
-    a.legend(fontsize=8)
-    a.grid(alpha=0.3)
-    b.bar(x, d["captured_share"].astype(float).fillna(0.0), color="#1f77b4")
-    b.set_ylabel("captured share [-]")
-    b.set_xlabel("local day [date]")
-    b.grid(alpha=0.3)
-    fig.autofmt_xdate()
-    fig.tight_layout()
-    return fig

@@ -1,4 +1,4 @@
-"""Backtests: the daily run (:func:`bvp_lib.pipeline.run_day`) for every day of a period.
+"""Backtests: the daily run (:func:`bvp_lib.runs.day.run_day`) for every day of a period.
 
 A backtest is stored under a *named run* (``backtest_runs``: its parameters and their
 hash, the code version, git commit and data sources); each day's portfolio results go to
@@ -25,7 +25,13 @@ from dataclasses import dataclass, field
 import pandas as pd
 import sqlalchemy as sa
 
-#: parameters passed on to :func:`bvp_lib.pipeline.run_day`
+from bvp_lib.config import git_commit
+from bvp_lib.db.engine import transaction
+from bvp_lib.runs import day as day_run
+from bvp_lib.scheduling.assets import STORAGE_TYPES
+from bvp_lib.timing import as_date, days_between
+
+#: parameters passed on to :func:`bvp_lib.runs.day.run_day`
 RUN_DAY_PARAMETERS = ("owner", "assets", "solver", "models", "spread", "resolution", "mip_gap", "time_limit",
                       "overrides")
 
@@ -149,8 +155,6 @@ def ensure_run(name: str, parameters: dict, *, bind=None) -> int:
         When ``name`` was used before with different parameters.
     """
     import bvp_lib
-    from bvp_lib.db.engine import transaction
-    from bvp_lib.pipeline import git_commit
 
     h = parameters_hash(parameters)
     with transaction(bind) as c:
@@ -217,7 +221,7 @@ def end_soc(ctx) -> dict[str, float]:
 
     Parameters
     ----------
-    ctx : bvp_lib.pipeline.DayContext
+    ctx : bvp_lib.runs.day.DayRun
         A finished daily run.
 
     Returns
@@ -225,8 +229,6 @@ def end_soc(ctx) -> dict[str, float]:
     dict
         Empty when the portfolio holds no battery.
     """
-    from bvp_lib.scheduling.store import STORAGE_TYPES
-
     soc = ctx.planned.result.soc
     info = ctx.planned.info
     bats = [a for a in soc.columns if a in info.index and info.loc[a, "type"] in STORAGE_TYPES]
@@ -247,8 +249,6 @@ def load_days(run: str | int, *, bind=None) -> tuple[pd.DataFrame, pd.DataFrame]
     (pandas.DataFrame, pandas.DataFrame)
         ``backtest_days`` rows (index ``day``) and ``backtest_asset_days`` rows.
     """
-    from bvp_lib.db.engine import transaction
-
     col = "r.id" if isinstance(run, int) else "r.name"
     with transaction(bind) as c:
         days = pd.DataFrame(c.execute(sa.text(
@@ -274,7 +274,7 @@ def run_backtest(name: str, first_day, last_day, *, parameters: dict | None = No
     first_day, last_day : date or str (YYYY-MM-DD)
         The period, both included (local days, ``BVP_TIMEZONE``).
     parameters : dict, optional
-        Settings of :func:`bvp_lib.pipeline.run_day`: ``owner``, ``assets``, ``solver``,
+        Settings of :func:`bvp_lib.runs.day.run_day`: ``owner``, ``assets``, ``solver``,
         ``models``, ``spread``, ``resolution``, ``mip_gap``, ``time_limit``, and
         ``overrides`` (a scenario's asset parameters, :mod:`bvp_lib.scheduling.overrides`).
     force : bool
@@ -284,7 +284,7 @@ def run_backtest(name: str, first_day, last_day, *, parameters: dict | None = No
     store_beliefs : bool
         True: each day is exactly the daily run, its forecasts and schedules stored as
         beliefs. False (a sweep's scenarios): schedule on the day-ahead forecasts already
-        stored (:func:`bvp_lib.sweep.forecast_days` makes them) and store only the
+        stored (a sweep's forecast tasks make them, :mod:`bvp_lib.runs.sweep.tasks`) and store only the
         results, so scenarios running at once never write the same beliefs.
     carry_from : date or str, optional
         First day of the whole period when this call runs one part of it: the battery
@@ -308,10 +308,6 @@ def run_backtest(name: str, first_day, last_day, *, parameters: dict | None = No
     """
     from tqdm.auto import tqdm
 
-    from bvp_lib.db.engine import transaction
-    from bvp_lib.pipeline import run_day
-    from bvp_lib.reporting.daily import days_between
-
     params = _normalise(parameters)
     days = days_between(first_day, last_day)
     if not days:
@@ -327,8 +323,6 @@ def run_backtest(name: str, first_day, last_day, *, parameters: dict | None = No
     summary = BacktestSummary(name, run_id, pd.DataFrame())
     soc: dict[str, float] | None = None
     if carry_from is not None:
-        from bvp_lib.timing import as_date
-
         before = [d for d in sorted(socs) if as_date(carry_from) <= d < days[0]]
         if before:
             soc = dict(socs[before[-1]])
@@ -344,7 +338,7 @@ def run_backtest(name: str, first_day, last_day, *, parameters: dict | None = No
         try:
             if fail_days and d.isoformat() in fail_days:
                 raise _Recorded(fail_days[d.isoformat()])
-            ctx = run_day(d, soc_start=soc, bind=bind, save=store_beliefs, reuse_forecasts=not store_beliefs, **params)
+            ctx = day_run.run_day(d, soc_start=soc, bind=bind, save=store_beliefs, reuse_forecasts=not store_beliefs, **params)
         except Exception as e:  # noqa: BLE001 - recorded per day, the backtest goes on
             n_failed += 1
             with transaction(bind) as c:
@@ -367,3 +361,16 @@ def run_backtest(name: str, first_day, last_day, *, parameters: dict | None = No
         f = summary.days[summary.days["status"] == "failed"]
         summary.failed = {d.isoformat(): str(e) for d, e in zip(f.index, f["error"])}
     return summary
+
+
+def ensure_run_days(name: str, first_day, last_day, *, solver: str = "highs", run_if_missing: bool = True,
+                    bind=None) -> BacktestSummary | None:
+    """Run the backtest for the period when the named run has no days yet (and ``run_if_missing``).
+
+    Returns the :class:`BacktestSummary` when it ran, else None (notebook ``05-backtest``
+    calls this before reading the run back with :mod:`bvp_lib.reporting.backtest`).
+    """
+    days, _ = load_days(name, bind=bind)
+    if len(days) or not run_if_missing:
+        return None
+    return run_backtest(name, first_day, last_day, parameters={"solver": solver}, progress=False, bind=bind)

@@ -1,0 +1,48 @@
+"""Provenance of a report: the parameters, code version, data sources, models, solver,
+status and run time that made it (no secrets: database URLs are masked).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from bvp_lib.config import get_settings, git_commit, mask_url
+from bvp_lib.market.clock import market_clock
+
+def provenance(ctx, parameters: dict) -> pd.DataFrame:
+    """Parameters, code version, the market clock, data sources, models, solver, status and
+    run time of a day run (a :class:`bvp_lib.runs.day.DayRun`), no secrets."""
+    import bvp_lib
+
+    s = get_settings()
+    rows = [("bvp_lib version", bvp_lib.__version__), ("git commit", git_commit()),
+            ("environment", s.env), ("market clock", market_clock().describe()),
+            ("database", "embedded PostgreSQL" if s.uses_embedded_server else mask_url(s.database_url))]  # fmt: skip
+    rows += [(f"parameter {k}", repr(v)) for k, v in sorted(parameters.items()) if k != "report_dir"]
+    if ctx.forecasts is not None and len(ctx.forecasts):
+        for src in sorted(ctx.forecasts["source"].astype(str).unique()):
+            rows.append(("forecast model", src))
+    for label, sched in (("planned schedule", ctx.planned), ("perfect foresight", ctx.perfect)):
+        if sched is not None:
+            st = sched.result.stats
+            get = (lambda k: st.get(k)) if isinstance(st, dict) else (lambda k: getattr(st, k, None))
+            rows.append((f"{label} solver", f"{get('solver')} via {get('backend')}, status {get('status')}, "
+                         f"{get('n_variables')} variables, {get('n_integer')} integer, {get('n_constraints')} constraints, "
+                         f"solve {get('solve_time') or 0:.2f} s"))  # fmt: skip
+    rows.append(("data sources", "SMARD day-ahead prices (CC BY 4.0); bundled 2015 data set (data/README.md)"))
+    for k, v in ctx.timings.items():
+        rows.append((f"time {k} [s]", f"{v:.2f}"))
+    rows.append(("run time [s]", f"{time.perf_counter() - ctx.started:.1f}"))
+    return pd.DataFrame(rows, columns=["item", "value"]).set_index("item")
+
+
+def write_timings(ctx, folder) -> Path:
+    """Seconds per stage and in all, as ``timings.json`` in ``folder`` (read by benchmarks)."""
+    import json
+
+    p = Path(folder) / "timings.json"
+    p.write_text(json.dumps({**ctx.timings, "run": time.perf_counter() - ctx.started}, indent=2))
+    return p
