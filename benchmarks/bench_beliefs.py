@@ -22,7 +22,8 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import bench_database, timer  # noqa: E402
 
-from bvp_lib.beliefs import SourceSpec, _encode, load_beliefs, save_beliefs  # noqa: E402
+from bvp_lib.beliefs import SourceSpec, load_beliefs, save_beliefs
+from bvp_lib.beliefs.store import _encode  # noqa: E402
 from bvp_lib.data.structure import load_structure  # noqa: E402
 
 

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import bench_database  # noqa: E402
 
-from bvp_lib.beliefs import _decode  # noqa: E402
+from bvp_lib.beliefs.store import _decode  # noqa: E402
 from bvp_lib.data.populate import populate  # noqa: E402
 
 

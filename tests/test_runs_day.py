@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -96,3 +97,29 @@ def test_the_schedule_uses_the_forecasts_of_the_model_asked_for(small):
     hourly = planned[planned.index.minute == 0]
     assert hourly.to_numpy() == pytest.approx(price.sort_index().to_numpy())
     assert not (naive.planned.inputs.prices.to_numpy() == pytest.approx(primary.planned.inputs.prices.to_numpy()))
+
+
+def test_a_day_run_reads_the_portfolio_once(small):
+    """The catalogue is read once per day run, by one query on ``assets``; the forecasts,
+    both schedules and the valuation share it (they used to read it five times, by twelve
+    hand-written queries)."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from bvp_lib.db.catalogue import Catalogue
+
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    reads = Catalogue.reads
+    try:
+        ctx = pipeline.run_day("2015-04-13", solver="highs", save=False)
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    assert ctx.valuation is not None
+    assert Catalogue.reads - reads == 1
+    on_assets = [s for s in statements if re.search(r"\b(FROM|JOIN)\s+assets\b", s)]
+    assert len(on_assets) == 1, on_assets

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from bvp_lib.cli.common import friendly
+from bvp_lib.data import SOURCE_TIMEZONE
 
 app = typer.Typer(help="Import real files (CSV, SMARD, ENTSO-E, Excel, assets.json).", no_args_is_help=True)
 imp = typer.Typer(help="Import one file; every import is one transaction and idempotent.", no_args_is_help=True)
@@ -67,7 +68,7 @@ def import_smard(
 def import_entsoe(
     file: Path = typer.Argument(..., help="ENTSO-E transparency platform day-ahead price export (CSV)."),
     market: str = typer.Option("epex_da", help="Market to load the prices into."),
-    timezone: str = typer.Option("Europe/Berlin", help="Timezone of the MTU column (CET/CEST)."),
+    timezone: str = typer.Option(SOURCE_TIMEZONE, help="Timezone of the MTU column (CET/CEST)."),
     allow_gaps: bool = GAPS,
     dry_run: bool = DRY,
 ) -> None:

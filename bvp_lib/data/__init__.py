@@ -3,3 +3,8 @@
 * :mod:`bvp_lib.data.structure` loads owners, assets, markets and sensors (``assets.json``).
 * :mod:`bvp_lib.data.bundled` generates the bundled 2015 data set offline.
 """
+
+#: the wall clock of the German source files (SMARD prices, SimBench and demandlib profiles,
+#: DWD weather) that the bundled data set is made from: a fact about those files, apart
+#: from the market clock the stages use (:mod:`bvp_lib.market.clock`)
+SOURCE_TIMEZONE = "Europe/Berlin"

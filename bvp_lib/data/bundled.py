@@ -42,6 +42,7 @@ from bvp_lib.data import generate_solar as gs
 from bvp_lib.data import generate_weather as gw
 from bvp_lib.data import generate_wind as gwi
 from bvp_lib.data.generate_prices import missing_periods, read_smard_prices
+from bvp_lib.data import SOURCE_TIMEZONE
 
 __all__ = ["generate", "read_smard_prices", "missing_periods", "quarter_hours", "main"]
 
@@ -52,7 +53,7 @@ SMARD_FILE = RAW_DIR / "smard" / "Day-ahead_prices_2015.csv"
 SIMBENCH_FILE = RAW_DIR / "simbench" / "simbench_profiles_2016.parquet"
 
 YEAR = 2015
-TIMEZONE = "Europe/Berlin"
+TIMEZONE = SOURCE_TIMEZONE
 PERIOD_START = pd.Timestamp(f"{YEAR}-01-01", tz=TIMEZONE).tz_convert("UTC")
 PERIOD_END = pd.Timestamp(f"{YEAR + 1}-01-01", tz=TIMEZONE).tz_convert("UTC")
 MARKET = "epex_da"

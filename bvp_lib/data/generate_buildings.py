@@ -29,8 +29,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from bvp_lib.data import SOURCE_TIMEZONE
 
-LOCAL_TIMEZONE = "Europe/Berlin"
+LOCAL_TIMEZONE = SOURCE_TIMEZONE
 SIMBENCH_YEAR = 2016
 #: SimBench profile columns vendored (active power, normalised to the profile's maximum).
 SIMBENCH_BUILDING_PROFILES = ["H0-A", "G0-A", "G1-A", "G3-A", "G4-A", "L0-A"]

@@ -30,8 +30,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from bvp_lib.data import SOURCE_TIMEZONE
 
-LOCAL_TIMEZONE = "Europe/Berlin"
+LOCAL_TIMEZONE = SOURCE_TIMEZONE
 FEASIBILITY_MARGIN = 0.9  # energy <= margin * max_power * dwell
 QUARTER = pd.Timedelta(minutes=15)
 

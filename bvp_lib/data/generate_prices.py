@@ -18,8 +18,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from bvp_lib.data import SOURCE_TIMEZONE
 
-SMARD_TIMEZONE = "Europe/Berlin"
+SMARD_TIMEZONE = SOURCE_TIMEZONE
 SMARD_DE_AT_LU = "Germany/Austria/Luxembourg[€/MWh]"
 _DATE_COLUMN = "Date"
 _TIME_COLUMN = "Time of day"

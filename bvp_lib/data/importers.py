@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from bvp_lib.data import SOURCE_TIMEZONE
 
 POWER_UNITS = {"W": 1e-6, "kW": 1e-3, "MW": 1.0}
 ENERGY_UNITS = {"Wh": 1e-6, "kWh": 1e-3, "MWh": 1.0}
@@ -244,7 +245,7 @@ _MTU = re.compile(
 )
 
 
-def read_entsoe_prices(path: str | Path, timezone: str = "Europe/Berlin") -> pd.Series:
+def read_entsoe_prices(path: str | Path, timezone: str = SOURCE_TIMEZONE) -> pd.Series:
     """Read an ENTSO-E transparency platform day-ahead price export (CSV).
 
     Columns: ``MTU (CET/CEST)`` with intervals such as ``25.10.2015 02:00 - 25.10.2015

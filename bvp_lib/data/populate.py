@@ -10,13 +10,13 @@ nothing.
 Belief horizons of the bundled series
     Asset power and weather are measurements: known when the step ended (horizon 0).
     Day-ahead prices of day D are published after the auction on D-1; they are stored as
-    known at :data:`PRICE_PUBLICATION` local time on D-1, so a forecast made at gate
-    closure (12:00 on D-1) cannot see them.
+    known at the market clock's price publication on D-1 (``BVP_PRICE_PUBLICATION``,
+    13:00 local; :meth:`bvp_lib.market.clock.MarketClock.price_horizons`), so a forecast
+    made at gate closure (12:00 on D-1) cannot see them.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,10 +28,9 @@ import sqlalchemy as sa
 from bvp_lib.beliefs import SourceSpec, save_beliefs
 from bvp_lib.db.engine import transaction
 from bvp_lib.data.structure import load_structure, read_structure
+from bvp_lib.market.clock import MarketClock, market_clock
 from bvp_lib.timing import as_date, day_bounds
-
-PRICE_PUBLICATION = dt.time(13, 0)  # local time on D-1 when day D's day-ahead prices are known
-
+from bvp_lib.market.clock import market_timezone
 
 def bundle_dir() -> Path:
     from bvp_lib.config import get_settings
@@ -74,9 +73,10 @@ def select(
     end=None,
     asset_type: list[str] | None = None,
     asset: list[str] | None = None,
-    tz: str = "Europe/Berlin",
+    tz: str | None = None,
 ) -> Selection:
     """Resolve the CLI's filters to asset names and UTC periods (local days, inclusive)."""
+    tz = market_timezone(tz)
     assets = spec["assets"]
     names = [a["name"] for a in assets]
     if small:
@@ -109,10 +109,12 @@ def select(
 
 
 def _price_horizon(event_start: pd.Series, resolution: pd.Timedelta, tz: str) -> pd.Series:
-    """Horizon of a day-ahead price: event end minus 13:00 local on the day before the event's day."""
-    local_day = event_start.dt.tz_convert(tz).dt.tz_localize(None).dt.normalize()
-    published = (local_day - pd.Timedelta("1D") + pd.Timedelta(hours=PRICE_PUBLICATION.hour)).dt.tz_localize(tz)
-    return event_start + resolution - published.dt.tz_convert("UTC")
+    """Horizon of a day-ahead price: event end minus its publication on the day before the
+    event's local day (the market clock's rule, in the market's timezone ``tz``)."""
+    clock = market_clock()
+    if tz != clock.timezone:
+        clock = MarketClock(tz, clock.gate_closure, clock.price_publication, clock.market)
+    return pd.Series(clock.price_horizons(event_start, resolution), index=event_start.index)
 
 
 def populate(
@@ -134,8 +136,9 @@ def populate(
     folder = Path(folder) if folder else bundle_dir()
     spec = read_structure(folder / "assets.json")
     manifest = read_manifest(folder)
-    market_tz = {m["name"]: m.get("timezone", "Europe/Berlin") for m in spec.get("markets", [])}
-    tz = next(iter(market_tz.values()), "Europe/Berlin")
+    default_tz = market_clock().timezone
+    market_tz = {m["name"]: m.get("timezone", default_tz) for m in spec.get("markets", [])}
+    tz = next(iter(market_tz.values()), default_tz)
     sel = select(spec, manifest, small=small, start=start, end=end, asset_type=asset_type, asset=asset, tz=tz)
     counts: dict[str, int] = {}
     with transaction(bind) as conn:

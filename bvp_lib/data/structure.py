@@ -33,6 +33,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection, Engine
 
 from bvp_lib.db import models as m
+from bvp_lib.market.clock import market_clock
 
 STANDARD_ASSET_TYPES = [
     dict(name="solar", display_name="Solar park", is_producer=True, can_curtail=True),
@@ -132,7 +133,7 @@ def load_structure(
         _upsert(conn, t["markets"], [
             {"name": d["name"], "display_name": d.get("display_name", ""),
              "market_type_name": _need(d, "market_type", "market"), "unit": d.get("unit", "EUR/MWh"),
-             "timezone": d.get("timezone", "Europe/Berlin"), "country": d.get("country", "DE"),
+             "timezone": d.get("timezone", market_clock().timezone), "country": d.get("country", "DE"),
              "event_resolution": _minutes(d, 60)}
             for d in spec.get("markets", [])
         ], ["name"])  # fmt: skip

@@ -50,9 +50,9 @@ _SENSORS_SQL = (
     "SELECT s.id, s.name, s.quantity, s.unit, extract(epoch FROM s.event_resolution) AS res_s, "
     "CASE WHEN s.asset_id IS NOT NULL THEN 'asset' WHEN s.market_id IS NOT NULL THEN 'market' "
     "WHEN s.weather_sensor_id IS NOT NULL THEN 'weather' ELSE 'other' END AS kind, "
-    "a.name AS asset, a.asset_type_name AS asset_type, m.name AS market, m.timezone AS market_timezone, "
+    "s.asset_id, m.name AS market, m.timezone AS market_timezone, "
     "w.name AS weather_sensor, w.weather_sensor_type_name AS weather_type, w.latitude, w.longitude "
-    "FROM sensors s LEFT JOIN assets a ON a.id = s.asset_id LEFT JOIN markets m ON m.id = s.market_id "
+    "FROM sensors s LEFT JOIN markets m ON m.id = s.market_id "
     "LEFT JOIN weather_sensors w ON w.id = s.weather_sensor_id ORDER BY s.name"
 )
 _POINTS_SQL = "SELECT name, import_capacity_mw, export_capacity_mw FROM connection_points ORDER BY name"
@@ -115,7 +115,7 @@ class Catalogue:
 
     @classmethod
     def read(cls, bind=None) -> Catalogue:
-        """Read the structure in one transaction (three queries)."""
+        """Read the structure in one transaction: three queries, one of them on ``assets``."""
         with transaction(bind) as c:
             assets = pd.DataFrame(c.execute(sa.text(_ASSETS_SQL)).mappings().all())
             sensors = pd.DataFrame(c.execute(sa.text(_SENSORS_SQL)).mappings().all())
@@ -127,9 +127,13 @@ class Catalogue:
                                            "connection_point", "market", "latitude", "longitude", *ASSET_COLUMNS,
                                            "attributes", "sensor", "sensor_unit", "sensor_res_s"])  # fmt: skip
         if sensors.empty:
-            sensors = pd.DataFrame(columns=["id", "name", "quantity", "unit", "res_s", "kind", "asset", "asset_type",
-                                            "market", "market_timezone", "weather_sensor", "weather_type",
-                                            "latitude", "longitude"])  # fmt: skip
+            sensors = pd.DataFrame(columns=["id", "name", "quantity", "unit", "res_s", "kind", "asset_id", "market",
+                                            "market_timezone", "weather_sensor", "weather_type", "latitude",
+                                            "longitude"])  # fmt: skip
+        by_id = assets.set_index("id")
+        sensors["asset"] = sensors["asset_id"].map(by_id["name"]) if len(by_id) else None
+        sensors["asset_type"] = sensors["asset_id"].map(by_id["type"]) if len(by_id) else None
+        sensors = sensors.drop(columns="asset_id")
         assets = assets.set_index("name")
         assets = assets.astype({c: object for c in assets.columns})
         assets = assets.where(assets.notna(), None)

@@ -29,6 +29,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import INTERVAL, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from bvp_lib.market.clock import market_clock
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -104,7 +106,8 @@ class Market(Base):
     display_name: Mapped[str] = mapped_column(sa.String(160), default="", server_default="")
     market_type_name: Mapped[str] = mapped_column(sa.ForeignKey("market_types.name"))
     unit: Mapped[str] = mapped_column(sa.String(20), default="EUR/MWh")
-    timezone: Mapped[str] = mapped_column(sa.String(60), default="Europe/Berlin", comment="IANA zone of 'the day'")
+    timezone: Mapped[str] = mapped_column(sa.String(60), default=lambda: market_clock().timezone,
+                                          comment="IANA zone of 'the day'")  # fmt: skip
     country: Mapped[str] = mapped_column(sa.String(2), default="DE", comment="ISO country for public holidays")
     event_resolution: Mapped[timedelta] = mapped_column(INTERVAL, default=timedelta(hours=1))
 

@@ -32,6 +32,7 @@ from bvp_lib.forecasting.errors import (
     NaiveTimestampsError,
     warn_filled,
 )
+from bvp_lib.market.clock import market_timezone
 
 DEFAULT_MAX_GAP = pd.Timedelta("1h")
 
@@ -69,7 +70,7 @@ def require_aware(index: pd.DatetimeIndex, what: str) -> pd.DatetimeIndex:
         raise NaiveTimestampsError(
             f"{what} has naive timestamps (no timezone), so it is ambiguous which instants they "
             "mean (on DST days a local hour repeats or is missing). Localize them first, e.g. "
-            "`.tz_localize('UTC')` or `.tz_localize('Europe/Berlin', ambiguous='infer')`."
+            f"`.tz_localize('UTC')` or `.tz_localize('{market_timezone()}', ambiguous='infer')`."
         )
     return index.tz_convert("UTC")
 
@@ -80,7 +81,8 @@ def as_utc_ns(ts, what: str) -> np.ndarray:
         ts = pd.Timestamp(ts)
         if ts.tz is None:
             raise NaiveTimestampsError(
-                f"{what} {ts} is naive (no timezone): pass it tz-aware, e.g. pd.Timestamp('{ts}', tz='Europe/Berlin')."
+                f"{what} {ts} is naive (no timezone): pass it tz-aware, e.g. pd.Timestamp('{ts}', "
+                f"tz='{market_timezone()}')."
             )
         return np.array([ts.tz_convert("UTC").value], dtype=np.int64)
     return require_aware(pd.DatetimeIndex(ts), what).asi8.astype(np.int64)

@@ -1,4 +1,4 @@
-"""Time-series I/O: beliefs in and out of PostgreSQL, fast and all-or-nothing.
+"""Beliefs in and out of PostgreSQL, fast and all-or-nothing (see :mod:`bvp_lib.beliefs`).
 
 A belief is one row ``(sensor, event_start, belief_horizon, source, value)``:
 
@@ -33,8 +33,10 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from bvp_lib.beliefs.common import BELIEF_COLUMNS, BeliefError, fmt_td  # noqa: F401 - BELIEF_COLUMNS re-exported
 from bvp_lib.db.engine import transaction
 from bvp_lib.db.models import SOURCE_TYPES
+from bvp_lib.market.clock import market_timezone
 
 # PostgreSQL epoch (2000-01-01 UTC) in microseconds since the Unix epoch
 _PG_EPOCH_US = 946_684_800_000_000
@@ -54,25 +56,6 @@ _ROW = np.dtype(
         ("l_value", ">i4"), ("value", ">f8"),
     ]
 )  # fmt: skip
-
-BELIEF_COLUMNS = ["sensor", "event_start", "belief_horizon", "source", "value"]
-
-
-def fmt_td(td) -> str:
-    """A duration as people write it: 15min, 1h, 1D, 1h30min."""
-    td = pd.Timedelta(td)
-    sign = "-" if td < pd.Timedelta(0) else ""
-    secs = int(abs(td).total_seconds())
-    d, rem = divmod(secs, 86400)
-    h, rem = divmod(rem, 3600)
-    mi, s = divmod(rem, 60)
-    out = "".join(f"{v}{u}" for v, u in ((d, "D"), (h, "h"), (mi, "min"), (s, "s")) if v)
-    return sign + (out or "0min")
-
-
-class BeliefError(ValueError):
-    """Beliefs that cannot be stored or read as asked; the message names row and reason."""
-
 
 @dataclass(frozen=True)
 class SourceSpec:
@@ -178,7 +161,7 @@ def _validate_frame(df: pd.DataFrame) -> pd.DataFrame:
     if getattr(es.dt, "tz", None) is None:
         raise BeliefError(
             f"event_start has naive timestamps ({_row_label(df, 0)}): give them a timezone, "
-            "for example with .dt.tz_localize('Europe/Berlin', ambiguous=..., nonexistent='raise')."
+            f"for example with .dt.tz_localize('{market_timezone()}', ambiguous=..., nonexistent='raise')."
         )
     df["event_start"] = es.dt.tz_convert("UTC")
     if df["event_start"].isna().any():
@@ -539,78 +522,10 @@ def load_beliefs(
     out["sensor"] = out["sensor"].astype(str)
     out = out.sort_values(["sensor", "event_start", "source_id", "belief_horizon"], kind="stable").reset_index(drop=True)
     if resolution is not None:
+        from bvp_lib.beliefs.frames import resample_beliefs
+
         out = resample_beliefs(out, resolution, st)
     return out
-
-
-def resample_series(series: pd.Series, old, new, *, energy: bool = False, name: str = "") -> pd.Series:
-    """One series from steps of ``old`` to steps of ``new`` (the one resampler of bvp_lib).
-
-    * rates and states (power [MW], price [EUR/MWh], temperature, ...): downsampling takes
-      the mean over the new step, upsampling repeats the value (a constant power over
-      an hour is the same power in each of its quarter-hours); both keep energy and cost;
-    * energy [MWh] (``energy=True``): downsampling sums, upsampling splits evenly.
-
-    A new step is only produced when every original step inside it is present: a
-    partial hour is not averaged into a full one (the step is dropped instead).
-    Missing values (NaN) count as absent.
-
-    Raises
-    ------
-    BeliefError
-        ``new`` is neither a whole multiple nor a whole divisor of ``old``.
-    """
-    old, new = pd.Timedelta(old), pd.Timedelta(new)
-    s = series.dropna()
-    if new == old:
-        return s
-    what = name or str(series.name or "a series")
-    if new > old:
-        if new % old:
-            raise BeliefError(f"Cannot resample {what} from {fmt_td(old)} to {fmt_td(new)}: not a whole multiple.")
-        grp = s.resample(new, origin="epoch")
-        r = grp.sum() if energy else grp.mean()
-        return r[grp.count() == new // old]
-    if old % new:
-        raise BeliefError(f"Cannot resample {what} from {fmt_td(old)} to {fmt_td(new)}: not a whole divisor.")
-    n = old // new
-    idx = (s.index.asi8[:, None] + np.arange(n)[None, :] * new.value).ravel()
-    vals = np.repeat(s.to_numpy(float) / (n if energy else 1), n)
-    return pd.Series(vals, index=pd.DatetimeIndex(idx, tz="UTC"), name=series.name)
-
-
-def resample_beliefs(df: pd.DataFrame, resolution, sensors: pd.DataFrame) -> pd.DataFrame:
-    """Resample tidy beliefs per (sensor, source, horizon) to ``resolution``
-    (:func:`resample_series`: means of rates, sums of energy [MWh], whole steps only)."""
-    new = pd.Timedelta(resolution)
-    parts = []
-    for (sensor, sid, h), g in df.groupby(["sensor", "source_id", "belief_horizon"], sort=True, observed=True):
-        s = g.set_index("event_start")["value"]
-        r = resample_series(s, sensors.loc[sensor, "resolution"], new, energy=sensors.loc[sensor, "unit"] == "MWh",
-                            name=str(sensor))  # fmt: skip
-        parts.append(
-            pd.DataFrame(
-                {
-                    "sensor": sensor,
-                    "event_start": r.index,
-                    "belief_horizon": h,
-                    "source": g["source"].iloc[0],
-                    "source_id": sid,
-                    "value": r.to_numpy(),
-                }
-            )
-        )
-    if not parts:
-        return df
-    return pd.concat(parts, ignore_index=True).sort_values(
-        ["sensor", "event_start", "source_id", "belief_horizon"], kind="stable"
-    ).reset_index(drop=True)
-
-
-def to_grid(series: pd.Series, resolution, grid: pd.DatetimeIndex, *, own) -> pd.Series:
-    """A power or price series (steps of ``own``) on the steps ``grid`` of ``resolution``:
-    :func:`resample_series`, then every step of ``grid`` (NaN where nothing is known)."""
-    return resample_series(series, own, resolution).reindex(grid)
 
 
 def load_series(
@@ -628,80 +543,3 @@ def load_series(
             "pick one with sources=[...] or source_types=[...]."
         )
     return pd.Series(df["value"].to_numpy(), index=pd.DatetimeIndex(df["event_start"]), name=sensor)
-
-
-# ---------------------------------------------------------------------------------------
-# measurements
-
-
-#: data source types whose beliefs are actual values (measurements, imported data)
-ACTUAL_SOURCE_TYPES = ("measurement", "user import")
-
-
-def load_measurements(
-    sensors: Sequence[str],
-    start,
-    end,
-    *,
-    known_before=None,
-    bind: Engine | Connection | None = None,
-) -> dict[str, pd.Series]:
-    """Actual values (measurements, imports) of sensors as one Series each.
-
-    Parameters
-    ----------
-    sensors : sequence of str
-        Sensor names.
-    start, end : tz-aware timestamp
-        Events starting in ``[start, end)``.
-    known_before : tz-aware timestamp, optional
-        Only values known by then (a measurement when its step ended, a price when
-        published).
-    bind : Engine or Connection, optional
-
-    Returns
-    -------
-    dict of str to pandas.Series
-        Per sensor, the most recent value per event, indexed by event start (UTC) [sensor
-        unit: MW production positive and consumption negative, or EUR/MWh]; empty Series
-        where nothing is stored.
-
-    Raises
-    ------
-    BeliefError
-        When a sensor has actual values from more than one data source.
-    """
-    df = load_beliefs(list(sensors), start, end, source_types=list(ACTUAL_SOURCE_TYPES), most_recent=True,
-                      known_before=known_before, bind=bind)  # fmt: skip
-    out = {}
-    for s in sensors:
-        g = df[df["sensor"] == s]
-        if g["source_id"].nunique() > 1:
-            raise BeliefError(
-                f"sensor {s!r} has actual values from several data sources ({', '.join(sorted(g['source'].unique()))}); "
-                "keep one source per sensor (delete or re-import the other)."
-            )
-        out[s] = pd.Series(g["value"].to_numpy(float), index=pd.DatetimeIndex(g["event_start"]), name=s)
-    return out
-
-
-def measurement_rows(sensors: Sequence[str], start, end, *, bind: Engine | Connection | None = None) -> pd.DataFrame:
-    """Actual values as rows ``sensor``, ``event_start`` (UTC), ``value`` [sensor unit]."""
-    hist = load_measurements(sensors, start, end, bind=bind)
-    parts = [pd.DataFrame({"sensor": s, "event_start": h.index, "value": h.to_numpy()}) for s, h in hist.items()]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["sensor", "event_start", "value"])
-
-
-def wide(df: pd.DataFrame, sensors: Sequence[str]) -> pd.DataFrame:
-    """Tidy rows (``sensor``, ``event_start``, ``value``) as one column per sensor (each at
-    its own resolution), on the union of their step starts (UTC); NaN where a sensor has
-    no value."""
-    if df.empty:
-        return pd.DataFrame(columns=list(sensors), index=pd.DatetimeIndex([], tz="UTC", name="event_start"), dtype=float)
-    w = df.pivot_table(index="event_start", columns="sensor", values="value", aggfunc="first", observed=True)
-    w.columns = [str(c) for c in w.columns]
-    w = w.reindex(columns=list(sensors))
-    w.index = pd.DatetimeIndex(w.index).tz_convert("UTC")
-    w.index.name = "event_start"
-    w.columns.name = None
-    return w
