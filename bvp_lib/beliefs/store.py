@@ -1,17 +1,5 @@
 """Beliefs in and out of PostgreSQL, fast and all-or-nothing (see :mod:`bvp_lib.beliefs`).
 
-A belief is one row ``(sensor, event_start, belief_horizon, source, value)``:
-
-* ``sensor``: the series' name (an asset's power, a market's price, a weather sensor);
-  the event resolution is the sensor's;
-* ``event_start``: timezone-aware start of the event (stored UTC);
-* ``belief_horizon``: how long before the event **ended** the value was known,
-  ``belief_time = event_start + event_resolution - belief_horizon``; > 0 is a forecast,
-  <= 0 a measurement;
-* ``source``: the data source (measurement, forecaster, scheduler, user import);
-* ``value``: in the sensor's unit (power MW, **production positive, consumption
-  negative**; prices EUR/MWh; energy MWh).
-
 Writing (:func:`save_beliefs`) streams the frame with binary ``COPY`` into a staging
 table and merges it with ``INSERT ... ON CONFLICT``, in one transaction: either every
 row lands or none does. When none of the written sensors and sources holds beliefs in

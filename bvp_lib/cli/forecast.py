@@ -1,6 +1,6 @@
 """``bvp forecast``: backtests from the database, their accuracy, and day-ahead forecasts.
 
-Thin wrappers over :mod:`bvp_lib.forecasting.store`:
+Thin wrappers over :mod:`bvp_lib.forecasting.rolling`, :mod:`~bvp_lib.forecasting.evaluation` and :mod:`~bvp_lib.forecasting.day_ahead`:
 
 * ``bvp forecast --from D1 --to D2`` (or ``bvp forecast run ...``): rolling-origin
   backtest of local days D1 .. D2, stored as beliefs (:func:`forecast_range`);
@@ -28,7 +28,7 @@ FROM = typer.Option(None, "--from", help="First local day of the forecast events
 TO = typer.Option(None, "--to", help="Last local day (inclusive, YYYY-MM-DD).")
 ASSETS = typer.Option(None, "--assets", "-a", help="Asset or market names (repeat, or separate by commas); default all.")
 MODELS = typer.Option(None, "--models", "-m", help="Model names (linear, lightgbm, persistence, seasonal_naive_daily, ...).")
-HORIZONS = typer.Option(None, "--horizons", help="Issue schedules, e.g. 1h,24h,day-ahead (default from parameters).")
+HORIZONS = typer.Option(None, "--horizons", help="Issue horizons, e.g. 1h,24h,day-ahead (default from parameters).")
 
 
 def _split(values: list[str] | None) -> list[str] | None:

@@ -1,6 +1,6 @@
 """Rolling-origin backtest: forecasts issued as they would have been, with periodic refits.
 
-For every issue schedule (fixed horizons, day-ahead) the backtest makes all forecast pairs
+For every issue horizon (fixed horizons, day-ahead) the backtest makes all forecast pairs
 (belief time ``b``, event ``e``) for the events of the period. Models are refitted every
 ``refit`` from an anchor (local midnight of the earliest belief time); the model fitted
 at ``T_k`` (on events ending in ``[T_k - train_window, T_k]``) makes every forecast with
@@ -91,7 +91,7 @@ def rolling_backtest(
         Events forecast: those starting at or after ``start`` and ending by ``end``
         (dates are local midnights in ``tz``); day-ahead takes whole local days.
     horizons : sequence
-        Issue schedules: durations (``"1h"``) and/or ``"day-ahead"``.
+        Issue horizons: durations (``"1h"``) and/or ``"day-ahead"``.
     train_window : str or pandas.Timedelta
         Training events of each fit: those in ``[T - train_window, T)`` (default 30 days).
     refit : str or pandas.Timedelta
@@ -110,7 +110,7 @@ def rolling_backtest(
     -------
     pandas.DataFrame
         Beliefs (``sensor``, ``event_start``, ``belief_horizon``, ``source``, ``value``)
-        plus ``horizon``, the label of the issue schedule (``"1h"``, ``"day-ahead"``).
+        plus ``horizon``, the label of the issue horizon (``"1h"``, ``"day-ahead"``).
         Drop it with :func:`to_beliefs` before storing. ``attrs["timings"]`` holds the
         seconds spent fitting and predicting per model.
     """

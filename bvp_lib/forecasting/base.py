@@ -195,7 +195,7 @@ class BaseForecaster:
         tz: str | None = None,
         gate_closure: str | None = None,
     ):
-        """Fit on the pairs the issue schedules ``horizons`` make in the training window.
+        """Fit on the pairs the issue horizons ``horizons`` make in the training window.
 
         Parameters
         ----------
@@ -205,7 +205,7 @@ class BaseForecaster:
         regressors : pandas.DataFrame, optional
             Regressor forecasts as beliefs (:mod:`bvp_lib.forecasting.regressors`).
         horizons : sequence
-            Issue schedules to learn (``"1h"``, ``"24h"``, ``"day-ahead"``, ...).
+            Issue horizons to learn (``"1h"``, ``"24h"``, ``"day-ahead"``, ...).
         train_window : str or pandas.Timedelta, optional
             Train on events in ``[fit_time - train_window, fit_time)``; default: every
             event after the lookback (:meth:`lookback`).

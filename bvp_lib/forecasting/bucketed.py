@@ -1,7 +1,7 @@
 """Learned models: one parameter set per horizon bucket, on the features of
 :mod:`bvp_lib.forecasting.features`.
 
-A learned model is fitted on the (belief time, event) pairs that its issue schedules make
+A learned model is fitted on the (belief time, event) pairs that its issue horizons make
 in the training window: for a fixed horizon ``h`` every event with ``b = e + r - h``, for
 day-ahead every step of each day with ``b`` = gate closure on D-1. Pairs are grouped by
 horizon bucket ``(edges[i-1], edges[i]]`` and each bucket gets its own fit. Prediction

@@ -31,7 +31,7 @@ from bvp_lib.timing import as_date, day_bounds
 
 def label_horizons(forecasts: pd.DataFrame, horizons: Sequence, resolutions: Mapping[str, pd.Timedelta],
                     *, tz: str | None = None, gate_closure: str | None = None) -> pd.DataFrame:  # fmt: skip
-    """Stored forecast beliefs labelled with the issue schedule they belong to.
+    """Stored forecast beliefs labelled with the issue horizon they belong to.
 
     A belief belongs to a fixed horizon ``h`` when its belief horizon is ``h``, and to
     ``day-ahead`` when its belief time (``event_start + resolution - belief_horizon``) is
@@ -93,7 +93,7 @@ def stored_forecasts(
     parameters: dict | str | None = None,
 ) -> pd.DataFrame:
     """Stored forecasts of the events of local days ``start_day`` .. ``end_day``, labelled
-    with their issue schedule (:func:`label_horizons`).
+    with their issue horizon (:func:`label_horizons`).
 
     Where one model name has several stored versions (changed parameters) for a sensor,
     the newest (highest data source id) is read.

@@ -2,7 +2,7 @@
 
 A forecast is a *pair* ``(b, e)``: belief time ``b`` and event start ``e`` of a step of
 resolution ``r``. Its belief horizon is ``h = e + r - b`` (known that long before the
-event **ended**), always > 0 for a forecast. Two kinds of issue schedule:
+event **ended**), always > 0 for a forecast. Two kinds of issue horizon:
 
 * :class:`FixedHorizon` ``h``: every event step is forecast once, at ``b = e + r - h``.
 * :class:`DayAhead`: at gate closure on day D-1 (the market's clock,
@@ -27,6 +27,7 @@ import pandas as pd
 from bvp_lib.forecasting.errors import ForecastingError, HorizonError
 from bvp_lib.forecasting.series import fmt_td
 from bvp_lib.market.clock import MarketClock, market_clock
+from bvp_lib.timing import as_date
 
 DAY_AHEAD = "day-ahead"
 DEFAULT_HORIZONS: tuple[str, ...] = ("1h", "6h", "24h", "48h", DAY_AHEAD)
@@ -122,14 +123,10 @@ def parse_horizons(
 
 
 def _local_day(day) -> dt.date:
-    if isinstance(day, dt.datetime):
-        return day.date()
-    if isinstance(day, dt.date):
-        return day
     try:
-        return dt.date.fromisoformat(str(day))
-    except ValueError:
-        raise ForecastingError(f"{day!r} is not a date; write it as YYYY-MM-DD.") from None
+        return as_date(day)
+    except ValueError as e:
+        raise ForecastingError(str(e)) from None
 
 
 def _day_starts(first_day, last_day, tz: str) -> pd.DatetimeIndex:
@@ -211,7 +208,7 @@ def forecast_pairs(spec: HorizonSpec, start: int, end: int, t0: int, res: int) -
     Parameters
     ----------
     spec : FixedHorizon or DayAhead
-        The issue schedule.
+        The issue horizon.
     start, end : int
         Period of the events [ns UTC]; an event belongs to it when it starts at or after
         ``start`` and ends at or before ``end``. Day-ahead takes whole local days only.

@@ -70,7 +70,7 @@ def forecast_range(
 ) -> pd.DataFrame:
     """Rolling-origin backtest from database history, stored as beliefs.
 
-    For each series (:func:`forecast_targets`) every issue schedule in ``horizons`` makes
+    For each series (:func:`forecast_targets`) every issue horizon in ``horizons`` makes
     its forecasts for the events of local days ``start_day`` .. ``end_day``; the models
     are refitted every ``refit`` on the preceding ``train_window``
     (:func:`~bvp_lib.forecasting.backtest.rolling_backtest`: a forecast only uses what
@@ -86,7 +86,7 @@ def forecast_range(
     models : list of str, optional
         Model names; None: the benchmarks and every configured model.
     horizons : sequence
-        Issue schedules: durations (``"1h"``, ``"24h"``) and/or ``"day-ahead"``.
+        Issue horizons: durations (``"1h"``, ``"24h"``) and/or ``"day-ahead"``.
     train_window, refit : str or pandas.Timedelta
         Training window of each fit and time between fits.
     save : bool

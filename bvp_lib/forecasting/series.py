@@ -32,21 +32,10 @@ from bvp_lib.forecasting.errors import (
     NaiveTimestampsError,
     warn_filled,
 )
+from bvp_lib.beliefs.common import fmt_td  # noqa: F401 - one formatter of durations, re-exported
 from bvp_lib.market.clock import market_timezone
 
 DEFAULT_MAX_GAP = pd.Timedelta("1h")
-
-
-def fmt_td(td) -> str:
-    """A duration as people write it: ``15min``, ``1h``, ``1D``, ``1D12h``."""
-    td = pd.Timedelta(td)
-    sign = "-" if td < pd.Timedelta(0) else ""
-    secs = int(abs(td).total_seconds())
-    d, rem = divmod(secs, 86400)
-    h, rem = divmod(rem, 3600)
-    mi, s = divmod(rem, 60)
-    out = "".join(f"{v}{u}" for v, u in ((d, "D"), (h, "h"), (mi, "min"), (s, "s")) if v)
-    return sign + (out or "0min")
 
 
 def fmt_ts(ns: int) -> str:

@@ -32,7 +32,7 @@ Stored feeds (``block``)
     ``block="7D"`` the paths are drawn per block of event time anchored at 1970-01-01
     UTC (one AR(1) path per sensor, horizon and block, seeded by all four): the forecast
     of an event is then the same whichever period is derived, so a feed derived piece by
-    piece into the database (:mod:`bvp_lib.forecasting.store`) never contradicts itself.
+    piece into the database (:mod:`bvp_lib.forecasting.weather_feed`) never contradicts itself.
 """
 
 from __future__ import annotations

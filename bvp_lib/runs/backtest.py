@@ -265,7 +265,7 @@ def load_days(run: str | int, *, bind=None) -> tuple[pd.DataFrame, pd.DataFrame]
 def run_backtest(name: str, first_day, last_day, *, parameters: dict | None = None, force: bool = False,
                  progress: bool = True, store_beliefs: bool = True, carry_from=None, fail_days=None,
                  bind=None) -> BacktestSummary:
-    """Run the daily pipeline for every local day in ``[first_day, last_day]`` under a named run.
+    """Run the day run for every local day in ``[first_day, last_day]`` under a named run.
 
     Parameters
     ----------

@@ -187,7 +187,7 @@ def value(ctx: DayRun):
     from bvp_lib.valuation import value_day
 
     if ctx.planned is None or ctx.perfect is None:
-        raise ValueError("Schedule the day first (pipeline.schedule).")
+        raise ValueError("Schedule the day first (bvp_lib.runs.day.schedule).")
     with _timed(ctx, "value"):
         plan, pf = ctx.planned.result, ctx.perfect.result
         info = ctx.planned.info

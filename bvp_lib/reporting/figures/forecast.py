@@ -77,7 +77,7 @@ def accuracy_figure(metrics: pd.DataFrame, *, sensor: str | None = None, title: 
             vals = [g[col].get((h, model), np.nan) for h in horizons]
             ax.bar(x + (i - (len(models) - 1) / 2) * width, vals, width, label=model, color=_color(model, i))
         ax.set_xticks(x, horizons)
-        ax.set_xlabel("horizon (issue schedule)")
+        ax.set_xlabel("horizon (issue horizon)")
         ax.set_ylabel(label)
         ax.axhline(0, color="k", lw=0.6)
         ax.grid(axis="y", alpha=0.3)
