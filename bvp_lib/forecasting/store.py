@@ -167,7 +167,7 @@ def _read_structure(conn) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         conn.execute(
             sa.text(
                 "SELECT m.name, s.name AS sensor, s.unit, extract(epoch FROM s.event_resolution) AS res_s "
-                "FROM markets m JOIN sensors s ON s.market_id = m.id ORDER BY m.name"
+                "FROM markets m JOIN sensors s ON s.market_id = m.id AND s.quantity = 'price' ORDER BY m.name"
             )
         ).all(),
         columns=["name", "sensor", "unit", "res_s"],
