@@ -79,8 +79,8 @@ SYSTEM_SENSORS = {
     "de_solar": ("solar", "Germany: solar generation"),
     "de_residual_load": ("residual_load", "Germany: residual load = load proxy - wind - solar"),
 }
-#: ENTSO-E actual generation is published no later than one hour after the operational period
-#: (Regulation (EU) 543/2013 art. 16(4)): stored as known one hour after the event ended.
+#: Actual generation is stored as known one hour after the event ended: the conservative choice, as
+#: Regulation (EU) 543/2013 art. 6(2)(a) sets one hour after the operating period for the total load.
 SYSTEM_KNOWN_AFTER = pd.Timedelta("1h")
 
 SMALL = {

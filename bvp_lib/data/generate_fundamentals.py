@@ -192,15 +192,19 @@ def day_ahead_forecasts(
         y = measured[q].to_numpy(float)
         if t.metric == "mape":
             s_inf = t.value / (np.sqrt(2.0 / np.pi) * float(np.mean(ratio)))
-            f = y * (1.0 + s_inf * ratio * x)
+            scale = y * s_inf * ratio
+            f = y + scale * x
+            usable = np.ones(len(y), dtype=bool)
         else:
             s_inf = t.value / float(np.sqrt(np.mean((ratio * env[q]) ** 2)))
             cap = np.asarray(capacity[q], float)
-            f = np.clip(y + cap * s_inf * ratio * env[q] * x, 0.0, cap)
+            scale = cap * s_inf * ratio * env[q]
+            f = np.clip(y + scale * x, 0.0, cap)
+            usable = (f > 0) & (f < cap) & (env[q] > 0.1)  # not clipped, not near sunrise or sunset
         values[q] = f
         err = f - y
-        same = issued[1:] == issued[:-1]
-        z = x  # the drawn path: its lag-1 correlation within issues is phi by construction
+        z = np.where(usable, err / np.where(scale > 0, scale, 1.0), np.nan)  # the error in units of its own scale
+        same = (issued[1:] == issued[:-1]) & usable[1:] & usable[:-1]
         calibration[q] = {
             **asdict(t), "phi": round(t.phi, 4), "s_inf": round(float(s_inf), 6),
             "horizons_h": [float(horizon.min() / res), float(horizon.max() / res)],
@@ -209,7 +213,7 @@ def day_ahead_forecasts(
                                       if q in capacity else None),
                 "mape": round(float(np.mean(np.abs(err) / y)), 5) if q == "load_proxy" else None,
                 "bias_mw": round(float(err.mean()), 2),
-                "lag1_correlation_of_path": round(float(np.corrcoef(z[1:][same], z[:-1][same])[0, 1]), 4),
+                "lag1_error_correlation_along_issues": round(float(np.corrcoef(z[1:][same], z[:-1][same])[0, 1]), 4),
             },
         }  # fmt: skip
     values["residual_load"] = values["load_proxy"] - values["wind"] - values["solar"]
