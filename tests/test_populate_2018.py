@@ -88,6 +88,15 @@ def test_one_bundled_year_per_database(db):
         populate(structure=True, data=True, year=2017, bind=db, progress=False)
 
 
+def test_2018_is_refused_over_2015(db):
+    populate(structure=True, data=True, small=True, bind=db, progress=False)
+    populate(structure=True, data=True, small=True, year=2015, bind=db, progress=False)  # the same year again: fine
+    before = counts(db)
+    with pytest.raises(ValueError, match="holds the bundled 2015 data set.*the 2018 set"):
+        populate(structure=True, data=True, small=True, year=2018, bind=db, progress=False)
+    assert counts(db) == before
+
+
 def test_forecast_targets_keep_one_price_per_market(db):
     """System sensors are linked to the market but are not its price: forecasting sees one price target."""
     from bvp_lib.forecasting import store

@@ -158,8 +158,9 @@ def populate(
     folder = Path(folder) if folder else bundle_dir(year)
     spec = read_structure(folder / "assets.json")
     manifest = read_manifest(folder)
-    data_year = int(manifest.get("year", pd.Timestamp(manifest["period"]["end"]).year - 1))
     market_tz = {m["name"]: m.get("timezone", "Europe/Berlin") for m in spec.get("markets", [])}
+    data_year = int(manifest.get("year") or pd.Timestamp(manifest["period"]["start"]).tz_convert(
+        next(iter(market_tz.values()), "Europe/Berlin")).year)  # the 2015 manifest names no year: its local year
     system = {ss["name"]: ss for m in spec.get("markets", []) for ss in (m.get("system_sensors") or [])}
     tz = next(iter(market_tz.values()), "Europe/Berlin")
     sel = select(spec, manifest, small=small, start=start, end=end, asset_type=asset_type, asset=asset, tz=tz)
