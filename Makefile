@@ -5,11 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATE ?=
+YEAR ?= 2015
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
 
-.PHONY: help setup db populate lab report test bench clean strip
+.PHONY: help setup db populate data lab report test bench clean strip
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,8 +27,11 @@ setup: $(STAMP) db ## virtual environment in .venv, embedded PostgreSQL, schema 
 	$(BIN)/bvp db populate --structure --data --if-empty
 	@echo "Set up. Next: make report, make lab."
 
-populate: $(STAMP) db ## (re)load the whole bundled 2015 data set (idempotent)
-	$(BIN)/bvp db populate --structure --data
+populate: $(STAMP) db ## (re)load the whole bundled data set, YEAR=2015 (default) or YEAR=2018 (idempotent)
+	$(BIN)/bvp db populate --structure --data --year $(YEAR)
+
+data: $(STAMP) ## regenerate the bundled data set of YEAR (2015 or 2018) from data/raw, offline
+	$(BIN)/python -m bvp_lib.data.bundled --year $(YEAR)
 
 report: setup ## the daily report into reports/<day>/ (DATE=YYYY-MM-DD, default the last complete day)
 	$(BIN)/bvp report $(if $(DATE),--date $(DATE),)

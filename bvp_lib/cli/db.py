@@ -150,8 +150,10 @@ def populate(
     asset_type: list[str] = typer.Option(None, "--asset-type", help="Only assets of this type (repeatable)."),
     asset: list[str] = typer.Option(None, "--asset", help="Only this asset (repeatable)."),
     if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing when the database already holds assets."),
+    year: int = typer.Option(2015, "--year", help="Which bundled data set: 2015 (data/bundled/, the default) or 2018 "
+                             "(data/bundled/2018/: real solar and wind output, system fundamentals)."),
 ) -> None:
-    """Load the bundled 2015 data set (data/bundled/) into the database; idempotent."""
+    """Load a bundled data set (2015 by default, or --year 2018) into the database; idempotent."""
     import time
 
     from bvp_lib.data.populate import populate as run
@@ -172,5 +174,5 @@ def populate(
         raise typer.Exit(1)
     t = time.perf_counter()
     counts = run(structure=structure, data=data, small=small, start=from_, end=to,
-                 asset_type=asset_type or None, asset=asset or None)
+                 asset_type=asset_type or None, asset=asset or None, year=year)
     typer.echo(", ".join(f"{v:,} {k}" for k, v in counts.items()) + f" loaded in {time.perf_counter() - t:.1f} s.")

@@ -20,7 +20,8 @@ manifest.json          per series: unit, resolution, rows, source; file hashes; 
 
 The period is the local calendar year 2015 in Europe/Berlin, 2014-12-31 23:00 UTC to
 2015-12-31 23:00 UTC. Provenance, licences and every transformation are described in
-``data/README.md``.
+``data/README.md``. ``python -m bvp_lib.data.bundled --year 2018`` builds the 2018 set
+(:mod:`bvp_lib.data.bundled_2018`, ``data/bundled/2018/``) instead.
 """
 
 from __future__ import annotations
@@ -460,14 +461,26 @@ def generate(out_dir: Path = DEFAULT_OUT_DIR, *, seed: int = 2015, progress: boo
     return paths
 
 
+#: bundled data sets: year -> default folder (2015 keeps today's paths; 2018 sits beside it)
+YEARS = {2015: DEFAULT_OUT_DIR, 2018: DEFAULT_OUT_DIR / "2018"}
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m bvp_lib.data.bundled [--out DIR] [--seed N] [--quiet]``."""
+    """Command line: ``python -m bvp_lib.data.bundled [--year 2015|2018] [--out DIR] [--seed N] [--quiet]``."""
     parser = argparse.ArgumentParser(prog="python -m bvp_lib.data.bundled", description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT_DIR, help="output folder (default: data/bundled)")
-    parser.add_argument("--seed", type=int, default=2015, help="seed of the EV sessions (default: 2015)")
+    parser.add_argument("--year", type=int, choices=sorted(YEARS), default=2015,
+                        help="which data set: 2015 (data/bundled, the default) or 2018 (data/bundled/2018)")
+    parser.add_argument("--out", type=Path, default=None, help="output folder (default: the year's folder)")
+    parser.add_argument("--seed", type=int, default=None, help="seed of the random numbers (default: the year)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
-    paths = generate(args.out, seed=args.seed, progress=not args.quiet)
+    out, seed = args.out or YEARS[args.year], args.seed if args.seed is not None else args.year
+    if args.year == 2018:
+        from bvp_lib.data import bundled_2018
+
+        paths = bundled_2018.generate(out, seed=seed, progress=not args.quiet)
+    else:
+        paths = generate(out, seed=seed, progress=not args.quiet)
     for key, path in paths.items():
         print(f"{key:18s} {path}  ({path.stat().st_size / 1e6:.2f} MB)")
     return 0

@@ -5,7 +5,7 @@ Two sources, both scaled to a building's annual consumption [MWh/a]:
 * SimBench 2016 load profiles (``LoadProfile.csv`` of the SimBench data set, ODbL),
   extracted once by :func:`extract_simbench_profiles` into the vendored file
   ``data/raw/simbench/simbench_profiles_2016.parquet``. Each 2015 day takes the 2016 day
-  of the same weekday 52 weeks later (:func:`align_days`); a 2015 public holiday takes
+  of the same weekday a whole number of weeks away (:func:`align_days`); a 2015 public holiday takes
   that week's Sunday; a 2015 working day that falls on a 2016 holiday takes the same
   weekday a week earlier (or later).
 * BDEW standard load profiles generated for 2015 by ``demandlib.bdew.ElecSlp`` with the
@@ -148,8 +148,10 @@ def align_days(
 ) -> np.ndarray:
     """Choose for each target date a source-year day of the same kind.
 
-    The candidate is the date 52 weeks (364 days) later, moved on by whole weeks until
-    it lies in ``source_year`` (same weekday). A target holiday takes the candidate
+    The candidate is the date a whole number of weeks away that lands in the same part
+    of ``source_year`` (the week offset nearest the years' distance: 52 weeks = 364 days
+    from 2015 to 2016, -104 weeks = -728 days from 2018 to 2016), moved by one week where
+    it falls outside ``source_year`` (same weekday). A target holiday takes the candidate
     week's Sunday instead (or the Sunday before, at the end of the year). A target
     working day whose candidate is a source holiday takes the same weekday a week
     earlier (or later, at the start of the year).
@@ -174,7 +176,8 @@ def align_days(
         source_holidays = public_holidays(source_year)
     first = pd.Timestamp(year=source_year, month=1, day=1)
     n_days = 366 if pd.Timestamp(year=source_year, month=12, day=31).dayofyear == 366 else 365
-    cand = dates + pd.Timedelta(days=364)
+    weeks = round((first - pd.Timestamp(year=pd.Timestamp(dates[0]).year, month=1, day=1)).days / 7)
+    cand = dates + pd.Timedelta(days=7 * weeks)
     cand = cand + pd.to_timedelta(np.where(cand < first, 7, 0), unit="D")
     cand = cand - pd.to_timedelta(np.where(cand >= first + pd.Timedelta(days=n_days), 7, 0), unit="D")
     is_holiday = dates.normalize().isin(pd.to_datetime(target_holidays))

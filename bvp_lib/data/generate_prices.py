@@ -151,3 +151,72 @@ def missing_periods(prices: pd.Series) -> list[tuple[pd.Timestamp, pd.Timestamp]
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     hour = pd.Timedelta(hours=1)
     return [(prices.index[s], prices.index[e - 1] + hour) for s, e in zip(starts, ends)]
+
+
+#: SMARD column of the German-Luxembourg bidding zone (from 1 October 2018)
+SMARD_DE_LU = "Germany/Luxembourg[€/MWh]"
+#: bidding zone -> SMARD column
+SMARD_ZONE_COLUMNS = {"DE-AT-LU": SMARD_DE_AT_LU, "DE-LU": SMARD_DE_LU}
+
+
+def read_smard_zones(path: str | Path, zones: list[str]) -> tuple[pd.Series, list[dict]]:
+    """Join the day-ahead prices of bidding zones that follow one another in time.
+
+    Germany's bidding zone changed on 1 October 2018 (00:00 local): DE-AT-LU until
+    30 September, DE-LU from then on. SMARD keeps one column per zone, each ``-`` where
+    the zone did not exist. This reads every zone's column with
+    :func:`read_smard_prices` and takes, for each hour, the one zone that has a price.
+
+    Parameters
+    ----------
+    path : str or Path
+        A SMARD day-ahead price CSV file (see :func:`read_smard_prices`).
+    zones : list of str
+        Zone names (keys of :data:`SMARD_ZONE_COLUMNS`) in the order in which they
+        were valid.
+
+    Returns
+    -------
+    prices : pandas.Series
+        Day-ahead price [EUR/MWh] per hour, UTC index, every hour of the file.
+    periods : list of dict
+        Per zone: ``zone``, ``column``, ``first`` and ``last`` (UTC start of the first
+        and last priced hour, ISO strings) and ``hours``.
+
+    Raises
+    ------
+    ValueError
+        An unknown zone; an hour priced in two zones (a duplicate at the switch) or in
+        none (a gap); a zone whose prices are not one unbroken run; zones out of the
+        given order. The message names the file and the hour (UTC and local).
+    """
+    path = Path(path)
+    unknown = [z for z in zones if z not in SMARD_ZONE_COLUMNS]
+    if unknown or not zones:
+        raise ValueError(f"{path}: unknown bidding zone(s) {unknown or zones}; known: {sorted(SMARD_ZONE_COLUMNS)}.")
+    series = [read_smard_prices(path, SMARD_ZONE_COLUMNS[z]) for z in zones]
+    have = np.column_stack([s.notna().to_numpy() for s in series])
+    index = series[0].index
+
+    def hour(i: int) -> str:
+        return f"{index[i].isoformat()} ({index[i].tz_convert(SMARD_TIMEZONE):%Y-%m-%d %H:%M %Z})"
+
+    both = np.flatnonzero(have.sum(axis=1) > 1)
+    if both.size:
+        raise ValueError(f"{path}: the hour starting {hour(both[0])} has a price in more than one of {zones}.")
+    none = np.flatnonzero(have.sum(axis=1) == 0)
+    if none.size:
+        raise ValueError(f"{path}: the hour starting {hour(none[0])} has no price in any of {zones} (a gap).")
+    periods, last_end = [], -1
+    for z, s, h in zip(zones, series, have.T):
+        runs = missing_periods(pd.Series(np.where(h, np.nan, 0.0), index=index))  # runs of priced hours
+        if len(runs) != 1:
+            raise ValueError(f"{path}: the {z} prices are not one unbroken run of hours ({len(runs)} runs).")
+        first, stop = np.flatnonzero(h)[0], np.flatnonzero(h)[-1] + 1
+        if first != last_end + 1:
+            raise ValueError(f"{path}: the {z} prices start at {hour(first)}, not right after the previous zone's.")
+        periods.append({"zone": z, "column": SMARD_ZONE_COLUMNS[z], "first": index[first].isoformat(),
+                        "last": index[stop - 1].isoformat(), "hours": int(stop - first)})  # fmt: skip
+        last_end = stop - 1
+    values = np.select([h for h in have.T], [s.to_numpy() for s in series])
+    return pd.Series(values, index=index, name="price"), periods

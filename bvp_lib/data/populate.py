@@ -1,18 +1,26 @@
-"""``bvp db populate``: load the bundled data set (or a subset) into the database.
+"""``bvp db populate``: load a bundled data set (or a subset) into the database.
+
+Two data sets are bundled: **2015** (``data/bundled/``, the default) and **2018**
+(``data/bundled/2018/``, see :mod:`bvp_lib.data.bundled_2018`); ``year`` picks one. They
+share the portfolio's asset names, so one database holds one of them: loading the other
+year over it is refused (reset the database or use another one).
 
 ``--structure`` loads owners, asset types, connection points, assets, markets and
-sensors from ``data/bundled/assets.json``; ``--data`` loads the time series
-(``timeseries.parquet``) and the EV charging sessions. ``--small`` picks the small
-subset named in ``manifest.json`` (one solar, one wind, one building, one battery; four
-days) so a first try takes seconds. Everything is idempotent: re-running changes
-nothing.
+sensors from ``assets.json``; ``--data`` loads the time series (``timeseries.parquet``,
+for 2018 also the system fundamentals' forecasts ``system_forecasts.parquet``) and the EV
+charging sessions. ``--small`` picks the small subset named in ``manifest.json`` (one
+solar, one wind, one building, one battery; four days) so a first try takes seconds.
+Everything is idempotent: re-running changes nothing.
 
 Belief horizons of the bundled series
     Asset power and weather are measurements: known when the step ended (horizon 0).
     Day-ahead prices of day D are published after the auction on D-1; they are stored as
     known at the market clock's price publication on D-1 (``BVP_PRICE_PUBLICATION``,
     13:00 local; :meth:`bvp_lib.market.clock.MarketClock.price_horizons`), so a forecast
-    made at gate closure (12:00 on D-1) cannot see them.
+    made at gate closure (12:00 on D-1) cannot see them. System fundamentals (2018) are measurements
+    known ``known_after_end_minutes`` (60) after the hour ended (horizon -1 h); their
+    day-ahead forecasts are known at their issue time, 09:00 local on D-1 (horizon =
+    event end - issue time, 16 h to 40 h), source type ``forecaster``.
 """
 
 from __future__ import annotations
@@ -28,14 +36,24 @@ import sqlalchemy as sa
 from bvp_lib.beliefs import SourceSpec, save_beliefs
 from bvp_lib.db.engine import transaction
 from bvp_lib.data.structure import load_structure, read_structure
-from bvp_lib.market.clock import MarketClock, market_clock
+from bvp_lib.market.clock import MarketClock, market_clock, market_timezone
 from bvp_lib.timing import as_date, day_bounds
-from bvp_lib.market.clock import market_timezone
 
-def bundle_dir() -> Path:
+#: bundled data sets: year -> folder under data/bundled ("" = data/bundled itself)
+BUNDLED_YEARS = {2015: "", 2018: "2018"}
+DEFAULT_YEAR = 2015
+SYSTEM_FORECAST_SOURCE = SourceSpec("system day-ahead forecast", "forecaster", "synthetic, issued 09:00 D-1",
+                                    "bundled 2018")  # fmt: skip
+
+
+def bundle_dir(year: int | None = None) -> Path:
+    """Folder of the bundled data set of ``year`` (default 2015: ``data/bundled``)."""
     from bvp_lib.config import get_settings
 
-    return get_settings().root / "data" / "bundled"
+    year = DEFAULT_YEAR if year is None else int(year)
+    if year not in BUNDLED_YEARS:
+        raise ValueError(f"No bundled data set for {year}; the bundled years are {sorted(BUNDLED_YEARS)}.")
+    return get_settings().root / "data" / "bundled" / BUNDLED_YEARS[year]
 
 
 @dataclass
@@ -58,8 +76,8 @@ def read_manifest(folder: Path) -> dict:
     p = folder / "manifest.json"
     if not p.exists():
         raise FileNotFoundError(
-            f"{p} is missing: the bundled data set is not generated. Run `python -m bvp_lib.data.bundled` "
-            "(or `make data`)."
+            f"{p} is missing: the bundled data set is not generated. Run `python -m bvp_lib.data.bundled "
+            "[--year 2018]` (or `make data [YEAR=2018]`)."
         )
     return json.loads(p.read_text())
 
@@ -127,27 +145,36 @@ def populate(
     asset_type: list[str] | None = None,
     asset: list[str] | None = None,
     folder: Path | None = None,
+    year: int | None = None,
     bind=None,
     progress: bool = True,
 ) -> dict[str, int]:
-    """Load the bundled data set; return counts of what was written."""
+    """Load a bundled data set; return counts of what was written.
+
+    ``year`` picks the data set (2015, the default, or 2018); ``folder`` overrides its
+    folder. The other arguments are the CLI's filters (:func:`select`).
+    """
     from tqdm.auto import tqdm
 
-    folder = Path(folder) if folder else bundle_dir()
+    folder = Path(folder) if folder else bundle_dir(year)
     spec = read_structure(folder / "assets.json")
     manifest = read_manifest(folder)
     default_tz = market_clock().timezone
     market_tz = {m["name"]: m.get("timezone", default_tz) for m in spec.get("markets", [])}
     tz = next(iter(market_tz.values()), default_tz)
+    data_year = int(manifest.get("year") or pd.Timestamp(manifest["period"]["start"]).tz_convert(tz).year)
+    # (the 2015 manifest names no year: its local year)
+    system = {ss["name"]: ss for m in spec.get("markets", []) for ss in (m.get("system_sensors") or [])}
     sel = select(spec, manifest, small=small, start=start, end=end, asset_type=asset_type, asset=asset, tz=tz)
     counts: dict[str, int] = {}
     with transaction(bind) as conn:
+        _check_one_data_set(conn, spec, data_year)
         if structure:
             counts.update(load_structure(spec, bind=conn, asset_names=sel.assets))
         if not data:
             return counts
         stored = set(conn.execute(sa.text("SELECT name FROM sensors")).scalars())
-        wanted = set(sel.assets) | set(market_tz) | {w["name"] for w in spec.get("weather_sensors", [])}
+        wanted = set(sel.assets) | set(market_tz) | set(system) | {w["name"] for w in spec.get("weather_sensors", [])}
         missing = sorted(n for n in wanted if n not in stored and n in set(sel.assets))
         if missing:
             raise ValueError(f"Asset(s) {missing} are not in the database: run with --structure first.")
@@ -164,20 +191,68 @@ def populate(
                 res = pd.Timedelta(minutes=int(meta.get("resolution_minutes", 60)))
                 horizon = _price_horizon(g["event_start"], res, market_tz[name])
                 src = SourceSpec("SMARD day-ahead prices", "measurement")
+            elif name in system:
+                horizon = -pd.Timedelta(minutes=int(meta.get("known_after_end_minutes", 0)))
+                src = SourceSpec("ENTSO-E actual generation", "measurement")
             else:
                 horizon = pd.Timedelta(0)
                 kind = meta.get("kind", "asset")
                 # short names; the full provenance of each series is in manifest.json and data/README.md
-                src = SourceSpec("DWD TRY2010 weather" if kind == "weather" else "bundled 2015 data set", "measurement")
+                if data_year == 2015:
+                    src = SourceSpec("DWD TRY2010 weather" if kind == "weather" else "bundled 2015 data set", "measurement")
+                else:
+                    src = SourceSpec(f"bundled {data_year} {'weather' if kind == 'weather' else 'data set'}", "measurement")
             df = pd.DataFrame(
                 {"sensor": str(name), "event_start": g["event_start"].to_numpy(), "belief_horizon": horizon,
                  "value": g["value"].to_numpy(float)}
             )
             df["event_start"] = pd.to_datetime(df["event_start"], utc=True)
             rows += save_beliefs(df, source=src, bind=conn)
-        counts["beliefs"] = rows
+        forecasts = _load_system_forecasts(conn, folder, sel, sorted(n for n in system if n in stored), system)
+        counts["beliefs"] = rows + forecasts
+        if system:
+            counts["system_forecasts"] = forecasts
         counts["charging_sessions"] = _load_sessions(conn, folder, sel)
     return counts
+
+
+def _check_one_data_set(conn, spec: dict, year: int) -> None:
+    """Refuse to load the bundled ``year`` over another bundled year: they share asset names."""
+    names = [a["name"] for a in spec.get("assets", [])]
+    rows = conn.execute(sa.text("SELECT name, attributes->>'data_set_year' FROM assets WHERE name = ANY(:n) LIMIT 1000"),
+                        {"n": names}).all()  # fmt: skip
+    other = [(n, int(y) if y else DEFAULT_YEAR) for n, y in rows if (int(y) if y else DEFAULT_YEAR) != year]
+    if other:
+        name, held = other[0]
+        raise ValueError(
+            f"The database holds the bundled {held} data set (asset {name!r}, and {len(other) - 1} more); the {year} "
+            f"set uses the same asset names and would mix with it. Load it into an empty database (`bvp db reset "
+            f"--yes`), or into another one: BVP_DATABASE_NAME=bvp{year} bvp db upgrade, then populate with that setting."
+        )
+
+
+def _load_system_forecasts(conn, folder: Path, sel: Selection, sensors: list[str], system: dict) -> int:
+    """The system fundamentals' day-ahead forecasts, known at their issue time (horizon = event end - issue)."""
+    p = folder / "system_forecasts.parquet"
+    if not sensors or not p.exists():
+        return 0
+    fc = pd.read_parquet(p, filters=[("sensor", "in", sensors)])
+    for c in ("event_start", "issued_at"):
+        fc[c] = pd.to_datetime(fc[c], utc=True)
+    fc = fc[sel.mask(fc["event_start"])]
+    if fc.empty:
+        return 0
+    res = pd.to_timedelta(fc["sensor"].map({n: int(system[n].get("event_resolution_minutes", 60)) for n in sensors}),
+                          unit="min")  # fmt: skip
+    horizon = fc["event_start"] + res - fc["issued_at"]
+    if (horizon <= pd.Timedelta(0)).any():
+        bad = fc[horizon <= pd.Timedelta(0)].iloc[0]
+        raise ValueError(f"{p}: the forecast of {bad['sensor']} for {bad['event_start']} was issued at or after the "
+                         "event ended; a forecast must be known before.")  # fmt: skip
+    df = pd.DataFrame({"sensor": fc["sensor"].astype(str).to_numpy(), "event_start": fc["event_start"].to_numpy(),
+                       "belief_horizon": horizon.to_numpy(), "value": fc["value"].to_numpy(float)})  # fmt: skip
+    df["event_start"] = pd.to_datetime(df["event_start"], utc=True)
+    return save_beliefs(df, source=SYSTEM_FORECAST_SOURCE, bind=conn)
 
 
 def _load_sessions(conn, folder: Path, sel: Selection) -> int:

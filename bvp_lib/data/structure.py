@@ -9,7 +9,9 @@ The layout (``data/bundled/assets.json`` is an example)::
      "connection_points": [{"name", "import_capacity_mw", "export_capacity_mw"}],
      "market_types": [{"name", "display_name"}],
      "markets": [{"name", "display_name", "market_type", "unit", "timezone", "country",
-                  "event_resolution_minutes"}],
+                  "event_resolution_minutes",
+                  "system_sensors": [{"name", "display_name", "quantity", "unit",
+                                      "event_resolution_minutes"}]}],   # optional
      "weather_sensor_types": [{"name", "unit"}],
      "weather_sensors": [{"name", "type", "latitude", "longitude", "event_resolution_minutes"}],
      "assets": [{"name", "display_name", "type", "owner", "market", "connection_point",
@@ -18,7 +20,10 @@ The layout (``data/bundled/assets.json`` is an example)::
 
 Every asset gets a power sensor with the asset's name (MW, production positive,
 consumption negative), every market a price sensor with the market's name (EUR/MWh),
-every weather sensor a sensor with its own name. Re-loading updates changed attributes
+every weather sensor a sensor with its own name. A market's ``system_sensors`` (e.g. the
+bidding zone's load, wind, solar and residual load [MW] in the 2018 set) become sensors
+linked to that market (``market_id``) with their own name, quantity and unit; the market's
+price sensor is the one with quantity ``price``. Re-loading updates changed attributes
 and adds what is new; it never deletes (so stored beliefs stay).
 """
 
@@ -191,6 +196,17 @@ def load_structure(
              "asset_id": None, "market_id": markets[d["name"]], "weather_sensor_id": None}
             for d in spec.get("markets", [])
         ]  # fmt: skip
+        for d in spec.get("markets", []):
+            for ss in d.get("system_sensors") or []:
+                what = f"system sensor {ss.get('name')!r} of market {d['name']!r}"
+                quantity, unit = _need(ss, "quantity", "system sensor"), _need(ss, "unit", "system sensor")
+                expected = m.SENSOR_QUANTITIES.get(quantity)
+                if quantity == "price" or expected is None or expected != unit:
+                    raise StructureError(f"{what}: quantity {quantity!r} in {unit!r} is not one of "
+                                         f"{ {k: v for k, v in m.SENSOR_QUANTITIES.items() if k != 'price'} }.")
+                sensors.append({"name": ss["name"], "quantity": quantity, "unit": unit,
+                                "event_resolution": _minutes(ss, 60), "asset_id": None,
+                                "market_id": markets[d["name"]], "weather_sensor_id": None})  # fmt: skip
         wids = ids("weather_sensors")
         for d in spec.get("weather_sensors", []):
             sensors.append({
@@ -198,6 +214,11 @@ def load_structure(
                 "event_resolution": _minutes(d, 60), "asset_id": None, "market_id": None,
                 "weather_sensor_id": wids[d["name"]],
             })  # fmt: skip
+        names = [x["name"] for x in sensors]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise StructureError(f"Sensor name(s) {dup} are used twice (assets, markets, system and weather sensors "
+                                 "share one name space).")
         _upsert(conn, t["sensors"], sensors, ["name"])
         return {
             "owners": len(spec.get("owners", [])),

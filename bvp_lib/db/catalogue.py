@@ -48,9 +48,9 @@ _ASSETS_SQL = (
 )
 _SENSORS_SQL = (
     "SELECT s.id, s.name, s.quantity, s.unit, extract(epoch FROM s.event_resolution) AS res_s, "
-    "CASE WHEN s.asset_id IS NOT NULL THEN 'asset' WHEN s.market_id IS NOT NULL THEN 'market' "
-    "WHEN s.weather_sensor_id IS NOT NULL THEN 'weather' ELSE 'other' END AS kind, "
-    "s.asset_id, m.name AS market, m.timezone AS market_timezone, "
+    "CASE WHEN s.asset_id IS NOT NULL THEN 'asset' WHEN s.market_id IS NOT NULL AND s.quantity = 'price' THEN 'market' "
+    "WHEN s.market_id IS NOT NULL THEN 'system' WHEN s.weather_sensor_id IS NOT NULL THEN 'weather' "
+    "ELSE 'other' END AS kind, s.asset_id, m.name AS market, m.timezone AS market_timezone, "
     "w.name AS weather_sensor, w.weather_sensor_type_name AS weather_type, w.latitude, w.longitude "
     "FROM sensors s LEFT JOIN markets m ON m.id = s.market_id "
     "LEFT JOIN weather_sensors w ON w.id = s.weather_sensor_id ORDER BY s.name"
@@ -155,6 +155,12 @@ class Catalogue:
         m = self.sensors[self.sensors["kind"] == "market"]
         m = m.rename_axis("sensor").reset_index().drop_duplicates("market").set_index("market")
         return m[["sensor", "unit", "resolution", "market_timezone"]]
+
+    @property
+    def system(self) -> pd.DataFrame:
+        """System fundamentals of the markets (index = sensor name): ``market``, ``unit``,
+        ``resolution`` (national load, wind, solar, residual load [MW] in the 2018 set)."""
+        return self.sensors[self.sensors["kind"] == "system"][["market", "quantity", "unit", "resolution"]]
 
     @property
     def weather(self) -> pd.DataFrame:

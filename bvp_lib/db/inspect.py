@@ -26,8 +26,9 @@ def summary(engine: Engine | None = None) -> dict:
             for r in c.execute(
                 sa.text(
                     """
-                    SELECT CASE WHEN s.asset_id IS NOT NULL THEN 'asset' WHEN s.market_id IS NOT NULL
-                                THEN 'market' ELSE 'weather' END AS kind,
+                    SELECT CASE WHEN s.asset_id IS NOT NULL THEN 'asset'
+                                WHEN s.market_id IS NOT NULL AND s.quantity = 'price' THEN 'market'
+                                WHEN s.market_id IS NOT NULL THEN 'system' ELSE 'weather' END AS kind,
                            s.name AS sensor, s.unit, s.event_resolution::text AS resolution,
                            to_char(min(b.event_start) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS first,
                            to_char(max(b.event_start) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS last,
