@@ -99,7 +99,7 @@ def test_2018_is_refused_over_2015(db):
 
 def test_forecast_targets_keep_one_price_per_market(db):
     """System sensors are linked to the market but are not its price: forecasting sees one price target."""
-    from bvp_lib.forecasting import store
+    from bvp_lib.forecasting import targets as store
 
     populate(structure=True, data=False, small=True, year=2018, bind=db, progress=False)
     targets = store.forecast_targets(bind=db)

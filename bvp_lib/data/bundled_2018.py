@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bvp_lib.data import bundled as b15
+from bvp_lib.data import portfolio as b15
 from bvp_lib.data import generate_buildings as gb
 from bvp_lib.data import generate_entsoe as ge
 from bvp_lib.data import generate_ev as gev

@@ -51,11 +51,15 @@ import numpy as np
 import pandas as pd
 from scipy.signal import lfilter
 
-LOCAL_TIMEZONE = "Europe/Berlin"
+from bvp_lib.config import DEFAULTS
+from bvp_lib.data import SOURCE_TIMEZONE
+
+LOCAL_TIMEZONE = SOURCE_TIMEZONE
 #: local time on D-1 at which the forecasts of day D are issued
 ISSUE_TIME = dt.time(9, 0)
-#: gate closure of the day-ahead auction, local time on D-1
-GATE_CLOSURE = dt.time(12, 0)
+#: gate closure of the day-ahead auction, local time on D-1 (the market clock's default rule,
+#: recorded in the manifest; the stored forecasts are known at their issue time, before it)
+GATE_CLOSURE = dt.time.fromisoformat(DEFAULTS["gate_closure"])
 #: centre of Germany: the solar envelope's sun position
 CENTRE = (51.16, 10.45)
 
