@@ -33,7 +33,7 @@ def weather():
 
 @pytest.fixture(scope="module")
 def weather_forecasts(weather):
-    return fc.derive_weather_forecasts(weather, seed=7)
+    return fc.derive_weather_forecasts(weather, seed=7, sites={"ghi": SITE})
 
 
 @pytest.fixture(scope="module")
@@ -275,9 +275,9 @@ def test_linear_model_beats_seasonal_naive_where_it_clearly_should(pv, pv_backte
 
 
 def test_reruns_are_identical_and_seeds_matter(pv, weather, weather_forecasts, pv_backtest):
-    again = fc.derive_weather_forecasts(weather, seed=7)
+    again = fc.derive_weather_forecasts(weather, seed=7, sites={"ghi": SITE})
     pd.testing.assert_frame_equal(again, weather_forecasts)
-    other = fc.derive_weather_forecasts(weather, seed=8)
+    other = fc.derive_weather_forecasts(weather, seed=8, sites={"ghi": SITE})
     assert not np.allclose(other["value"], weather_forecasts["value"])
     models = fast_models(features=["lags", "calendar", "horizon", "weather", "pv"], regressors=["ghi"], site=SITE)
     f = fc.rolling_backtest(
@@ -423,7 +423,7 @@ def test_missing_or_measured_regressors_are_refused(weather):
     measured.columns = ["event_start", "sensor", "value"]
     with pytest.raises(fc.RegressorError, match=r"belief_horizon.*derive_weather_forecasts"):
         fc.LinearForecaster().fit(s, measured)
-    short = fc.derive_weather_forecasts(weather, horizons=["1h", "6h"])
+    short = fc.derive_weather_forecasts(weather, issues={"max_horizon": "6h"}, sites={"ghi": SITE})
     with pytest.raises(fc.RegressorError, match="longer horizons"):
         fc.LinearForecaster(regressors=["temperature"]).fit(s, short, horizons=["day-ahead"])
 
@@ -472,7 +472,9 @@ def test_models_for_every_asset_type_in_the_parameter_file():
     settings = fc.backtest_settings()
     assert settings["train_window"] == "30D" and settings["refit"] == "7D" and "day-ahead" in settings["horizons"]
     w = fc.weather_settings()
-    assert w["horizons"][0] == pd.Timedelta("1h") and w["horizons"][-1] >= pd.Timedelta("49h")
+    assert pd.Timedelta(w["issues"]["every"]) == pd.Timedelta("6h") and pd.Timedelta(w["issues"]["max_horizon"]) >= pd.Timedelta("49h")
+    with pytest.raises(fc.ForecastingError, match=r"horizons.*no longer read.*issues"):
+        fc.weather_settings({"asset_types": {}, "weather_forecasts": {"horizons": {"start": "1h", "end": "50h", "step": "1h"}}})
 
 
 def test_models_for_an_asset_entry_take_site_weather_and_holidays_from_it():

@@ -21,14 +21,15 @@ STDOUT`` in binary and decodes it with numpy.
 
 Modules: :mod:`~bvp_lib.beliefs.store` (sources, sensors, :func:`save_beliefs`,
 :func:`load_beliefs`, :func:`load_series`), :mod:`~bvp_lib.beliefs.measurements`
-(:func:`load_measurements`: actual values as known at a time) and
+(:func:`load_measurements`: actual values as known at a time; :func:`load_known_measurements`
+with the belief time of each) and
 :mod:`~bvp_lib.beliefs.frames` (:func:`resample_series`, the one resampler;
 :func:`to_grid`; :func:`wide`). Everything public is importable from here.
 """
 
 from bvp_lib.beliefs.common import BELIEF_COLUMNS, BeliefError, fmt_td
 from bvp_lib.beliefs.frames import resample_beliefs, resample_series, to_grid, wide
-from bvp_lib.beliefs.measurements import ACTUAL_SOURCE_TYPES, load_measurements, measurement_rows
+from bvp_lib.beliefs.measurements import ACTUAL_SOURCE_TYPES, load_known_measurements, load_measurements, measurement_rows
 from bvp_lib.beliefs.store import (
     SourceSpec,
     get_or_create_source,
@@ -40,6 +41,6 @@ from bvp_lib.beliefs.store import (
 
 __all__ = [
     "ACTUAL_SOURCE_TYPES", "BELIEF_COLUMNS", "BeliefError", "SourceSpec", "fmt_td", "get_or_create_source",
-    "load_beliefs", "load_measurements", "load_series", "measurement_rows", "resample_beliefs", "resample_series",
+    "load_beliefs", "load_known_measurements", "load_measurements", "load_series", "measurement_rows", "resample_beliefs", "resample_series",
     "save_beliefs", "sensor_table", "to_grid", "wide",
 ]  # fmt: skip

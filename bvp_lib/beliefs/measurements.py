@@ -12,7 +12,8 @@ import pandas as pd
 from sqlalchemy.engine import Connection, Engine
 
 from bvp_lib.beliefs.common import BeliefError
-from bvp_lib.beliefs.store import load_beliefs
+from bvp_lib.beliefs.store import load_beliefs, sensor_table
+from bvp_lib.db.engine import transaction
 
 #: data source types whose beliefs are actual values (measurements, imported data)
 ACTUAL_SOURCE_TYPES = ("measurement", "user import")
@@ -51,8 +52,35 @@ def load_measurements(
     BeliefError
         When a sensor has actual values from more than one data source.
     """
+    known = load_known_measurements(sensors, start, end, known_before=known_before, bind=bind)
+    return {s: f["value"].rename(s) for s, f in known.items()}
+
+
+def load_known_measurements(
+    sensors: Sequence[str],
+    start,
+    end,
+    *,
+    known_before=None,
+    bind: Engine | Connection | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Actual values and when each became known, one frame per sensor.
+
+    As :func:`load_measurements`, with the stored belief time of each value beside it:
+    ``belief_time = event_start + resolution - belief_horizon`` (a measurement of
+    horizon 0 when its step ended; a day-ahead price when it was published, 13:00 local
+    on D-1; a system measurement of horizon -1 h an hour after its step). What a
+    forecast may read as a lag at issue time ``b`` is every value with ``belief_time <= b``.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        Per sensor: columns ``value`` [sensor unit] and ``belief_time`` (UTC), indexed by
+        event start (UTC); empty where nothing is stored.
+    """
     df = load_beliefs(list(sensors), start, end, source_types=list(ACTUAL_SOURCE_TYPES), most_recent=True,
                       known_before=known_before, bind=bind)  # fmt: skip
+    res = sensor_resolutions(list(sensors), bind=bind) if len(df) else {}
     out = {}
     for s in sensors:
         g = df[df["sensor"] == s]
@@ -61,8 +89,17 @@ def load_measurements(
                 f"sensor {s!r} has actual values from several data sources ({', '.join(sorted(g['source'].unique()))}); "
                 "keep one source per sensor (delete or re-import the other)."
             )
-        out[s] = pd.Series(g["value"].to_numpy(float), index=pd.DatetimeIndex(g["event_start"]), name=s)
+        idx = pd.DatetimeIndex(g["event_start"])
+        bt = idx + res.get(s, pd.Timedelta(0)) - pd.to_timedelta(g["belief_horizon"].to_numpy())
+        out[s] = pd.DataFrame({"value": g["value"].to_numpy(float), "belief_time": bt}, index=idx)
     return out
+
+
+def sensor_resolutions(sensors: Sequence[str], *, bind: Engine | Connection | None = None) -> dict[str, pd.Timedelta]:
+    """Event resolution of each named sensor."""
+    with transaction(bind) as conn:
+        st = sensor_table(conn, list(sensors))
+    return {str(n): pd.Timedelta(r) for n, r in st["resolution"].items()}
 
 
 def measurement_rows(sensors: Sequence[str], start, end, *, bind: Engine | Connection | None = None) -> pd.DataFrame:

@@ -76,6 +76,7 @@ def rolling_backtest(
     gate_closure: str | None = None,
     max_gap=DEFAULT_MAX_GAP,
     progress: bool = True,
+    known_at: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Rolling-origin backtest of one or more models on one series.
 
@@ -105,6 +106,10 @@ def rolling_backtest(
         Gap rule of the series (:func:`~bvp_lib.forecasting.series.prepare_series`).
     progress : bool
         Show a progress bar over fits.
+    known_at : pandas.Series, optional
+        The stored belief time of each value of ``series``: lags read every value known
+        by the belief time (:func:`~bvp_lib.forecasting.series.prepare_series`). None:
+        a value is known when its step ends.
 
     Returns
     -------
@@ -121,7 +126,7 @@ def rolling_backtest(
     names = [m.name for m in models]
     if len(set(names)) != len(names):
         raise ForecastingError(f"model names {names} repeat; give each model its own name (it is the source).")
-    grid = prepare_series(series, max_gap=max_gap)
+    grid = prepare_series(series, max_gap=max_gap, known_at=known_at)
     cubes = prepare_regressors(regressors)
     specs = parse_horizons(horizons, tz=tz, gate_closure=gate_closure)
     s, e_ = period_instant(start, tz), period_instant(end, tz)

@@ -151,6 +151,8 @@ class BaseForecaster:
     name: ClassVar[str] = "base"
     version: ClassVar[str] = FORECASTING_VERSION
     learns: ClassVar[bool] = True  # has parameters (predict needs fit) and refuses constant series
+    #: the model's own longest training window (None: the run's ``train_window``)
+    max_train_window: pd.Timedelta | None = None
 
     def __init__(self, *, max_gap=DEFAULT_MAX_GAP, **params):
         self._params = {"max_gap": None if max_gap is None else fmt_td(max_gap), **params}
@@ -182,6 +184,12 @@ class BaseForecaster:
     def lookback(self, max_horizon: pd.Timedelta) -> pd.Timedelta:
         """History needed before the first training event (for lags) [Timedelta]."""
         return pd.Timedelta("7D") + pd.Timedelta(max_horizon) + pd.Timedelta("1D")
+
+    def history_window(self, train_window) -> pd.Timedelta:
+        """The training window whose history a fit may read: the run's ``train_window``, or
+        the model's own :attr:`max_train_window` when that is longer [Timedelta]."""
+        w = pd.Timedelta(train_window)
+        return max(w, self.max_train_window) if self.max_train_window is not None else w
 
     # -- public API ------------------------------------------------------------------
     def fit(
@@ -250,6 +258,9 @@ class BaseForecaster:
         look = self.lookback(max_h).value
         T = min(int(fit_time), grid.end)
         start = grid.start + look if train_window is None else T - pd.Timedelta(train_window).value
+        if train_window is not None and self.max_train_window is not None:
+            # up to the model's own window, as far as the history reaches, and never less than the run's
+            start = min(start, max(T - self.max_train_window.value, grid.start + look))
         self.sensor, self.resolution, self.fit_time, self.horizons = grid.name, grid.res, int(fit_time), tuple(specs)
         if not self.learns:
             return self

@@ -30,6 +30,13 @@ from bvp_lib.forecasting.series import DEFAULT_MAX_GAP, fmt_td
 from bvp_lib.market.clock import market_timezone
 
 
+def recency_weights(e: np.ndarray, fit_time: int, halflife: pd.Timedelta) -> np.ndarray:
+    """Training weights that halve every ``halflife`` back from the fit time, mean 1 [-]:
+    :math:`w_i \\propto 2^{-(T - e_i)/H}`."""
+    w = 0.5 ** ((fit_time - np.asarray(e, dtype=np.int64)) / halflife.value)
+    return w / w.mean()
+
+
 class BucketedForecaster(BaseForecaster):
     """Base of learned models (see module docstring).
 
@@ -58,6 +65,16 @@ class BucketedForecaster(BaseForecaster):
         With ``pv`` features: forecast 0 while the sun is down.
     max_gap : str or pandas.Timedelta or None
         Gap rule of the history.
+    fundamentals : sequence of str
+        Regressor sensors of the ``fundamentals`` family (system day-ahead forecasts [MW]);
+        empty where the market has none (the family then adds no column).
+    fundamental_terms : sequence of str
+        Columns made of each fundamental (:data:`~bvp_lib.forecasting.features.FUNDAMENTAL_TERMS`).
+    max_train_window : str or pandas.Timedelta, optional
+        Train on up to this much history, as far as it reaches, and never on less than the
+        run's ``train_window`` (an expanding window that stops growing here; the price
+        models use a year, so rare events such as negative prices are in the training
+        data). None: the run's ``train_window``.
     """
 
     one_hot: bool = True
@@ -77,6 +94,10 @@ class BucketedForecaster(BaseForecaster):
         clip: bool = True,
         zero_at_night: bool = True,
         max_gap=DEFAULT_MAX_GAP,
+        fundamentals: Sequence[str] = (),
+        fundamental_terms: Sequence[str] = ("level", "ramps", "day_change"),
+        max_train_window=None,
+        recency_halflife=None,
         **model_params,
     ):
         tz = market_timezone(tz)
@@ -94,13 +115,20 @@ class BucketedForecaster(BaseForecaster):
             horizon_buckets=[fmt_td(x) for x in horizon_buckets],
             clip=bool(clip),
             zero_at_night=bool(zero_at_night),
+            **({"fundamentals": list(fundamentals), "fundamental_terms": list(fundamental_terms)}
+               if "fundamentals" in features else {}),
+            **({"max_train_window": fmt_td(max_train_window)} if max_train_window is not None else {}),
+            **({"recency_halflife": fmt_td(recency_halflife)} if recency_halflife is not None else {}),
             **model_params,
-        )
+        )  # fmt: skip
         self.spec: FeatureSpec = feature_spec(
             features, regressors=regressors, ghi=ghi, wind_speed=wind_speed, tz=tz, country=country,
             subdivision=subdivision, clock=clock, one_hot=self.one_hot, site=dict(site or {}),
+            fundamentals=fundamentals, fundamental_terms=fundamental_terms,
         )  # fmt: skip
         self.edges = bucket_edges_ns(horizon_buckets)  # [ns]
+        self.max_train_window = None if max_train_window is None else pd.Timedelta(max_train_window)
+        self.recency_halflife = None if recency_halflife is None else pd.Timedelta(recency_halflife)
         self.clip, self.zero_at_night = bool(clip), bool(zero_at_night)
         self.model_params = model_params
         self._state_models: dict[int, object] = {}
@@ -124,20 +152,28 @@ class BucketedForecaster(BaseForecaster):
 
     def training_matrix(self, grid, cubes, b, e) -> tuple[Design, np.ndarray, np.ndarray]:
         """Design, targets [series unit] and bucket per training pair (night rows dropped)."""
+        design, y, k, _ = self._training(grid, cubes, b, e)
+        return design, y, k
+
+    def _training(self, grid, cubes, b, e):
         design = self.design(grid, cubes, b, e)
         y = grid.values[grid.pos(e)]
         k = bucket_of(e + grid.res - b, self.edges, grid.name)
         if self._uses_night(design):
             day = ~design.night
             design = Design(design.X[day], design.names, design.night[day])
-            y, k = y[day], k[day]
-        return design, y, k
+            y, k, e = y[day], k[day], e[day]
+        return design, y, k, e
 
     def _fit_pairs(self, grid, cubes, b, e) -> None:
-        design, y, k = self.training_matrix(grid, cubes, b, e)
+        design, y, k, kept = self._training(grid, cubes, b, e)
         self._state_names = design.names
         self._state_range = (float(np.min(y)), float(np.max(y))) if len(y) else (-np.inf, np.inf)
-        self._state_models = {int(i): self._fit_matrix(design.X[k == i], y[k == i]) for i in np.unique(k)}
+        w = None
+        if self.recency_halflife is not None:
+            w = recency_weights(kept, self.fit_time, self.recency_halflife)
+        self._state_models = {int(i): self._fit_matrix(design.X[k == i], y[k == i], None if w is None else w[k == i])
+                              for i in np.unique(k)}  # fmt: skip
 
     def _predict_pairs(self, grid, cubes, b, e) -> np.ndarray:
         design = self.design(grid, cubes, b, e)
@@ -161,7 +197,7 @@ class BucketedForecaster(BaseForecaster):
         return out
 
     # -- to implement ----------------------------------------------------------------
-    def _fit_matrix(self, X: np.ndarray, y: np.ndarray):  # pragma: no cover - abstract
+    def _fit_matrix(self, X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None):  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _predict_matrix(self, state, X: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract

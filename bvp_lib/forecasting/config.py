@@ -79,11 +79,15 @@ def make_model(
     site: Mapping | None = None,
     weather_sensors: Mapping[str, str] | None = None,
     defaults: Mapping[str, Mapping] | None = None,
+    system_sensors: Mapping[str, str] | None = None,
 ) -> BaseForecaster:
     """One model from its parameter-file entry ``{type: ..., <parameters>}``.
 
     Weather roles in ``regressors``, ``ghi`` and ``wind_speed`` are renamed through
-    ``weather_sensors`` (role -> sensor name); the model's source name is ``name``.
+    ``weather_sensors`` (role -> sensor name); system roles in ``fundamentals``
+    (``residual_load``, ``load``, ``wind``, ``solar``) through ``system_sensors``, and a
+    role the market has no sensor for is left out (the 2015 set has none: the model then
+    runs without fundamentals). The model's source name is ``name``.
     """
     tz = market_timezone(tz)
     spec = dict(spec)
@@ -102,6 +106,9 @@ def make_model(
             spec["regressors"] = []  # no weather unless asked for
         for role in ("ghi", "wind_speed"):
             spec[role] = ws.get(spec.get(role, role), spec.get(role, role))
+        if spec.get("fundamentals") is not None:
+            ss = dict(system_sensors or {})
+            spec["fundamentals"] = [ss[r] if r in ss else r for r in spec["fundamentals"] if r in ss or r in ss.values()]
         common = dict(
             clock=clock, tz=tz, country=country, subdivision=subdivision, site=dict(site or {}), max_gap=max_gap
         )
@@ -125,6 +132,7 @@ def models_for(
     parameters: dict | str | Path | None = None,
     include_benchmarks: bool = True,
     subdivision: str | None = None,
+    system_sensors: Mapping[str, str] | None = None,
 ) -> list[BaseForecaster]:
     """The benchmarks and configured models of an asset type.
 
@@ -145,6 +153,9 @@ def models_for(
         Also return the benchmarks (persistence, seasonal naive daily and weekly).
     subdivision : str, optional
         State whose public holidays count in calendar features (``"BB"``).
+    system_sensors : mapping, optional
+        System role (``residual_load``, ``load``, ``wind``, ``solar``) -> sensor name of
+        the market's fundamentals (:func:`system_roles`), for a price model's ``fundamentals``.
     """
     p = parameters_of(parameters)
     types = p.get("asset_types", {})
@@ -174,9 +185,28 @@ def models_for(
                 site=site,
                 weather_sensors=weather_sensors,
                 defaults={"lightgbm": p.get("lightgbm_defaults", {})},
+                system_sensors=system_sensors,
             )  # fmt: skip
         )
     return out
+
+
+LAGS_KNOWN = ("belief_time", "step_end")
+
+
+def lags_known(asset_type: str, parameters: dict | str | Path | None = None) -> str:
+    """When the lags of an asset type's series count as known: ``belief_time`` (every value
+    whose stored belief time is at or before the issue time; a day-ahead price from its
+    publication, so all of D-1 at gate closure) or ``step_end`` (only steps that ended by
+    then). ``lags_known`` under the type in the parameters; default ``belief_time``."""
+    entry = (parameters_of(parameters).get("asset_types") or {}).get(asset_type) or {}
+    rule = entry.get("lags_known", "belief_time")
+    if rule not in LAGS_KNOWN:
+        raise ForecastingError(
+            f"asset type {asset_type!r}: lags_known must be one of {list(LAGS_KNOWN)}, got {rule!r} "
+            "(parameters/forecasting.yaml)."
+        )
+    return str(rule)
 
 
 def backtest_settings(parameters: dict | str | Path | None = None) -> dict:
@@ -195,16 +225,47 @@ def backtest_settings(parameters: dict | str | Path | None = None) -> dict:
     }
 
 
+def longest_train_window(parameters: dict | str | Path | None = None) -> pd.Timedelta:
+    """The longest ``max_train_window`` of the configured learned models (0 without any)."""
+    out = pd.Timedelta(0)
+    for entry in (parameters_of(parameters).get("asset_types") or {}).values():
+        for spec in ((entry or {}).get("models") or {}).values():
+            if (spec or {}).get("max_train_window") is not None:
+                out = max(out, pd.Timedelta(spec["max_train_window"]))
+    return out
+
+
 def weather_settings(parameters: dict | str | Path | None = None) -> dict:
     """Keyword arguments of :func:`derive_weather_forecasts` from ``weather_forecasts``
-    (``horizons``, ``seed``, ``error_specs`` and, when set, ``block``)."""
-    w = parameters_of(parameters).get("weather_forecasts", {})
-    h = w.get("horizons", {"start": "1h", "end": "50h", "step": "1h"})
-    horizons = list(pd.timedelta_range(h["start"], h["end"], freq=h["step"])) if isinstance(h, dict) else list(h)
-    out = {"horizons": horizons, "seed": int(w.get("seed", 0)), "error_specs": w.get("errors")}
-    if w.get("block") is not None:
-        out["block"] = w["block"]
-    return out
+    (``issues``, ``seed``, ``error_specs``).
+
+    A section with the old keys ``horizons`` or ``block`` (one error path per horizon) is
+    refused with what to write instead.
+    """
+    w = parameters_of(parameters).get("weather_forecasts", {}) or {}
+    old = [k for k in ("horizons", "block") if k in w]
+    if old:
+        raise ForecastingError(
+            f"weather_forecasts: {old} are no longer read (the derived forecasts are issued like a weather service's "
+            "runs, one correlated error path per issue); write `issues: {every: 6h, first: '04:00', max_horizon: 54h}` "
+            "instead (parameters/forecasting.yaml)."
+        )
+    return {"issues": dict(w.get("issues") or {}), "seed": int(w.get("seed", 0)), "error_specs": w.get("errors")}
+
+
+def weather_archive(parameters: dict | str | Path | None = None) -> str | None:
+    """The data source name of a stored real weather forecast archive to use instead of
+    derived forecasts (``weather_forecasts.archive.source``), or None."""
+    w = parameters_of(parameters).get("weather_forecasts", {}) or {}
+    a = w.get("archive")
+    if not a:
+        return None
+    if not isinstance(a, Mapping) or not a.get("source"):
+        raise ForecastingError(
+            "weather_forecasts.archive must be a mapping with the archive's data source name, e.g. "
+            "`archive: {source: 'icon-d2 archive'}` (parameters/forecasting.yaml)."
+        )
+    return str(a["source"])
 
 
 # weather role -> keywords of sensor names that play it
@@ -213,6 +274,37 @@ WEATHER_ROLES = {
     "ghi": ("ghi", "irradiance", "radiation"),
     "wind_speed": ("wind",),
 }
+
+
+# system role -> keywords of sensor names that play it (first match wins, in this order)
+SYSTEM_ROLES = {
+    "residual_load": ("residual",),
+    "load": ("load",),
+    "wind": ("wind",),
+    "solar": ("solar", "pv"),
+}
+
+
+def system_roles(sensor_names) -> dict[str, str]:
+    """System roles (``residual_load``, ``load``, ``wind``, ``solar``) -> the market's
+    fundamental sensor that plays each, by keyword in its name (``de_residual_load``
+    plays ``residual_load``, ``de_load_proxy`` plays ``load``)."""
+    out: dict[str, str] = {}
+    for name in sensor_names:
+        low = str(name).lower()
+        for role, keys in SYSTEM_ROLES.items():
+            if any(k in low for k in keys):
+                out.setdefault(role, str(name))
+                break
+    return out
+
+
+def system_settings(parameters: dict | str | Path | None = None) -> dict:
+    """Where the fundamentals' forecasts come from (``system_forecasts`` in the parameters):
+    ``source``, the data source name of the stored forecasts (default ``system day-ahead
+    forecast``, the 2018 set's)."""
+    s = parameters_of(parameters).get("system_forecasts") or {}
+    return {"source": str(s.get("source", "system day-ahead forecast"))}
 
 
 def weather_roles(sensor_names) -> dict[str, str]:

@@ -28,18 +28,19 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from bvp_lib.beliefs import SourceSpec, load_beliefs, load_measurements, save_beliefs, wide
+from bvp_lib.beliefs import SourceSpec, load_beliefs, load_known_measurements, load_measurements, save_beliefs, wide
 from bvp_lib.db.catalogue import Catalogue
 from bvp_lib.db.catalogue import catalogue as read_catalogue
 from bvp_lib.db.engine import transaction
 from bvp_lib.forecasting.base import beliefs_frame
-from bvp_lib.forecasting.config import backtest_settings, parameters_of
+from bvp_lib.forecasting.config import backtest_settings, lags_known, parameters_of
 from bvp_lib.forecasting.errors import ForecastingError
 from bvp_lib.forecasting.horizons import DayAhead
 from bvp_lib.forecasting.profiling import single_threaded_blas
-from bvp_lib.forecasting.series import fmt_td, prepare_series
+from bvp_lib.forecasting.series import fmt_td, prepare_series, recent_history
 from bvp_lib.forecasting.targets import PRICE_TYPE, check_history, fmt_local, forecast_targets, primary_model, target_models
-from bvp_lib.forecasting.weather_feed import weather_cubes, weather_subset
+from bvp_lib.forecasting.system_feed import system_cubes
+from bvp_lib.forecasting.weather_feed import regressor_slack, weather_cubes, weather_subset
 from bvp_lib.market.clock import market_clock
 from bvp_lib.timing import as_date, day_bounds
 
@@ -49,6 +50,17 @@ def save_forecasts(conn, frames: Sequence[tuple[pd.DataFrame, SourceSpec]]) -> i
         if len(frame):
             n += save_beliefs(frame[["sensor", "event_start", "belief_horizon", "value"]], source=spec, bind=conn)
     return n
+
+
+def _by_history_start(plan, b: pd.Timestamp, window: pd.Timedelta, look: pd.Timedelta, learns: bool):
+    """The plan grouped by the start of the history its models read: ``train_window`` plus
+    the lags before gate closure (a longer ``max_train_window`` reads further back; no
+    window when no model learns), earliest last."""
+    groups: dict[pd.Timestamp, list] = {}
+    for t, ms in plan:
+        w = max([window] + [m.history_window(window) for m in ms if m.learns]) if learns else pd.Timedelta(0)
+        groups.setdefault(b - w - look, []).append((t, ms))
+    return sorted(groups.items(), reverse=True)
 
 
 def forecast_day_ahead(
@@ -131,14 +143,26 @@ def forecast_day_ahead(
         plan = [(t, target_models(t, models, default="primary", parameters=p)) for t in targets]
         look = max(m.lookback(spec.max_horizon) for _, ms in plan for m in ms)
         learns = any(m.learns for _, ms in plan for m in ms)
-        hist_start = b - (window if learns else pd.Timedelta(0)) - look
-        history = load_measurements([t.sensor for t in targets], hist_start, day_start, known_before=b, bind=conn)
+        hist_start = b - (window if learns else pd.Timedelta(0)) - look  # what the run needs at least
+        # weather forecasts known at gate closure; day-ahead pairs need horizons of 12 h .. 37 h, plus one weather
+        # step and the age of the latest issue (its `every`)
+        slack = regressor_slack(p)
+        max_h = None if slack is None else spec.max_horizon + slack + pd.Timedelta("1h")
+        groups = _by_history_start(plan, b, window, look, learns)  # a model's own, longer window reads longer
+        known: dict[str, pd.DataFrame] = {}
+        for load_start, group in groups:
+            known.update(load_known_measurements([t.sensor for t, _ in group], load_start, day_start, known_before=b,
+                                                 bind=conn))  # fmt: skip
+        history = {s: recent_history(f["value"].rename(s), hist_start, bs["max_gap"]) for s, f in known.items()}
         what = f"a day-ahead forecast of {d} (train_window {fmt_td(window)} plus {fmt_td(look)} of lags before gate closure)"
         for t in targets:
             check_history(t, history[t.sensor], hist_start, b, tz, what, "pass a shorter train_window")
-        # weather forecasts known at gate closure; day-ahead pairs need horizons of 12 h .. 37 h (+ one weather step)
-        cubes = weather_cubes(conn, plan, hist_start, day_end, p, known_before=b, catalogue=cat,
-                               min_horizon=day_start - b, max_horizon=spec.max_horizon + pd.Timedelta("1h"))  # fmt: skip
+        cubes: dict = {}
+        for load_start, group in groups:
+            start_w = max(load_start, min(history[t.sensor].index.min() for t, _ in group))  # as far as the history goes
+            cubes.update(weather_cubes(conn, group, start_w, day_end, p, known_before=b, catalogue=cat,
+                                       min_horizon=day_start - b, max_horizon=max_h))  # fmt: skip
+            cubes.update(system_cubes(conn, group, start_w, day_end, p, known_before=b, catalogue=cat))
         frames: list[tuple[pd.DataFrame, SourceSpec]] = []
         bar = None
         if progress:
@@ -146,7 +170,9 @@ def forecast_day_ahead(
 
             bar = tqdm(total=len(plan), desc=f"day-ahead {d}", unit="series")
         for t, ms in plan:
-            grid = prepare_series(history[t.sensor], max_gap=bs["max_gap"])
+            by_belief = lags_known(t.asset_type, p) == "belief_time"
+            grid = prepare_series(history[t.sensor], max_gap=bs["max_gap"],
+                                  known_at=known[t.sensor]["belief_time"] if by_belief else None)  # fmt: skip
             e = pd.date_range(day_start, day_end, freq=t.resolution, inclusive="left").asi8
             bb = np.full(len(e), b.value, dtype=np.int64)
             tc = weather_subset(cubes, ms)

@@ -19,6 +19,15 @@ Feature families (choose per asset type in ``parameters/forecasting.yaml``):
     forecast [W m-2] (pvlib; needs the site's latitude and longitude).
 ``power_curve``
     The turbine power curve of the forecast hub-height wind speed [share of rated].
+``fundamentals``
+    The system fundamentals' day-ahead forecasts known at the belief time (residual load,
+    load, wind, solar [MW]; :func:`fundamental_features`): per sensor ``f``, chosen by
+    ``fundamental_terms``: ``level`` :math:`f(e)`, ``ramps`` :math:`f(e) - f(e - 1 h)` and
+    :math:`f(e + 1 h) - f(e)`, ``day_change`` :math:`f(e) - f(e - 1 d)` (against the hour of
+    the price lag ``day``), ``square`` :math:`f(e)^2 / 10^4` [MW², scaled], ``hour_slopes``
+    :math:`f(e) \\cdot [\\text{hour} = k]` for the 24 local hours (a slope per hour, for
+    linear models). Where no forecast of ``e`` is known at ``b`` (a belief time before the
+    day's issue) the same hour of the latest day whose forecast is known stands in.
 
 Event-only features (calendar, sun) are computed once per distinct event start.
 """
@@ -31,14 +40,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bvp_lib.forecasting import lags
-from bvp_lib.forecasting.calendar import calendar_features
+from bvp_lib.forecasting.calendar import calendar_features, local_parts
 from bvp_lib.forecasting.errors import ForecastingError, RegressorError
 from bvp_lib.forecasting.physical import power_curve_feature, pv_features
 from bvp_lib.forecasting.regressors import RegressorCube
 from bvp_lib.forecasting.series import SeriesGrid
 from bvp_lib.market.clock import market_timezone
 
-FAMILIES = ("lags", "calendar", "horizon", "weather", "pv", "power_curve")
+FAMILIES = ("lags", "calendar", "horizon", "weather", "pv", "power_curve", "fundamentals")
+FUNDAMENTAL_TERMS = ("level", "ramps", "day_change", "square", "hour_slopes")
 HOUR_NS = 3_600 * 10**9
 
 
@@ -64,6 +74,10 @@ class FeatureSpec:
         Calendar as one-hot columns (linear models) or ordinal (trees).
     site : mapping
         Site metadata for ``pv`` / ``power_curve`` (latitude, longitude, tilt, ...).
+    fundamentals : tuple of str
+        Regressor sensors of the ``fundamentals`` family (system forecasts [MW]).
+    fundamental_terms : tuple of str
+        Columns made of each (:data:`FUNDAMENTAL_TERMS`; module docstring).
     """
 
     families: tuple[str, ...] = ("lags", "calendar", "horizon", "weather")
@@ -76,14 +90,23 @@ class FeatureSpec:
     clock: str = "local"
     one_hot: bool = True
     site: Mapping = field(default_factory=dict)
+    fundamentals: tuple[str, ...] = ()
+    fundamental_terms: tuple[str, ...] = ("level", "ramps", "day_change")
 
     def __post_init__(self):
         object.__setattr__(self, "tz", market_timezone(self.tz))
         unknown = [f for f in self.families if f not in FAMILIES]
         if unknown:
             raise ForecastingError(f"unknown feature families {unknown}; choose from {list(FAMILIES)}.")
+        bad = [t for t in self.fundamental_terms if t not in FUNDAMENTAL_TERMS]
+        if bad:
+            raise ForecastingError(f"unknown fundamental_terms {bad}; choose from {list(FUNDAMENTAL_TERMS)}.")
         if self.clock not in lags.CLOCKS:
             raise ForecastingError(f"clock must be one of {lags.CLOCKS}, got {self.clock!r}.")
+
+    def used_fundamentals(self) -> list[str]:
+        """Regressor sensors read for the ``fundamentals`` family."""
+        return list(self.fundamentals) if "fundamentals" in self.families else []
 
     def used_regressors(self, cubes: Mapping[str, RegressorCube] | None) -> list[str]:
         """Regressor sensors read for the ``weather`` family."""
@@ -126,6 +149,42 @@ def lag_features(grid: SeriesGrid, b: np.ndarray, e: np.ndarray, spec: FeatureSp
         lags.window_means(grid, b, day_steps),
     ]
     return cols, ["last", "day", "day2", "week", "day_type", "mean_day"]
+
+
+def fundamental_features(
+    cubes: Mapping[str, RegressorCube] | None, b: np.ndarray, e: np.ndarray, spec: FeatureSpec, series: str
+) -> tuple[list, list[str]]:
+    """Columns of the ``fundamentals`` family (module docstring) [MW, MW² / 10^4].
+
+    Every value is a forecast known at the belief time ``b``
+    (:meth:`~bvp_lib.forecasting.regressors.RegressorCube.lookup_latest_day`).
+    """
+    cols: list[np.ndarray] = []
+    names: list[str] = []
+    terms = spec.fundamental_terms
+    hours = None
+    for f in spec.used_fundamentals():
+        cube = _cube(cubes, f, series)
+        level = cube.lookup_latest_day(e, b)
+        if "level" in terms:
+            cols.append(level)
+            names.append(f"system:{f}")
+        if "ramps" in terms:
+            cols.append(level - cube.lookup_latest_day(e - cube.res, b))
+            cols.append(cube.lookup_latest_day(e + cube.res, b) - level)
+            names += [f"system:{f}:ramp_in", f"system:{f}:ramp_out"]
+        if "day_change" in terms:
+            cols.append(level - cube.lookup_latest_day(e - lags.DAY_NS, b))
+            names.append(f"system:{f}:day_change")
+        if "square" in terms:
+            cols.append(level**2 / 1e4)
+            names.append(f"system:{f}:square")
+        if "hour_slopes" in terms:
+            if hours is None:
+                hours = np.floor(local_parts(e, spec.tz)["hour"]).astype(int)
+            cols += [level * (hours == h) for h in range(24)]
+            names += [f"system:{f}:hour_{h:02d}" for h in range(24)]
+    return cols, names
 
 
 def build_design(
@@ -189,6 +248,10 @@ def build_design(
         ws = _cube(cubes, spec.wind_speed, grid.name).lookup(e, b)
         cols.append(power_curve_feature(ws, spec.site))
         names.append("power_curve")
+    if "fundamentals" in fam:
+        c, n = fundamental_features(cubes, b, e, spec, grid.name)
+        cols += c
+        names += n
     if not cols:
         raise ForecastingError(f"series {grid.name!r}: the model has no features; choose families from {FAMILIES}.")
     X = np.column_stack(cols).astype(float)
@@ -199,6 +262,7 @@ def feature_spec(families: Sequence[str] | None = None, **kwargs) -> FeatureSpec
     """A :class:`FeatureSpec` from plain parameters (lists become tuples)."""
     if families is not None:
         kwargs["families"] = tuple(families)
-    if kwargs.get("regressors") is not None:
-        kwargs["regressors"] = tuple(kwargs["regressors"])
+    for key in ("regressors", "fundamentals", "fundamental_terms"):
+        if kwargs.get(key) is not None:
+            kwargs[key] = tuple(kwargs[key])
     return FeatureSpec(**kwargs)

@@ -36,7 +36,7 @@ class RidgeFit:
         return self.intercept + ((X - self.mu) / self.scale) @ self.beta
 
 
-def ridge_fit(X: np.ndarray, y: np.ndarray, alpha: float = 1.0) -> RidgeFit:
+def ridge_fit(X: np.ndarray, y: np.ndarray, alpha: float = 1.0, w: np.ndarray | None = None) -> RidgeFit:
     """Ridge regression on standardised features, intercept not penalised (equation above).
 
     Parameters
@@ -48,17 +48,25 @@ def ridge_fit(X: np.ndarray, y: np.ndarray, alpha: float = 1.0) -> RidgeFit:
     alpha : float
         Ridge penalty on the standardised coefficients [-].
     """
-    mu = X.mean(axis=0)
-    scale = X.std(axis=0)
+    if w is None:
+        mu = X.mean(axis=0)
+        scale = X.std(axis=0)
+        ybar = float(y.mean())
+    else:
+        w = np.asarray(w, dtype=float) / np.mean(w)
+        mu = np.average(X, axis=0, weights=w)
+        scale = np.sqrt(np.average((X - mu) ** 2, axis=0, weights=w))
+        ybar = float(np.average(y, weights=w))
     scale[scale == 0] = 1.0
     Z = (X - mu) / scale
-    ybar = float(y.mean())
-    A = Z.T @ Z
+    Zw = Z if w is None else Z * w[:, None]
+    A = Zw.T @ Z
     A[np.diag_indices_from(A)] += alpha
     try:
-        beta = np.linalg.solve(A, Z.T @ (y - ybar))
+        beta = np.linalg.solve(A, Zw.T @ (y - ybar))
     except np.linalg.LinAlgError:  # only with alpha = 0 and a singular design
-        beta = np.linalg.lstsq(Z, y - ybar, rcond=None)[0]
+        sw = 1.0 if w is None else np.sqrt(w)[:, None]
+        beta = np.linalg.lstsq(Z * sw, (y - ybar) * (1.0 if w is None else np.sqrt(w)), rcond=None)[0]
     return RidgeFit(mu=mu, scale=scale, beta=beta, intercept=ybar)
 
 
@@ -80,8 +88,8 @@ class LinearForecaster(BucketedForecaster):
         super().__init__(alpha=float(alpha), **kwargs)
         self.alpha = float(alpha)
 
-    def _fit_matrix(self, X: np.ndarray, y: np.ndarray) -> RidgeFit:
-        return ridge_fit(X, y, self.alpha)
+    def _fit_matrix(self, X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> RidgeFit:
+        return ridge_fit(X, y, self.alpha, w)
 
     def _predict_matrix(self, state: RidgeFit, X: np.ndarray) -> np.ndarray:
         return state.predict(X)

@@ -26,6 +26,7 @@ from bvp_lib.forecasting.errors import RegressorError
 from bvp_lib.forecasting.series import fmt_td, fmt_ts, require_aware
 
 REGRESSOR_COLUMNS = ("sensor", "event_start", "belief_horizon", "value")
+DAY_NS = 86_400 * 10**9
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,6 +85,52 @@ class RegressorCube:
                 f"regressor {self.name!r} has no forecast for the step at {fmt_ts(self.t0 + t[i] * self.res)} "
                 f"known at {fmt_ts(int(b_ns[i]))} (not at "
                 "any horizon); fill the weather data's gaps before deriving forecasts."
+            )
+        return out
+
+    def known(self, e_ns: np.ndarray, b_ns: np.ndarray) -> np.ndarray:
+        """As :meth:`lookup`, NaN where no forecast of the step is known at ``b`` (or the
+        step lies outside the cube) [regressor unit]."""
+        e_ns = np.asarray(e_ns, dtype=np.int64)
+        b_ns = np.broadcast_to(np.asarray(b_ns, dtype=np.int64), e_ns.shape)
+        t = (e_ns - self.t0) // self.res
+        out = np.full(len(e_ns), np.nan)
+        inside = (t >= 0) & (t < self.values.shape[1])
+        need = self.t0 + (t + 1) * self.res - b_ns
+        k = np.searchsorted(self.horizons, need, side="left")
+        ok = inside & (k < len(self.horizons))
+        out[ok] = self.values[k[ok], t[ok]]
+        return out
+
+    def lookup_latest_day(self, e_ns: np.ndarray, b_ns: np.ndarray, max_days_back: int = 3) -> np.ndarray:
+        """The forecast known at ``b`` for the step containing ``e``; where none is, the one
+        known at ``b`` for the same step 1, 2, .. ``max_days_back`` days (24 h) earlier
+        [regressor unit].
+
+        For forecasts issued once a day (the system fundamentals: 09:00 on D-1 for day D),
+        a belief time before the issue of ``e``'s day still finds the forecast of the day
+        before (what a forecaster would reuse), so every horizon can be served, and
+        nothing unknown at ``b`` is read.
+
+        Raises
+        ------
+        RegressorError
+            Where no forecast is known at ``b`` within ``max_days_back`` days.
+        """
+        e_ns = np.asarray(e_ns, dtype=np.int64)
+        b_ns = np.broadcast_to(np.asarray(b_ns, dtype=np.int64), e_ns.shape)
+        out = self.known(e_ns, b_ns)
+        for k in range(1, max_days_back + 1):  # a few days back, each vectorised
+            miss = np.isnan(out)
+            if not miss.any():
+                break
+            out[miss] = self.known(e_ns[miss] - k * DAY_NS, b_ns[miss])
+        if np.isnan(out).any():
+            i = int(np.flatnonzero(np.isnan(out))[0])
+            raise RegressorError(
+                f"regressor {self.name!r}: no forecast of the step at {fmt_ts(int(e_ns[i]))} (nor of the same step up to "
+                f"{max_days_back} days earlier) is known at {fmt_ts(int(b_ns[i]))}; load its forecasts for the period "
+                f"(covered: {fmt_ts(self.t0)} to {fmt_ts(self.end)})."
             )
         return out
 

@@ -18,25 +18,26 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from bvp_lib.beliefs import load_measurements
+from bvp_lib.beliefs import load_known_measurements
 from bvp_lib.db.catalogue import Catalogue
 from bvp_lib.db.catalogue import catalogue as read_catalogue
 from bvp_lib.db.engine import transaction
 from bvp_lib.forecasting import errors as fe
 from bvp_lib.forecasting.backtest import FORECAST_COLUMNS, rolling_backtest, to_beliefs
-from bvp_lib.forecasting.config import backtest_settings, parameters_of
+from bvp_lib.forecasting.config import backtest_settings, lags_known, parameters_of
 from bvp_lib.forecasting.day_ahead import save_forecasts
 from bvp_lib.forecasting.errors import ForecastingError
 from bvp_lib.forecasting.horizons import DEFAULT_HORIZONS, parse_horizons
-from bvp_lib.forecasting.series import fmt_td
+from bvp_lib.forecasting.series import fmt_td, recent_history
 from bvp_lib.forecasting.targets import check_history, fmt_local, forecast_targets, target_models
+from bvp_lib.forecasting.system_feed import system_cubes
 from bvp_lib.forecasting.weather_feed import weather_cubes, weather_subset
 from bvp_lib.timing import as_date, day_bounds
 
-def _backtest_task(series, models, cubes, kwargs):
+def _backtest_task(series, models, cubes, kwargs, known_at=None):
     """One series' backtest (in a worker process); errors come back as (class name, message)."""
     try:
-        out = rolling_backtest(series, models, regressors=cubes, progress=False, **kwargs)
+        out = rolling_backtest(series, models, regressors=cubes, progress=False, known_at=known_at, **kwargs)
         return out, None
     except ForecastingError as e:
         return None, (type(e).__name__, str(e))
@@ -140,14 +141,21 @@ def forecast_range(
         look = max(m.lookback(max_h) for _, ms in plan for m in ms)
         first_b = start - max_h
         anchor = pd.Timestamp(first_b.tz_convert(tz).date()).tz_localize(tz).tz_convert("UTC")
-        hist_start = anchor - window - look
-        history = load_measurements([t.sensor for t in targets], hist_start, end, bind=conn)
+        longest = max(m.history_window(window) for _, ms in plan for m in ms)
+        hist_start = anchor - longest - look
+        known = load_known_measurements([t.sensor for t in targets], hist_start, end, bind=conn)
+        need_from = anchor - window - look  # a model's own, longer window reaches back only as far as unbroken
+        history = {s: recent_history(f["value"].rename(s), need_from, bs["max_gap"]) for s, f in known.items()}
+        known_at = {t.sensor: (known[t.sensor]["belief_time"] if lags_known(t.asset_type, p) == "belief_time" else None)
+                    for t in targets}  # fmt: skip
         what = (f"a backtest of {d0} .. {d1} (train_window {fmt_td(window)} plus {fmt_td(look)} of lags before the "
                 f"first fit at {fmt_local(anchor, tz)})")  # fmt: skip
         for t in targets:  # how much history is enough is rolling_backtest's to say, per model
             if history[t.sensor].empty:
                 check_history(t, history[t.sensor], hist_start, end, tz, what, "start the backtest later")
-        cubes = weather_cubes(conn, plan, hist_start, end, p, catalogue=cat)
+        start_w = max(hist_start, min(h.index.min() for h in history.values() if len(h)))  # as far as the history goes
+        cubes = weather_cubes(conn, plan, start_w, end, p, catalogue=cat)
+        cubes.update(system_cubes(conn, plan, start_w, end, p, catalogue=cat))
         tasks = [(t, history[t.sensor], ms, weather_subset(cubes, ms)) for t, ms in plan]
         models_of = {t.sensor: ms for t, ms in plan}
         stages["load and weather feed"] = time.perf_counter() - t0
@@ -177,7 +185,8 @@ def forecast_range(
             import multiprocessing as mp
 
             with cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-                futs = {pool.submit(_backtest_task, s, ms, c, kwargs): t.sensor for t, s, ms, c in tasks}
+                futs = {pool.submit(_backtest_task, s, ms, c, kwargs, known_at[t.sensor]): t.sensor
+                        for t, s, ms, c in tasks}  # fmt: skip
                 try:
                     for fut in cf.as_completed(futs):
                         done(futs[fut], fut.result())
@@ -187,7 +196,7 @@ def forecast_range(
                     raise
         else:
             for t, s, ms, c in tasks:
-                done(t.sensor, _backtest_task(s, ms, c, kwargs))
+                done(t.sensor, _backtest_task(s, ms, c, kwargs, known_at[t.sensor]))
         if bar is not None:
             bar.close()
         stages["backtests (and store, overlapped)"] = time.perf_counter() - t0

@@ -2,9 +2,14 @@
 
 Every model works on a :class:`SeriesGrid`: the values of one sensor on a regular grid of
 step starts (UTC, resolution ``res``), gaps filled by a causal rule and flagged. Step
-``i`` covers ``[t0 + i*res, t0 + (i+1)*res)``; its measured value is known when the step
+``i`` covers ``[t0 + i*res, t0 + (i+1)*res)``. By default its value is known when the step
 ends (belief horizon 0), so at belief time ``b`` the steps ``i <= floor((b - t0)/res) - 1``
-are known (:func:`last_known_pos`).
+are known (:func:`last_known_pos`). A grid made with the stored belief time of each value
+(``known_at``, e.g. from :func:`bvp_lib.beliefs.load_known_measurements`) knows instead
+every step up to the last one whose belief time, and every earlier one's, is at or before
+``b``: a day-ahead price is known from its publication (13:00 on D-1), so at gate closure
+on D-1 every price of D-1 is a lag; a system measurement stored with horizon -1 h is
+known an hour after its step.
 
 Gap rule
 --------
@@ -94,6 +99,10 @@ class SeriesGrid:
         production positive and consumption negative, or EUR/MWh].
     observed : numpy.ndarray
         True where the value was measured, False where it was filled.
+    known_at : numpy.ndarray or None
+        When each step counts as known [ns UTC], non-decreasing: the running maximum of
+        the stored belief times (a filled step: its end), so a step is known only with
+        every step before it. None: each step when it ends.
     """
 
     name: str
@@ -101,6 +110,7 @@ class SeriesGrid:
     res: int
     values: np.ndarray
     observed: np.ndarray
+    known_at: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -168,6 +178,7 @@ def prepare_series(
     name: str | None = None,
     resolution=None,
     max_gap=DEFAULT_MAX_GAP,
+    known_at: pd.Series | None = None,
 ) -> SeriesGrid:
     """Validate a measured series and put it on a regular UTC grid.
 
@@ -183,6 +194,10 @@ def prepare_series(
     max_gap : str or pandas.Timedelta or None
         Longest gap filled by carrying the last value forward (default 1 h); ``None`` or
         0 refuses any gap.
+    known_at : pandas.Series, optional
+        The belief time of each value (tz-aware), indexed like ``series``: lags then
+        read every step known by the belief time (module docstring). None: a step is
+        known when it ends.
 
     Returns
     -------
@@ -217,6 +232,9 @@ def prepare_series(
         raise ForecastingError(f"{what} holds non-numeric values; convert them to float first.") from None
     order = np.argsort(idx.asi8, kind="stable")
     idx, vals = idx[order], vals[order]
+    kn = None
+    if known_at is not None:
+        kn = _belief_times(known_at, series.index, what)[order]
     if np.isinf(vals).any():
         raise ForecastingError(f"{what} holds infinite values; replace them with NaN (a gap) or a number.")
     finite = np.isfinite(vals)
@@ -224,6 +242,7 @@ def prepare_series(
         raise ForecastingError(f"{what} holds fewer than two values; there is nothing to forecast from.")
     first, last = np.flatnonzero(finite)[[0, -1]]
     idx, vals = idx[first : last + 1], vals[first : last + 1]
+    kn = kn[first : last + 1] if kn is not None else None
     res = _resolution(idx, resolution, what)
     t0 = int(idx.asi8[0])
     n = int((idx.asi8[-1] - t0) // res) + 1
@@ -253,7 +272,55 @@ def prepare_series(
             )
         grid_vals = pd.Series(grid_vals).ffill().to_numpy()
         warn_filled(name, n_missing, n)
-    return SeriesGrid(name=name, t0=t0, res=res, values=grid_vals, observed=~missing)
+    grid_known = None
+    if kn is not None:
+        ends = t0 + (np.arange(n, dtype=np.int64) + 1) * res  # a filled step: known when it ends
+        grid_known = ends.copy()
+        pos = (idx.asi8 - t0) // res
+        ok = np.isfinite(vals)
+        grid_known[pos[ok]] = kn[ok]
+        grid_known = np.maximum.accumulate(grid_known)
+    return SeriesGrid(name=name, t0=t0, res=res, values=grid_vals, observed=~missing, known_at=grid_known)
+
+
+def _belief_times(known_at, index: pd.DatetimeIndex, what: str) -> np.ndarray:
+    """Belief times aligned with ``index`` [ns UTC]; naive or missing ones raise."""
+    if not isinstance(known_at, pd.Series):
+        raise ForecastingError(f"{what}: known_at must be a Series of belief times indexed like the series.")
+    kn = known_at.reindex(index)
+    if kn.isna().any():
+        raise ForecastingError(f"{what}: known_at has no belief time for {int(kn.isna().sum())} value(s); give one per value.")
+    return require_aware(pd.DatetimeIndex(kn), f"{what} known_at").asi8.astype(np.int64)
+
+
+def recent_history(series: pd.Series, keep_from, max_gap=DEFAULT_MAX_GAP) -> pd.Series:
+    """``series`` without what lies before its last gap longer than ``max_gap`` that ends
+    before ``keep_from``: a longer, optional history (a model's own ``max_train_window``)
+    reaches back only as far as it is unbroken. What lies after ``keep_from`` is kept as it
+    is (its gaps are the gap rule's to refuse).
+
+    Parameters
+    ----------
+    series : pandas.Series
+        Values indexed by tz-aware event start.
+    keep_from : tz-aware timestamp
+        The history needed in any case starts here.
+    max_gap : str or pandas.Timedelta or None
+        The gap rule's longest filled gap.
+    """
+    if len(series) < 2:
+        return series
+    s = series.dropna().sort_index()
+    idx = s.index.asi8
+    res = int(np.diff(idx).min()) if len(idx) > 1 else 0
+    if not res:
+        return series
+    limit = (0 if max_gap is None else pd.Timedelta(max_gap).value) + res
+    cut = pd.Timestamp(keep_from).value
+    jumps = np.flatnonzero((np.diff(idx) > limit) & (idx[1:] <= cut))
+    if not len(jumps):
+        return series
+    return series[series.index >= pd.Timestamp(int(idx[jumps[-1] + 1]), tz="UTC")]
 
 
 def check_not_constant(values: np.ndarray, name: str, period: str) -> None:
@@ -277,5 +344,16 @@ def check_not_constant(values: np.ndarray, name: str, period: str) -> None:
 
 
 def last_known_pos(grid: SeriesGrid, b_ns: np.ndarray) -> np.ndarray:
-    """Position of the latest step whose value is known at belief time ``b`` (ends <= b)."""
-    return (np.asarray(b_ns, dtype=np.int64) - grid.t0) // grid.res - 1
+    """Position of the latest step whose value is known at belief time ``b``.
+
+    Without ``known_at``: the latest step ending at or before ``b``. With it: the latest
+    step ``i`` with ``known_at[i] <= b`` (every earlier step is then known too); a belief
+    time a whole step past the grid's end gives a position beyond it (``>= n``), as
+    without, so a stale history is noticed (:func:`~bvp_lib.forecasting.lags.last_values`).
+    """
+    b_ns = np.asarray(b_ns, dtype=np.int64)
+    by_end = (b_ns - grid.t0) // grid.res - 1
+    if grid.known_at is None:
+        return by_end
+    pos = np.searchsorted(grid.known_at, b_ns, side="right").astype(np.int64) - 1
+    return np.where(by_end >= grid.n, by_end, pos)

@@ -23,7 +23,7 @@ import pandas as pd
 from bvp_lib.db.catalogue import Catalogue, unknown_names
 from bvp_lib.db.catalogue import catalogue as read_catalogue
 from bvp_lib.forecasting.base import BaseForecaster
-from bvp_lib.forecasting.config import models_for, parameters_of
+from bvp_lib.forecasting.config import models_for, parameters_of, system_roles
 from bvp_lib.forecasting.errors import ForecastingError, InsufficientHistoryError, RegressorError
 
 #: weather sensor type -> weather role of the models (parameters/forecasting.yaml)
@@ -54,6 +54,9 @@ class Target:
         Weather role (``temperature``, ``ghi``, ``wind_speed``) -> weather sensor.
     subdivision : str or None
         State whose public holidays count (``"BB"``).
+    system : dict
+        System role (``residual_load``, ``load``, ``wind``, ``solar``) -> the market's
+        fundamental sensor [MW] (a price's only; empty where the market has none).
     """
 
     sensor: str
@@ -63,6 +66,7 @@ class Target:
     site: dict = field(default_factory=dict)
     weather: dict = field(default_factory=dict)
     subdivision: str | None = None
+    system: dict = field(default_factory=dict)
 
 
 def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -183,6 +187,7 @@ def forecast_targets(
                 sensor=str(r["sensor"]), asset_type=PRICE_TYPE, resolution=pd.Timedelta(r["resolution"]), unit=str(r["unit"]),
                 site={}, weather=_weather_for(ws.get("latitude"), ws.get("longitude"), ws.get("weather_sensors") or [],
                                               weather),
+                system=system_roles(list(cat.system.index[cat.system["market"] == m])),
             )  # fmt: skip
         )
     return out
@@ -220,7 +225,7 @@ def target_models(
     """
     p = parameters_of(parameters)
     ms = models_for(target.asset_type, site=target.site, weather_sensors=target.weather, parameters=p,
-                    subdivision=target.subdivision)  # fmt: skip
+                    subdivision=target.subdivision, system_sensors=target.system)  # fmt: skip
     if models is None:
         if default == "all":
             return ms
@@ -249,6 +254,16 @@ def needed_weather(models: Sequence[BaseForecaster], weather_sensors: set[str] |
             need.append(spec.ghi)
         if "power_curve" in spec.families:
             need.append(spec.wind_speed)
+    return list(dict.fromkeys(need))
+
+
+def needed_fundamentals(models: Sequence[BaseForecaster]) -> list[str]:
+    """System sensors whose forecasts the models read (the ``fundamentals`` family)."""
+    need: list[str] = []
+    for m in models:
+        spec = getattr(m, "spec", None)
+        if spec is not None:
+            need += spec.used_fundamentals()
     return list(dict.fromkeys(need))
 
 
