@@ -33,7 +33,7 @@ from bvp_lib.timing import as_date, days_between
 
 #: parameters passed on to :func:`bvp_lib.runs.day.run_day`
 RUN_DAY_PARAMETERS = ("owner", "assets", "solver", "models", "spread", "resolution", "mip_gap", "time_limit",
-                      "overrides")
+                      "overrides", "strategy")
 
 DATA_SOURCES = "SMARD day-ahead prices (CC BY 4.0); bundled 2015 data set (data/README.md)"
 
