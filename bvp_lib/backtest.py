@@ -114,6 +114,12 @@ def _normalise(parameters: dict | None) -> dict:
     unknown = sorted(set(params) - set(RUN_DAY_PARAMETERS))
     if unknown:
         raise BacktestParameterError(f"Unknown backtest parameter(s) {unknown}; known: {list(RUN_DAY_PARAMETERS)}.")
+    from bvp_lib.scheduling.problem import check_solver_limits
+
+    try:
+        check_solver_limits(params.get("time_limit"), params.get("mip_gap"))
+    except ValueError as e:
+        raise BacktestParameterError(str(e)) from None
     for k in ("assets", "models"):
         if isinstance(params.get(k), str):
             params[k] = [a.strip() for a in params[k].split(",") if a.strip()]
@@ -150,6 +156,7 @@ def ensure_run(name: str, parameters: dict, *, bind=None) -> int:
     """
     import bvp_lib
     from bvp_lib.db.engine import transaction
+    from bvp_lib.environment import code_version
     from bvp_lib.pipeline import git_commit
 
     h = parameters_hash(parameters)
@@ -167,7 +174,7 @@ def ensure_run(name: str, parameters: dict, *, bind=None) -> int:
             "INSERT INTO backtest_runs (name, parameters, parameters_hash, code_version, git_commit, data_sources) "
             "VALUES (:n, CAST(:p AS jsonb), :h, :v, :g, :d) "
             "ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id"),
-            {"n": name, "p": json.dumps(parameters), "h": h, "v": bvp_lib.__version__, "g": git_commit(),
+            {"n": name, "p": json.dumps(parameters), "h": h, "v": code_version(), "g": git_commit(),
              "d": DATA_SOURCES}).scalar_one())  # fmt: skip
 
 

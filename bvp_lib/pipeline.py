@@ -104,6 +104,9 @@ def prepare(day=None, *, owner: str | None = None, assets: list[str] | None = No
         raise ValueError(f"imbalance_spread must be >= 0 EUR/MWh, not {spread}.")
     if solver and solver not in ("cbc", "highs"):
         raise ValueError(f"solver {solver!r} is not supported; use cbc or highs.")
+    from bvp_lib.scheduling.problem import check_solver_limits
+
+    check_solver_limits(time_limit, mip_gap)
     with transaction(bind) as c:
         known = dict(c.execute(sa.text(
             "SELECT a.name, o.name FROM assets a JOIN owners o ON o.id = a.owner_id")).all())  # fmt: skip
@@ -267,8 +270,10 @@ def provenance(ctx: DayContext, parameters: dict) -> pd.DataFrame:
     from bvp_lib.db.engine import mask_url
 
     s = get_settings()
+    from bvp_lib.environment import lock_summary
+
     rows = [("bvp_lib version", bvp_lib.__version__), ("git commit", git_commit()),
-            ("environment", s.env),
+            ("environment", s.env), ("package lock", lock_summary()),
             ("database", "embedded PostgreSQL" if s.uses_embedded_server else mask_url(s.database_url))]  # fmt: skip
     rows += [(f"parameter {k}", repr(v)) for k, v in sorted(parameters.items()) if k != "report_dir"]
     if ctx.forecasts is not None and len(ctx.forecasts):
@@ -285,6 +290,9 @@ def provenance(ctx: DayContext, parameters: dict) -> pd.DataFrame:
     for k, v in ctx.timings.items():
         rows.append((f"time {k} [s]", f"{v:.2f}"))
     rows.append(("run time [s]", f"{time.perf_counter() - ctx.started:.1f}"))
+    from bvp_lib.redact import mask_text
+
+    rows = [(k, mask_text(str(v))) for k, v in rows]
     return pd.DataFrame(rows, columns=["item", "value"]).set_index("item")
 
 

@@ -110,9 +110,9 @@ def select(
 
 def _price_horizon(event_start: pd.Series, resolution: pd.Timedelta, tz: str) -> pd.Series:
     """Horizon of a day-ahead price: event end minus 13:00 local on the day before the event's day."""
-    local_day = event_start.dt.tz_convert(tz).dt.tz_localize(None).dt.normalize()
-    published = (local_day - pd.Timedelta("1D") + pd.Timedelta(hours=PRICE_PUBLICATION.hour)).dt.tz_localize(tz)
-    return event_start + resolution - published.dt.tz_convert("UTC")
+    from bvp_lib.data.known import day_ahead_horizon  # the one rule, also for imported prices
+
+    return day_ahead_horizon(event_start, resolution, tz, PRICE_PUBLICATION)
 
 
 def populate(

@@ -9,7 +9,6 @@ connection runs with ``TimeZone=UTC``: timestamps are stored as ``timestamptz`` 
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Iterator
 
 import sqlalchemy as sa
@@ -22,14 +21,10 @@ _ENGINES: dict[str, Engine] = {}
 
 
 def mask_url(url: str) -> str:
-    """The URL with its password replaced by ``***`` (safe to print or put in a report)."""
-    try:
-        u = make_url(url)
-    except Exception:  # not a URL we can parse: mask anything that looks like user:pass@
-        return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
-    if u.password:
-        return u.render_as_string(hide_password=True)
-    return u.render_as_string(hide_password=False)
+    """The URL with every password replaced by ``***`` (see :func:`bvp_lib.redact.mask_url`)."""
+    from bvp_lib.redact import mask_url as _mask
+
+    return _mask(url)
 
 
 def _normalise(url: str) -> str:
@@ -38,7 +33,20 @@ def _normalise(url: str) -> str:
         url = "postgresql://" + url[len("postgres://"):]
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg2://" + url[len("postgresql://"):]
-    u = make_url(url)
+    from bvp_lib.redact import secret_spans
+
+    for a, b in secret_spans(url):
+        if "@" in url[a:b] and "://" in url:
+            raise ConfigError(
+                f"The password in BVP_DATABASE_URL={mask_url(url)} holds an unencoded '@': "
+                "percent-encode it as %40 (p%40ss for p@ss), or pass the password in PGPASSWORD "
+                "or in a password= query parameter."
+            )
+    try:
+        u = make_url(url)
+    except Exception:  # noqa: BLE001 - the message would repeat the URL with its password
+        raise ConfigError(f"BVP_DATABASE_URL={mask_url(url)} is not a database URL "
+                          "(for example postgresql://user:password@host:5432/bvp).") from None
     if u.get_backend_name() != "postgresql":
         raise ConfigError(
             f"BVP_DATABASE_URL={mask_url(url)} is not a PostgreSQL URL; BVP needs PostgreSQL "
