@@ -20,6 +20,8 @@ one-kind            timestamps with a UTC offset mixed with ones without
 offset-or-zone      timestamps without offset and no ``--timezone``
 local-time-exists   a local time skipped by the clock change (02:30 on the spring day)
                     that carries a value (a listed non-existent hour with ``-`` is skipped)
+ambiguous-local-    a repeated autumn local time listed once and unmarked (twice: the
+time                first is summer time; or by its CET/CEST mark)
 value-required      an empty value where the format has no "missing" marker
 numeric             a value that is not a number
 finite              ``inf``, ``-inf``, ``nan``
@@ -53,7 +55,8 @@ ENERGY_UNITS = {"Wh": 1e-6, "kWh": 1e-3, "MWh": 1.0}
 PRICE_UNITS = {"EUR/MWh": 1.0, "ct/kWh": 10.0, "EUR/kWh": 1000.0}
 SIGNS = ("production-positive", "consumption-positive")
 
-_OFFSET = re.compile(r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$")
+# a time of day, then an offset: "2015-04-12" alone ends in "-12", which is no offset
+_TIME_WITH_OFFSET = re.compile(r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$")
 _NON_FINITE = {"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity", "nan", "+nan", "-nan"}
 
 
@@ -156,7 +159,7 @@ def read_records(path: str | Path, *, encoding: str | None = None, delimiter: st
     try:
         for rec in reader:
             start, prev = prev + 1, reader.line_num
-            if not rec or all(not c.strip() for c in rec):
+            if not rec or not "".join(rec).strip():
                 continue
             if header is None:
                 header, header_line = [c.strip() for c in rec], start
@@ -232,30 +235,42 @@ class RawSeries:
 
 
 def _values(raw: RawSeries) -> tuple[np.ndarray, np.ndarray]:
-    """Parsed values and the mask of records that carry one."""
-    texts = raw.values
-    present = np.ones(len(texts), dtype=bool)
-    out = np.empty(len(texts), dtype=float)
+    """Parsed values and the mask of records that carry one (vectorised; the first bad
+    record is named)."""
+    texts = pd.Series(raw.values, dtype=object)
+    present = ~texts.isin(raw.missing).to_numpy() if raw.missing else np.ones(len(texts), dtype=bool)
+    clean = texts.str.replace(raw.thousands, "", regex=False) if raw.thousands else texts
+    filled = clean.where(present, "0").tolist()
+    try:
+        # numpy parses with Python's correctly rounded float(); pandas' to_numeric may be 1 ulp off
+        out = np.array(filled, dtype=float)
+    except ValueError:
+        out = np.array([_to_float(x) for x in filled], dtype=float)
+    bad = present & ~np.isfinite(out)
     col = raw.value_column
-    for i, t in enumerate(texts):
-        if raw.missing and t in raw.missing:
-            present[i] = False
-            out[i] = np.nan
-            continue
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        t = raw.values[i]
         if t == "":
             raise raw.error(i, "the value is missing" + (f" (write {raw.missing[0]!r} for no value)" if raw.missing
                             else "") + ".", "value-required", col)
-        s = t.replace(raw.thousands, "") if raw.thousands else t
-        if s.lower() in _NON_FINITE:
-            raise raw.error(i, f"{t!r} is not a finite number.", "finite", col)
+        s = clean.iloc[i]
         try:
             v = float(s)
         except ValueError:
             raise raw.error(i, f"{t!r} is not a number.", "numeric", col) from None
-        if not math.isfinite(v):
+        if not math.isfinite(v) or s.lower() in _NON_FINITE:
             raise raw.error(i, f"{t!r} is not a finite number.", "finite", col)
-        out[i] = v
+        raise raw.error(i, f"{t!r} is not a number.", "numeric", col)  # pragma: no cover - to_numeric disagreed
+    out[~present] = np.nan
     return out, present
+
+
+def _to_float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return float("nan")
 
 
 def _parse_stamps(raw: RawSeries, idx: np.ndarray, fmt: str | None, utc: bool) -> pd.DatetimeIndex:
@@ -295,6 +310,26 @@ def _localize(raw: RawSeries, naive: pd.DatetimeIndex, idx: np.ndarray, present:
         marks = np.array([raw.dst[i] for i in idx], dtype=object)
         has = np.array([m is not None for m in marks])
         is_dst = np.where(has, marks == True, is_dst)  # noqa: E712 - element-wise on an object array
+    # a repeated autumn time listed once, without a CET/CEST mark: which of the two hours is it?
+    unsure = pd.isna(naive.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward"))
+    if raw.dst is not None:
+        unsure &= ~has
+    if unsure.any():
+        counts = pd.Series(naive[unsure]).value_counts()
+        once = counts[counts == 1].index
+        seen: dict = {}
+        for k in np.flatnonzero(unsure):
+            seen[naive[k]] = seen.get(naive[k], 0) + 1
+            if seen[naive[k]] == 3:
+                i = int(idx[k])
+                raise raw.error(i, f"local time {raw.stamps[i]!r} is listed a third time; it occurs only twice in "
+                                f"{tz} (summer time, then winter time): remove the repeated line, or mark each "
+                                "(CEST) or (CET).", "ambiguous-local-time", raw.time_column)
+            if naive[k] in once and present[idx[k]]:
+                i = int(idx[k])
+                raise raw.error(i, f"local time {raw.stamps[i]!r} occurs twice in {tz} (the clocks go back that "
+                                "night) but the file lists it once: mark it (CEST) or (CET), or write the "
+                                "timestamp with its UTC offset.", "ambiguous-local-time", raw.time_column)
     local = naive.tz_localize(tz, ambiguous=is_dst.astype(bool), nonexistent="NaT")
     gone = np.flatnonzero(pd.isna(local))
     for k in gone:
@@ -315,7 +350,8 @@ def parse_index(raw: RawSeries, present: np.ndarray) -> tuple[pd.DatetimeIndex, 
         local = _localize(raw, naive, idx_all, present)
         keep = present & ~pd.isna(local)
         return local[keep].tz_convert("UTC"), idx_all[keep]
-    has_offset = np.array([bool(_OFFSET.search(t.strip())) and _has_time(t) for t in raw.stamps])
+    stamps = pd.Series(raw.stamps, dtype=object).str.strip()
+    has_offset = stamps.str.contains(_TIME_WITH_OFFSET, regex=True).to_numpy()
     if has_offset.any() and not has_offset.all():
         minority_is_naive = (~has_offset).sum() <= has_offset.sum()
         i = int(np.flatnonzero(~has_offset if minority_is_naive else has_offset)[0])
@@ -338,9 +374,6 @@ def parse_index(raw: RawSeries, present: np.ndarray) -> tuple[pd.DatetimeIndex, 
     return local[keep].tz_convert("UTC"), idx_all[keep]
 
 
-def _has_time(t: str) -> bool:
-    # "2015-04-12" alone ends in "-12", which is no offset
-    return bool(re.search(r"\d[T ]\d{1,2}:\d{2}|\d:\d{2}", t))
 
 
 def convert_units(values: pd.Series, unit: str, target: str, resolution: pd.Timedelta | None = None) -> pd.Series:
