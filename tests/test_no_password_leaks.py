@@ -50,6 +50,7 @@ def test_report_backtest_and_sweep_leak_no_password(small, tmp_path):
     for p in written:
         assert not leaked_in(p.read_text(errors="ignore")), f"password in {p}"
     assert "package lock" in (reports / "2015-04-12" / "index.html").read_text()  # provenance names the lock
+    assert not [p for p in written if p.name.endswith(".lock")], "a report lock file was left behind"
     # the run tables, whole rows as text
     with small.connect() as c:
         for table in ("backtest_runs", "backtest_days", "backtest_asset_days"):

@@ -235,3 +235,27 @@ def test_smard_and_assets_files(db, tmp_path):
     a.write_text('{\n  "assets": [\n    {"name": "pv-9", "type": "solar"}\n  ]\n}\n')
     r = invoke_both(["data", "import", "assets", str(a)])
     assert r.exit_code == 1 and "line 3" in r.output and "pv-9" in r.output and "[rule structure]" in r.output
+
+
+def test_excel_names_the_spreadsheet_row_and_column(db, tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    load_tiny(db)
+    idx = pd.date_range("2015-04-12", periods=8, freq="15min")
+    values = list(np.arange(8.0) * 100)
+    values[4] = "n/a"
+    p = tmp_path / "design.xlsx"
+    with pd.ExcelWriter(p) as w:
+        pd.DataFrame({"time": idx, "P_kW": values}).to_excel(w, sheet_name="1_PV_Hof", index=False)
+    args = ["data", "import", "excel", str(p), "--sheet", "1_PV", "--column", "P_kW", "--sensor", "pv-1",
+            "--unit", "kW", "--timezone", "Europe/Berlin"]
+    r = invoke_both(args)
+    assert r.exit_code == 1 and "design.xlsx[1_PV_Hof], line 6, column 'B (P_kW)': 'n/a' is not a number" in r.output
+    values[4] = 400.0
+    with pd.ExcelWriter(p) as w:
+        pd.DataFrame({"time": idx, "P_kW": values}).to_excel(w, sheet_name="1_PV_Hof", index=False)
+    r = invoke_both(args)
+    assert r.exit_code == 0 and "stored 8 beliefs" in r.output and beliefs(db) == 8
+    r = invoke_both([*args[:-1], "Mars/Olympus"])
+    assert r.exit_code == 1 and "unknown timezone 'Mars/Olympus'" in r.output

@@ -242,7 +242,7 @@ def raw_excel(path: str | Path, sheet: str, column: str, *, timezone: str = "UTC
         raise ImportFileError(path, f"sheet {sheet!r} matches {names or 'nothing'}; sheets are {book.sheet_names}.",
                               rule="layout")
     label = f"{path}[{names[0]}]"
-    df = book.parse(names[0], header=0, dtype=object)
+    df = book.parse(names[0], header=0, dtype=object, keep_default_na=False)  # "n/a" stays text: named, not dropped
     if df.empty:
         raise ImportFileError(label, "the sheet has a header but no data rows.", line=1, rule="layout")
     if column not in df.columns:
