@@ -154,7 +154,6 @@ def ensure_run(name: str, parameters: dict, *, bind=None) -> int:
     BacktestParameterError
         When ``name`` was used before with different parameters.
     """
-    import bvp_lib
     from bvp_lib.db.engine import transaction
     from bvp_lib.environment import code_version
     from bvp_lib.pipeline import git_commit
