@@ -123,6 +123,9 @@ def prepare(day=None, *, owner: str | None = None, assets: list[str] | None = No
         raise ValueError(f"solver {solver!r} is not supported; use cbc or highs.")
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy {strategy!r} is not known; use {' or '.join(STRATEGIES)}.")
+    from bvp_lib.scheduling.problem import check_solver_limits
+
+    check_solver_limits(time_limit, mip_gap)
     connection = transaction = None
     if bind is None:
         # one transaction for the whole run: forecasts and schedules land together, or (save=False) not at all
