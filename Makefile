@@ -4,24 +4,33 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCK := requirements.lock
+# LOCKED=0 installs from pyproject.toml's ranges instead of the lock (to try newer versions)
+LOCKED ?= 1
+UPGRADE ?=
 DATE ?=
 YEAR ?= 2015
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
 
-.PHONY: help setup db populate data lab report test bench clean strip
+.PHONY: help setup db populate data lab report test bench clean strip lock
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=python3"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+ifeq ($(LOCKED),1)
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
+else
 	$(BIN)/pip install --quiet -e ".[dev]"
+endif
 	$(BIN)/python -m ipykernel install --sys-prefix --name bvp --display-name "BVP workbench" >/dev/null
-	@touch $(STAMP)
+	@echo "$(if $(filter 1,$(LOCKED)),locked,unlocked)" > $(STAMP)
 
 setup: $(STAMP) db ## virtual environment in .venv, embedded PostgreSQL, schema migrated, bundled data loaded
 	$(BIN)/bvp db populate --structure --data --if-empty
@@ -48,6 +57,13 @@ test: $(STAMP) ## run the whole test suite (unit, database, notebooks)
 
 bench: $(STAMP) db ## run the benchmarks and print their figures
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+lock: ## regenerate requirements.lock from pyproject.toml (Linux x86_64, Python 3.11; UPGRADE=1 for newest versions)
+	@test -x $(BIN)/uv || { test -x $(BIN)/pip || $(PYTHON) -m venv $(VENV); $(BIN)/pip install --quiet uv; }
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
+	  --python-platform x86_64-unknown-linux-gnu --custom-compile-command "make lock" \
+	  $(if $(UPGRADE),--upgrade,) --quiet -o $(LOCK)
+	@echo "$(LOCK) written; make setup installs it."
 
 strip: $(STAMP) ## strip outputs from every notebook (nbstripout)
 	$(BIN)/nbstripout notebooks/*.ipynb

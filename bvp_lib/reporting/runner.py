@@ -100,13 +100,30 @@ def _ipc_kernel_manager():
 
 @contextlib.contextmanager
 def _lock(path: Path):
+    """An exclusive lock on ``path``, removed when released (nothing is left in reports/).
+
+    A waiter may have opened the file just before its holder removed it; so after each
+    ``flock`` it checks that ``path`` is still the file it locked, and else tries again.
+    """
+    import os
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as f:
+    while True:
+        f = open(path, "a")
         fcntl.flock(f, fcntl.LOCK_EX)
         try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+            same = os.fstat(f.fileno()).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        f.close()
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+        fcntl.flock(f, fcntl.LOCK_UN)
+        f.close()
 
 
 def _failing_step(nb_path: Path) -> str:

@@ -68,6 +68,33 @@ END_KINDS = {"soc", "car_soc", "shift_energy"}  # variables that hold a value at
 Backend = Literal["auto", "pulp", "matrix"]
 
 
+
+def check_solver_limits(time_limit: float | None, mip_gap: float | None) -> None:
+    """Refuse a time limit that is not a positive number of seconds, or a MIP gap outside [0, 1).
+
+    Raises
+    ------
+    ValueError
+        Naming the setting and the value (``--time-limit -1`` used to reach the solver).
+    """
+    import math
+
+    if time_limit is not None:
+        try:
+            ok = math.isfinite(float(time_limit)) and float(time_limit) > 0
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ValueError(f"time_limit must be a positive number of seconds, not {time_limit!r} "
+                             "(leave it out for no limit).")
+    if mip_gap is not None:
+        try:
+            ok = 0 <= float(mip_gap) < 1
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ValueError(f"mip_gap must be a relative gap in [0, 1), not {mip_gap!r}.")
+
 class Problem:
     """A built scheduling LP, ready to solve (and to extend with own constraints).
 
@@ -318,6 +345,7 @@ class Problem:
             Naming the asset(s) and constraint family (see :mod:`~bvp_lib.scheduling.diagnose`).
         UnboundedScheduleError, SolverError
         """
+        check_solver_limits(time_limit, mip_gap)
         t_start = time.perf_counter()
         solver, backend = self._choose(solver, backend)
         gap = DEFAULT_MIP_GAP if mip_gap is None else float(mip_gap)

@@ -1,0 +1,240 @@
+"""Delivery: after clearing, the assets' plan that delivers the accepted quantities.
+
+The day-ahead results are published shortly after gate closure (the market clock's price
+publication, 13:00 on D-1 by default), well before delivery: the plan for D is then made
+on the same forecasts known at gate closure, with the clearing prices known. It is the
+portfolio's scheduling problem (:mod:`bvp_lib.scheduling`: every asset's flexibility,
+the connection limits, and the strict rule that storage never charges and discharges in
+the same step) with one more family, ``order_tracking``: per order and delivery period
+the plan's mean power equals the accepted quantity, up to a slack that is penalised far
+above any price,
+
+.. math::
+    \\frac{1}{n} \\sum_{t ∈ h} \\sum_{a ∈ o} P[a, t] + u^+_{o,h} − u^-_{o,h} = y_{o,h},
+    \\qquad \\text{cost } W (u^+ + u^-) \\cdot 1\\,h, \\; W = 10^4\\,\\text{EUR/MWh}.
+
+Where the accepted quantities can be delivered the slack is zero; where they cannot (a
+clearing price no scenario foresaw asks for more than a battery holds), the plan comes
+as close as the assets allow and the rest is an **imbalance**, settled like any other
+deviation (:func:`bvp_lib.valuation.value_day`): this is the documented repair step.
+Each order's imbalance is shared among its assets in proportion to their power limits.
+
+Power in MW, sold positive; energy in MWh; prices in EUR/MWh.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from bvp_lib.scheduling.assets import Curtailable
+from bvp_lib.scheduling.problem import build_problem
+from bvp_lib.scheduling.result import ScheduleResult
+
+TRACKING_PENALTY = 1e4  # [EUR/MWh], above any day-ahead price
+
+
+@dataclass
+class Delivery:
+    """The plan that delivers the accepted quantities.
+
+    Attributes
+    ----------
+    result : ScheduleResult
+        The plan of every scheduled asset at the clearing prices [MW], SoC [MWh].
+    position : pandas.DataFrame
+        What each asset sold [MW] per step: its plan plus its share of its order's
+        imbalance (accepted − delivered), spread evenly over the period's steps.
+    imbalance : pandas.DataFrame
+        Per order (columns) and delivery period: accepted − delivered mean power [MW].
+    accepted : pandas.DataFrame
+        The clearing's accepted quantities per order and period [MW].
+    """
+
+    result: ScheduleResult
+    position: pd.DataFrame
+    imbalance: pd.DataFrame
+    accepted: pd.DataFrame
+    info: dict = field(default_factory=dict)
+
+
+def deliver(inputs, members: dict[str, list[str]], accepted: pd.DataFrame, prices: pd.Series, *,
+            solver: str | None = "highs", time_limit: float | None = None, mip_gap: float | None = None,
+            tie_break: float | None = None) -> Delivery:  # fmt: skip
+    """Plan the day to deliver the accepted quantities (module docstring).
+
+    Parameters
+    ----------
+    inputs : bvp_lib.scheduling.inputs.DayInputs
+        The day as known at gate closure (forecast baseline).
+    members : dict
+        Order name -> its assets (:attr:`bvp_lib.market.bidding.BidResult.members`).
+    accepted : pandas.DataFrame
+        :func:`bvp_lib.market.clearing.clear`'s output (index: period start, one column
+        per order) [MW].
+    prices : pandas.Series
+        The clearing prices on the schedule's steps [EUR/MWh].
+    solver, time_limit, mip_gap, tie_break
+        As :meth:`bvp_lib.scheduling.Problem.solve` and
+        :func:`~bvp_lib.scheduling.build_problem`.
+    """
+    idx = inputs.prices.index
+    periods = pd.DatetimeIndex(accepted.index)
+    H, T = len(periods), len(idx)
+    per = T // H
+    info = inputs.info
+    # parks: produce the forecast where their limit order sold, nothing where it did not
+    parks = [x for x in inputs.assets if isinstance(x, Curtailable)]
+    park_plan = {}
+    for park in parks:
+        order = next((o for o, ms in members.items() if park.name in ms), park.name)
+        sold = np.repeat(accepted[order].to_numpy(float) > 0, per) if order in accepted.columns else np.ones(T, bool)
+        f = pd.Series(park.forecast).reindex(idx).to_numpy(float)
+        park_plan[park.name] = (order, np.where(sold, f, 0.0))
+    flex = [x for x in inputs.assets if not isinstance(x, Curtailable)]
+    cp_of = {x: info.at[x, "connection_point"] for x in info.index}
+    points = []
+    for cp in inputs.connection_points:
+        out = np.zeros(T)
+        for name, (_, plan) in park_plan.items():
+            if cp_of.get(name) == cp.name:
+                out = out + plan
+        fm = tuple(m for m in cp.assets if m not in park_plan)
+        if fm:
+            points.append(dataclasses.replace(cp, assets=fm, import_capacity=_minus(cp.import_capacity, -out, idx),
+                                              export_capacity=_minus(cp.export_capacity, out, idx)))  # fmt: skip
+    kw = {} if tie_break is None else {"tie_break": tie_break}
+    flex_orders = {o: ms for o, ms in members.items() if any(m in {x.name for x in flex} for m in ms)}
+
+    problem = build_problem(flex, prices.reindex(idx), points, resolution=inputs.resolution, complementarity="lp",
+                            **kw)  # fmt: skip
+    add_switching(problem)
+    up, down = _add_tracking(problem, flex_orders, accepted, H, per)
+    lp_result = problem.solve(solver, time_limit, mip_gap)
+    x, netted = net_simultaneous(problem, lp_result.x)
+    result = problem._result(dataclasses.replace(_raw(lp_result), x=x), lp_result.stats) if netted else lp_result
+    x = result.x
+    orders = list(flex_orders)
+    slack = (x[up] - x[down]).reshape(len(orders), H) if orders else np.zeros((0, H))
+    imbalance = pd.DataFrame(slack.T, index=periods, columns=orders)
+    schedule = result.schedule.copy()
+    for name, (order, plan) in park_plan.items():
+        schedule[name] = plan
+    for order in dict.fromkeys(o for o, _ in park_plan.values()):
+        plans = sum(p.reshape(H, per).mean(axis=1) for o, p in park_plan.values() if o == order)
+        imbalance[order] = (accepted[order].to_numpy(float) if order in accepted else np.zeros(H)) - plans
+    # positions: the plan, plus each order's imbalance shared by its assets' power limits
+    position = schedule.copy()
+    for o, ms in members.items():
+        ms = [m for m in ms if m in position.columns]
+        if not ms or o not in imbalance.columns:
+            continue
+        lim = np.array([float(info.at[m, "max_power_mw"]) if m in info.index and pd.notna(info.at[m, "max_power_mw"])
+                        else 1.0 for m in ms])  # fmt: skip
+        share = lim / lim.sum() if lim.sum() > 0 else np.full(len(ms), 1 / len(ms))
+        gap = np.repeat(imbalance[o].to_numpy(float), per)
+        for m, sh in zip(ms, share):
+            position[m] = position[m].to_numpy() + sh * gap
+    baseline = result.baseline.copy()
+    for park in parks:
+        baseline[park.name] = pd.Series(park.forecast).reindex(idx).to_numpy(float)
+    result = dataclasses.replace(result, schedule=schedule, baseline=baseline, actions=schedule - baseline,
+                                 net_position=schedule.sum(axis=1).rename("net_position"))  # fmt: skip
+    curtailed = [a.name for a in inputs.assets if isinstance(a, Curtailable)]
+    hours = per * inputs.resolution / pd.Timedelta("1h")
+    return Delivery(result, position, imbalance, accepted,
+                    {"imbalance_mwh": float(imbalance.abs().to_numpy().sum() * hours), "parks": curtailed,
+                     "binaries": int(result.stats.n_integer)})  # fmt: skip
+
+
+def _raw(result: ScheduleResult):
+    from bvp_lib.scheduling.backends import RawSolution
+
+    st = result.stats
+    return RawSolution(st.status, st.solver_status, result.x, result.objective_with_tie_break, st.model_time,
+                       st.solve_time, st.n_variables, st.n_constraints, st.n_integer, st.n_nonzeros,
+                       st.iterations)  # fmt: skip
+
+
+def add_switching(problem) -> int:
+    """Intra-step switching rows ``c/P_c + d/P_d ≤ 1`` for every storage pair
+    (``intra_step_switching``): a storage may alternate within a step, its time-averaged
+    charging and discharging sharing the step. Returns the rows added."""
+    pr = problem.pairs
+    ok = (pr.charge_ub > 0) & (pr.discharge_ub > 0) & np.isfinite(pr.charge_ub) & np.isfinite(pr.discharge_ub)
+    k = int(ok.sum())
+    if not k:
+        return 0
+    r = np.arange(k)
+    problem.lp.add_constraints("intra_step_switching", pr.asset[ok], pr.step[ok], np.r_[r, r],
+                               np.r_[pr.charge[ok], pr.discharge[ok]], np.r_[1 / pr.charge_ub[ok], 1 / pr.discharge_ub[ok]],
+                               np.full(k, -np.inf), np.ones(k))  # fmt: skip
+    return k
+
+
+def net_simultaneous(problem, x: np.ndarray, tol: float = 1e-7) -> tuple[np.ndarray, int]:
+    """Make a schedule keep the strict rule: where a storage charges ``c`` and discharges
+    ``d`` in one step, keep its SoC path and net the two, ``c' = c − d/(η_c η_d)`` when it
+    charges on balance, else ``d' = d − η_c η_d c`` (η_c η_d read off its SoC balance
+    row). The grid power then differs from the plan by the energy the two would have
+    lost; the caller settles it as imbalance. Returns the new x and the steps netted."""
+    pr = problem.pairs
+    both = (x[pr.charge] > tol) & (x[pr.discharge] > tol)
+    if not both.any():
+        return x, 0
+    A = problem.lp.matrix("csc")
+    x = x.copy()
+    for ci, di in zip(pr.charge[both], pr.discharge[both]):
+        col_c, col_d = A[:, ci], A[:, di]
+        common = np.intersect1d(col_c.indices, col_d.indices)
+        if not len(common):
+            continue
+        row = common[0]
+        ac, ad = float(col_c[row, 0]), float(col_d[row, 0])
+        ratio = -ac / ad if ad else 1.0  # η_c η_d
+        c, d = x[ci], x[di]
+        if ratio * c >= d:
+            x[ci], x[di] = c - d / ratio, 0.0
+        else:
+            x[ci], x[di] = 0.0, d - ratio * c
+    return x, int(both.sum())
+
+
+def _minus(capacity, production: np.ndarray, idx: pd.DatetimeIndex):
+    """A connection capacity [MW] (scalar or Series) less the parks' planned production."""
+    if capacity is None:
+        return None
+    base = capacity.reindex(idx).to_numpy(float) if isinstance(capacity, pd.Series) else np.full(len(idx), float(capacity))
+    return pd.Series(base - production, index=idx)
+
+
+def _add_tracking(problem, orders: dict[str, list[str]], accepted: pd.DataFrame, H: int, per: int):
+    """The ``order_tracking`` family (module docstring); returns the slack variables."""
+    lp = problem.lp
+    pos = {n: i for i, n in enumerate(problem.names)}
+    a, s, v, c = lp.power_terms()
+    names = list(orders)
+    n_rows = len(names) * H
+    up = lp.add_variables("tracking_up", np.full(n_rows, -1), np.zeros(n_rows, np.int64), 0.0, np.inf)
+    down = lp.add_variables("tracking_down", np.full(n_rows, -1), np.zeros(n_rows, np.int64), 0.0, np.inf)
+    if not names:
+        return up, down
+    rows, cols, vals, rhs = [], [], [], []
+    for oi, o in enumerate(names):
+        ids = np.array([pos[m] for m in orders[o] if m in pos])
+        sel = np.isin(a, ids)
+        const = lp.power_constant[ids].sum(axis=0).reshape(H, per).mean(axis=1)
+        y = accepted[o].to_numpy(float) if o in accepted.columns else np.zeros(H)
+        rows += [oi * H + s[sel] // per, oi * H + np.arange(H), oi * H + np.arange(H)]
+        cols += [v[sel], up[oi * H:(oi + 1) * H], down[oi * H:(oi + 1) * H]]
+        vals += [c[sel] / per, np.ones(H), -np.ones(H)]
+        rhs.append(y - const)
+    rhs = np.concatenate(rhs)
+    lp.add_constraints("order_tracking", np.full(n_rows, -1), np.tile(np.arange(H), len(names)), np.concatenate(rows),
+                       np.concatenate(cols), np.concatenate(vals), rhs, rhs, relaxable=False)  # fmt: skip
+    lp.add_penalty(up, TRACKING_PENALTY)
+    lp.add_penalty(down, TRACKING_PENALTY)
+    return up, down
