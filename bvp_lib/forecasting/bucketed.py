@@ -8,6 +8,21 @@ horizon bucket ``(edges[i-1], edges[i]]`` and each bucket gets its own fit. Pred
 builds the design matrix of all requested pairs at once and applies each bucket's fit to
 its rows, so a forecast depends only on ``(b, e)`` and the fitted state.
 
+Fallback per day type (``fallback_lag``, buildings): a learned model pooled over all days
+weighs its lags as workdays do, which on a regular weekend can be worse than "the same
+step last week"; and "last week" is wrong on a holiday. With a fallback lag ``f`` (the
+holiday-aware weekly naive ``week_day_type``) the forecast is
+
+.. math::
+
+    \hat y = f + a_{d}\,(m - f)
+
+for the model's value ``m`` and a weight :math:`a_d \in \{0, 0.1, .., 1\}` per day type
+``d`` (workday, Saturday, Sunday or public holiday), the one with the least absolute error
+on the last ``fallback_window`` (14 days) of the training window, the model fitted on the
+events before them; the model is then refitted on the whole window. Everything is known
+at the fit time.
+
 Post-processing: forecasts are clipped to the range of the training targets (``clip``;
 a forecast never leaves what was seen: no negative solar production, no demand beyond the
 station's record), and with the ``pv`` features set to 0 while the sun is down
@@ -21,8 +36,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from bvp_lib.forecasting.base import BaseForecaster
-from bvp_lib.forecasting.errors import HorizonError
+from bvp_lib.forecasting.base import DAY_NS, BaseForecaster
+from bvp_lib.forecasting.calendar import day_type
+from bvp_lib.forecasting.errors import ForecastingError, HorizonError
 from bvp_lib.forecasting.features import Design, FeatureSpec, build_design, feature_spec
 from bvp_lib.forecasting.horizons import DEFAULT_BUCKET_EDGES, bucket_of
 from bvp_lib.forecasting.horizons import horizon_buckets as bucket_edges_ns
@@ -70,6 +86,18 @@ class BucketedForecaster(BaseForecaster):
         empty where the market has none (the family then adds no column).
     fundamental_terms : sequence of str
         Columns made of each fundamental (:data:`~bvp_lib.forecasting.features.FUNDAMENTAL_TERMS`).
+    lags : sequence of str, optional
+        Lag columns (:data:`~bvp_lib.forecasting.features.LAGS`); default the six of
+        :data:`~bvp_lib.forecasting.features.DEFAULT_LAGS`.
+    fallback_lag : str, optional
+        A benchmark lag (one of ``lags``; ``week_day_type``, the holiday-aware weekly naive)
+        to fall back on per day type: the forecast is ``f + a (model - f)`` with the weight
+        ``a`` in 0 .. 1 of each day type (workday, Saturday, Sunday or holiday) that did
+        best on the last ``fallback_window`` of the training window (module docstring).
+        None: the model alone.
+    fallback_window : str or pandas.Timedelta
+        The training events that choose the weights (the model is fitted on those before
+        them for that, then on all).
     max_train_window : str or pandas.Timedelta, optional
         Train on up to this much history, as far as it reaches, and never on less than the
         run's ``train_window`` (an expanding window that stops growing here; the price
@@ -98,6 +126,9 @@ class BucketedForecaster(BaseForecaster):
         fundamental_terms: Sequence[str] = ("level", "ramps", "day_change"),
         max_train_window=None,
         recency_halflife=None,
+        lags: Sequence[str] | None = None,
+        fallback_lag: str | None = None,
+        fallback_window="14D",
         **model_params,
     ):
         tz = market_timezone(tz)
@@ -119,19 +150,29 @@ class BucketedForecaster(BaseForecaster):
                if "fundamentals" in features else {}),
             **({"max_train_window": fmt_td(max_train_window)} if max_train_window is not None else {}),
             **({"recency_halflife": fmt_td(recency_halflife)} if recency_halflife is not None else {}),
+            **({"lags": list(lags)} if lags is not None else {}),
+            **({"fallback_lag": fallback_lag, "fallback_window": fmt_td(fallback_window)} if fallback_lag else {}),
             **model_params,
         )  # fmt: skip
         self.spec: FeatureSpec = feature_spec(
             features, regressors=regressors, ghi=ghi, wind_speed=wind_speed, tz=tz, country=country,
             subdivision=subdivision, clock=clock, one_hot=self.one_hot, site=dict(site or {}),
             fundamentals=fundamentals, fundamental_terms=fundamental_terms,
+            **({"lags": lags} if lags is not None else {}),
         )  # fmt: skip
         self.edges = bucket_edges_ns(horizon_buckets)  # [ns]
         self.max_train_window = None if max_train_window is None else pd.Timedelta(max_train_window)
         self.recency_halflife = None if recency_halflife is None else pd.Timedelta(recency_halflife)
+        if fallback_lag is not None and ("lags" not in self.spec.families or fallback_lag not in self.spec.lags):
+            raise ForecastingError(
+                f"fallback_lag {fallback_lag!r} must be one of the model's lags {list(self.spec.lags)} (with the lags family)."
+            )
+        self.fallback_lag = fallback_lag
+        self.fallback_window = pd.Timedelta(fallback_window)
+        self._blend: dict[int, float] = {}
         self.clip, self.zero_at_night = bool(clip), bool(zero_at_night)
         self.model_params = model_params
-        self._state_models: dict[int, object] = {}
+        self._state_models: dict[int | tuple[int, int], object] = {}
         self._state_range: tuple[float, float] = (-np.inf, np.inf)
         self._state_names: list[str] = []
 
@@ -172,24 +213,63 @@ class BucketedForecaster(BaseForecaster):
         w = None
         if self.recency_halflife is not None:
             w = recency_weights(kept, self.fit_time, self.recency_halflife)
-        self._state_models = {int(i): self._fit_matrix(design.X[k == i], y[k == i], None if w is None else w[k == i])
-                              for i in np.unique(k)}  # fmt: skip
+        self._state_models = self._fit_states(design.X, y, k, w)
+        self._blend = {}
+        if self.fallback_lag is not None:
+            self._blend = self._fallback_weights(design, y, k, kept, w, max(1, DAY_NS // grid.res))
+
+    def _fit_states(self, X: np.ndarray, y: np.ndarray, k: np.ndarray, w: np.ndarray | None) -> dict:
+        """One fit per horizon bucket."""
+        return {int(i): self._fit_matrix(X[k == i], y[k == i], None if w is None else w[k == i]) for i in np.unique(k)}
+
+    def _apply_states(self, states: dict, X: np.ndarray, k: np.ndarray) -> np.ndarray:
+        out = np.full(len(X), np.nan)
+        for i in np.unique(k):  # a handful of horizon buckets, each predicted vectorised
+            if int(i) in states:
+                rows = k == i
+                out[rows] = self._predict_matrix(states[int(i)], X[rows])
+        return out
+
+    def _fallback_weights(self, design: Design, y, k, kept, w, day_steps: int) -> dict[int, float]:
+        """Per day type, the weight ``a`` of the model against the fallback lag ``f``
+        (forecast ``f + a (model - f)``, ``a`` in 0, 0.1, .., 1) that gives the least absolute
+        error on the last ``fallback_window`` of the training events, the model fitted on
+        the events before them (module docstring)."""
+        val = kept >= self.fit_time - self.fallback_window.value
+        if not val.any() or (~val).sum() < 7 * day_steps:
+            return {}
+        states = self._fit_states(design.X[~val], y[~val], k[~val], None if w is None else w[~val])
+        pred = self._apply_states(states, design.X[val], k[val])
+        base = design.X[val, design.names.index(self.fallback_lag)]
+        yv, g = y[val], day_type(kept[val], self.spec.tz, self.spec.country, self.spec.subdivision)
+        ok = np.isfinite(pred)
+        grid_a = np.round(np.linspace(1.0, 0.0, 11), 1)  # ties go to the model
+        out = {}
+        for gi in np.unique(g[ok]):
+            sel = ok & (g == gi)
+            errs = [np.abs(yv[sel] - (base[sel] + a * (pred[sel] - base[sel]))).sum() for a in grid_a]
+            out[int(gi)] = float(grid_a[int(np.argmin(errs))])
+        return out
 
     def _predict_pairs(self, grid, cubes, b, e) -> np.ndarray:
         design = self.design(grid, cubes, b, e)
         k = bucket_of(e + grid.res - b, self.edges, grid.name)
-        out = np.empty(len(e))
-        for i in np.unique(k):  # a handful of horizon buckets, each predicted vectorised
-            if int(i) not in self._state_models:
-                lo = pd.Timedelta(int(self.edges[i - 1]) if i else 0, unit="ns")
-                hi = pd.Timedelta(int(self.edges[i]), unit="ns")
-                raise HorizonError(
-                    f"{self.name} for {grid.name!r} was not fitted for horizons in ({fmt_td(lo)}, "
-                    f"{fmt_td(hi)}]; fit it with horizons that include them (fitted: "
-                    f"{[s.label for s in self.horizons]})."
-                )
-            rows = k == i
-            out[rows] = self._predict_matrix(self._state_models[int(i)], design.X[rows])
+        missing = [int(i) for i in np.unique(k) if int(i) not in self._state_models]
+        if missing:
+            i = missing[0]
+            lo = pd.Timedelta(int(self.edges[i - 1]) if i else 0, unit="ns")
+            hi = pd.Timedelta(int(self.edges[i]), unit="ns")
+            raise HorizonError(
+                f"{self.name} for {grid.name!r} was not fitted for horizons in ({fmt_td(lo)}, "
+                f"{fmt_td(hi)}]; fit it with horizons that include them (fitted: "
+                f"{[s.label for s in self.horizons]})."
+            )
+        out = self._apply_states(self._state_models, design.X, k)
+        if self._blend:
+            base = design.X[:, design.names.index(self.fallback_lag)]
+            g = day_type(e, self.spec.tz, self.spec.country, self.spec.subdivision)
+            a = np.array([self._blend.get(int(x), 1.0) for x in range(3)])[g]
+            out = base + a * (out - base)
         if self.clip:
             out = np.clip(out, *self._state_range)
         if self._uses_night(design):

@@ -5,9 +5,13 @@ Feature families (choose per asset type in ``parameters/forecasting.yaml``):
 ``lags``
     ``last`` (latest known value, i.e. persistence), ``day`` and ``day2`` (same step on
     the latest and the one-but-latest known day), ``week`` (same step on the latest
-    known week), ``day_type`` (same step on the latest known day of the same day type:
-    workday, Saturday, Sunday/holiday), ``mean_day`` (mean of the latest known 24 h)
-    [series unit]. All known at the belief time (:mod:`bvp_lib.forecasting.lags`).
+    known week), ``day_type`` and ``day_type2`` (same step on the latest and the
+    one-but-latest known day of the same day type: workday, Saturday, Sunday/holiday),
+    ``week_day_type`` (the holiday-aware weekly naive: same step and weekday of the latest
+    known week in which that weekday had the same day type; a holiday takes the latest
+    Sunday-like day), ``mean_day`` (mean of the latest known 24 h) [series unit]; the
+    model's ``lags`` choose which (default the six of :data:`DEFAULT_LAGS`). All known at
+    the belief time (:mod:`bvp_lib.forecasting.lags`).
 ``calendar``
     Local hour of day, Saturday, Sunday/public holiday (:mod:`~bvp_lib.forecasting.calendar`).
 ``horizon``
@@ -48,6 +52,8 @@ from bvp_lib.forecasting.series import SeriesGrid
 from bvp_lib.market.clock import market_timezone
 
 FAMILIES = ("lags", "calendar", "horizon", "weather", "pv", "power_curve", "fundamentals")
+LAGS = ("last", "day", "day2", "week", "day_type", "day_type2", "week_day_type", "mean_day")
+DEFAULT_LAGS = ("last", "day", "day2", "week", "day_type", "mean_day")
 FUNDAMENTAL_TERMS = ("level", "ramps", "day_change", "square", "hour_slopes")
 HOUR_NS = 3_600 * 10**9
 
@@ -78,6 +84,8 @@ class FeatureSpec:
         Regressor sensors of the ``fundamentals`` family (system forecasts [MW]).
     fundamental_terms : tuple of str
         Columns made of each (:data:`FUNDAMENTAL_TERMS`; module docstring).
+    lags : tuple of str
+        Lag columns of the ``lags`` family (:data:`LAGS`).
     """
 
     families: tuple[str, ...] = ("lags", "calendar", "horizon", "weather")
@@ -92,12 +100,16 @@ class FeatureSpec:
     site: Mapping = field(default_factory=dict)
     fundamentals: tuple[str, ...] = ()
     fundamental_terms: tuple[str, ...] = ("level", "ramps", "day_change")
+    lags: tuple[str, ...] = DEFAULT_LAGS
 
     def __post_init__(self):
         object.__setattr__(self, "tz", market_timezone(self.tz))
         unknown = [f for f in self.families if f not in FAMILIES]
         if unknown:
             raise ForecastingError(f"unknown feature families {unknown}; choose from {list(FAMILIES)}.")
+        bad_lags = [x for x in self.lags if x not in LAGS]
+        if bad_lags or not self.lags:
+            raise ForecastingError(f"unknown or no lags {bad_lags}; choose from {list(LAGS)}.")
         bad = [t for t in self.fundamental_terms if t not in FUNDAMENTAL_TERMS]
         if bad:
             raise ForecastingError(f"unknown fundamental_terms {bad}; choose from {list(FUNDAMENTAL_TERMS)}.")
@@ -139,16 +151,20 @@ def _cube(cubes: Mapping[str, RegressorCube] | None, name: str, series: str) -> 
 
 
 def lag_features(grid: SeriesGrid, b: np.ndarray, e: np.ndarray, spec: FeatureSpec) -> tuple[list, list[str]]:
+    """The lag columns ``spec.lags`` of pairs (module docstring) [series unit]."""
     day_steps = max(1, lags.DAY_NS // grid.res)
-    cols = [
-        lags.last_values(grid, b),
-        lags.seasonal_values(grid, b, e, 1, spec.clock, spec.tz),
-        lags.seasonal_values(grid, b, e, 1, spec.clock, spec.tz, extra_periods=1),
-        lags.seasonal_values(grid, b, e, 7, spec.clock, spec.tz),
-        grid.values[lags.same_day_type_positions(grid, b, e, spec.clock, spec.tz, spec.country, spec.subdivision)],
-        lags.window_means(grid, b, day_steps),
-    ]
-    return cols, ["last", "day", "day2", "week", "day_type", "mean_day"]
+    dt = dict(clock=spec.clock, tz=spec.tz, country=spec.country, subdivision=spec.subdivision)
+    make = {
+        "last": lambda: lags.last_values(grid, b),
+        "day": lambda: lags.seasonal_values(grid, b, e, 1, spec.clock, spec.tz),
+        "day2": lambda: lags.seasonal_values(grid, b, e, 1, spec.clock, spec.tz, extra_periods=1),
+        "week": lambda: lags.seasonal_values(grid, b, e, 7, spec.clock, spec.tz),
+        "day_type": lambda: grid.values[lags.same_day_type_positions(grid, b, e, **dt)],
+        "day_type2": lambda: grid.values[lags.same_day_type_positions(grid, b, e, **dt, max_days=21, nth=2)],
+        "week_day_type": lambda: grid.values[lags.same_day_type_positions(grid, b, e, **dt, max_days=28, step_days=7)],
+        "mean_day": lambda: lags.window_means(grid, b, day_steps),
+    }
+    return [make[x]() for x in spec.lags], list(spec.lags)
 
 
 def fundamental_features(
@@ -262,7 +278,7 @@ def feature_spec(families: Sequence[str] | None = None, **kwargs) -> FeatureSpec
     """A :class:`FeatureSpec` from plain parameters (lists become tuples)."""
     if families is not None:
         kwargs["families"] = tuple(families)
-    for key in ("regressors", "fundamentals", "fundamental_terms"):
+    for key in ("regressors", "fundamentals", "fundamental_terms", "lags"):
         if kwargs.get(key) is not None:
             kwargs[key] = tuple(kwargs[key])
     return FeatureSpec(**kwargs)

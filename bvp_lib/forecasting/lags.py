@@ -18,7 +18,9 @@ ambiguous (the DST hour) the lag falls back to exactly ``k * 24`` hours earlier.
 The *day-type* lag (:func:`same_day_type_positions`) takes the same clock time on the
 latest known day of the same day type (workday, Saturday, Sunday or public holiday): on
 the Monday after Easter the latest Sunday-like day, on the Friday after a holiday the
-latest workday. Loads and charging follow day types more than weekdays.
+latest workday. Loads and charging follow day types more than weekdays. Its weekly form
+(``step_days=7``) is the *holiday-aware weekly naive*: the same weekday of the latest
+known week in which it had the same day type (a holiday takes the latest Sunday-like day).
 """
 
 from __future__ import annotations
@@ -131,29 +133,42 @@ def same_day_type_positions(
     country: str = "DE",
     subdivision: str | None = None,
     max_days: int = 14,
+    step_days: int = 1,
+    nth: int = 1,
 ) -> np.ndarray:
-    """Grid positions of the same step on the latest known day of the same day type.
+    """Grid positions of the same step on the ``nth`` latest known day of the same day type.
 
-    Candidates are 1 .. ``max_days`` days back; where none is known and in the history
-    the lag falls back to the latest known week (:func:`seasonal_positions`).
+    Candidates are ``step_days``, ``2 * step_days``, .. up to ``max_days`` days back
+    (``step_days=7``: the same weekday, a *holiday-aware weekly* lag: last week's Friday
+    unless it was a holiday, then the Friday before). Where fewer than ``nth`` candidates
+    are known and in the history, the lag falls back to the latest known day of the same
+    day type (``step_days=7``), else to the latest known week (:func:`seasonal_positions`).
     """
     tz = market_timezone(tz)
     last = last_known_pos(grid, b_ns)
     e_ns = np.asarray(e_ns, dtype=np.int64)
+    b_ns = np.broadcast_to(np.asarray(b_ns, dtype=np.int64), e_ns.shape)
     want = day_type(e_ns, tz, country, subdivision)
     out = np.full(len(e_ns), -1, dtype=np.int64)
     todo = np.ones(len(e_ns), dtype=bool)
-    for k in range(1, max_days + 1):  # two weeks of candidate days, each vectorised over pairs
+    seen = np.zeros(len(e_ns), dtype=np.int64)
+    for k in range(step_days, max_days + 1, step_days):  # a few candidate days, each vectorised over pairs
         idx = np.flatnonzero(todo)
         if not len(idx):
             break
         cand = shift_days(e_ns[idx], np.full(len(idx), k), clock, tz)
         pos = grid.pos(cand)
         ok = (pos <= last[idx]) & (pos >= 0) & (day_type(cand, tz, country, subdivision) == want[idx])
-        out[idx[ok]] = pos[ok]
-        todo[idx[ok]] = False
+        seen[idx[ok]] += 1
+        hit = ok & (seen[idx] == nth)
+        out[idx[hit]] = pos[hit]
+        todo[idx[hit]] = False
     if todo.any():
-        out[todo] = seasonal_positions(grid, np.asarray(b_ns)[todo], e_ns[todo], 7, clock, tz)
+        if step_days > 1:
+            out[todo] = same_day_type_positions(grid, b_ns[todo], e_ns[todo], clock, tz, country, subdivision,
+                                                max_days=max(14, max_days // 2), nth=1)  # fmt: skip
+        else:
+            out[todo] = seasonal_positions(grid, b_ns[todo], e_ns[todo], 7, clock, tz)
     return out
 
 
