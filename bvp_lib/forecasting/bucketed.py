@@ -15,9 +15,9 @@ holiday-aware weekly naive ``week_day_type``) the forecast is
 
 .. math::
 
-    \hat y = f + a_{d}\,(m - f)
+    \\hat y = f + a_{d}\\,(m - f)
 
-for the model's value ``m`` and a weight :math:`a_d \in \{0, 0.1, .., 1\}` per day type
+for the model's value ``m`` and a weight :math:`a_d \\in \\{0, 0.1, .., 1\\}` per day type
 ``d`` (workday, Saturday, Sunday or public holiday), the one with the least absolute error
 on the last ``fallback_window`` (14 days) of the training window, the model fitted on the
 events before them; the model is then refitted on the whole window. Everything is known
@@ -95,6 +95,8 @@ class BucketedForecaster(BaseForecaster):
         ``a`` in 0 .. 1 of each day type (workday, Saturday, Sunday or holiday) that did
         best on the last ``fallback_window`` of the training window (module docstring).
         None: the model alone.
+    hour_by_day_type : bool
+        Calendar one-hot per hour and day type (linear models; 72 columns).
     fallback_window : str or pandas.Timedelta
         The training events that choose the weights (the model is fitted on those before
         them for that, then on all).
@@ -129,6 +131,7 @@ class BucketedForecaster(BaseForecaster):
         lags: Sequence[str] | None = None,
         fallback_lag: str | None = None,
         fallback_window="14D",
+        hour_by_day_type: bool = False,
         **model_params,
     ):
         tz = market_timezone(tz)
@@ -152,13 +155,14 @@ class BucketedForecaster(BaseForecaster):
             **({"recency_halflife": fmt_td(recency_halflife)} if recency_halflife is not None else {}),
             **({"lags": list(lags)} if lags is not None else {}),
             **({"fallback_lag": fallback_lag, "fallback_window": fmt_td(fallback_window)} if fallback_lag else {}),
+            **({"hour_by_day_type": True} if hour_by_day_type else {}),
             **model_params,
         )  # fmt: skip
         self.spec: FeatureSpec = feature_spec(
             features, regressors=regressors, ghi=ghi, wind_speed=wind_speed, tz=tz, country=country,
             subdivision=subdivision, clock=clock, one_hot=self.one_hot, site=dict(site or {}),
             fundamentals=fundamentals, fundamental_terms=fundamental_terms,
-            **({"lags": lags} if lags is not None else {}),
+            **({"lags": lags} if lags is not None else {}), hour_by_day_type=bool(hour_by_day_type),
         )  # fmt: skip
         self.edges = bucket_edges_ns(horizon_buckets)  # [ns]
         self.max_train_window = None if max_train_window is None else pd.Timedelta(max_train_window)

@@ -60,7 +60,8 @@ def day_type(e_ns: np.ndarray, tz: str, country: str, subdivision: str | None = 
 
 
 def calendar_features(
-    e_ns: np.ndarray, tz: str, country: str, one_hot: bool = True, subdivision: str | None = None
+    e_ns: np.ndarray, tz: str, country: str, one_hot: bool = True, subdivision: str | None = None,
+    hour_by_day_type: bool = False,
 ) -> tuple[np.ndarray, list[str]]:
     """Calendar design columns of event starts.
 
@@ -78,6 +79,10 @@ def calendar_features(
         [0 = Monday], day type [0 workday, 1 Saturday, 2 Sunday/holiday] (for trees).
     subdivision : str, optional
         State whose holidays count too (``"BB"``, ``"BY"``); None: national holidays.
+    hour_by_day_type : bool
+        One-hot only: one column per local hour *and* day type (72: an hour-of-day shape
+        for workdays, Saturdays and Sundays/holidays each) instead of 24 hours plus two
+        day-type flags.
 
     Returns
     -------
@@ -91,6 +96,10 @@ def calendar_features(
         X = np.column_stack([parts["hour"], parts["weekday"], dtype]).astype(float)
         return X, ["hour", "weekday", "day_type"]
     hours = np.floor(parts["hour"]).astype(int)
+    if hour_by_day_type:
+        code = dtype * 24 + hours
+        X = (code[:, None] == np.arange(72)[None, :]).astype(float)
+        return X, [f"{t}_hour_{h:02d}" for t in ("workday", "saturday", "sunday_or_holiday") for h in range(24)]
     H = (hours[:, None] == np.arange(24)[None, :]).astype(float)
     X = np.column_stack([H, dtype == 1, dtype == 2]).astype(float)
     return X, [f"hour_{h:02d}" for h in range(24)] + ["saturday", "sunday_or_holiday"]

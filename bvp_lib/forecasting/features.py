@@ -13,7 +13,8 @@ Feature families (choose per asset type in ``parameters/forecasting.yaml``):
     model's ``lags`` choose which (default the six of :data:`DEFAULT_LAGS`). All known at
     the belief time (:mod:`bvp_lib.forecasting.lags`).
 ``calendar``
-    Local hour of day, Saturday, Sunday/public holiday (:mod:`~bvp_lib.forecasting.calendar`).
+    Local hour of day, Saturday, Sunday/public holiday (:mod:`~bvp_lib.forecasting.calendar`);
+    with ``hour_by_day_type`` (linear models) one column per hour and day type.
 ``horizon``
     The belief horizon [h] (pairs of one bucket have different horizons).
 ``weather``
@@ -86,6 +87,8 @@ class FeatureSpec:
         Columns made of each (:data:`FUNDAMENTAL_TERMS`; module docstring).
     lags : tuple of str
         Lag columns of the ``lags`` family (:data:`LAGS`).
+    hour_by_day_type : bool
+        One-hot calendar as hour x day type (72 columns; linear models).
     """
 
     families: tuple[str, ...] = ("lags", "calendar", "horizon", "weather")
@@ -101,6 +104,7 @@ class FeatureSpec:
     fundamentals: tuple[str, ...] = ()
     fundamental_terms: tuple[str, ...] = ("level", "ramps", "day_change")
     lags: tuple[str, ...] = DEFAULT_LAGS
+    hour_by_day_type: bool = False
 
     def __post_init__(self):
         object.__setattr__(self, "tz", market_timezone(self.tz))
@@ -239,7 +243,7 @@ def build_design(
         cols += c
         names += n
     if "calendar" in fam:
-        Xc, n = calendar_features(ue, spec.tz, spec.country, spec.one_hot, spec.subdivision)
+        Xc, n = calendar_features(ue, spec.tz, spec.country, spec.one_hot, spec.subdivision, spec.hour_by_day_type)
         cols += list(Xc[inv].T)
         names += n
     if "horizon" in fam:

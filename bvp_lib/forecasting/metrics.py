@@ -175,3 +175,75 @@ def evaluate(
         out["skill_mae"] = (1.0 - m["mae"] / r["mae"]).where(r["mae"] > 0)
         out["skill_rmse"] = (1.0 - m["rmse"] / r["rmse"]).where(r["rmse"] > 0)
     return out.reset_index()
+
+
+DAY_TYPE_NAMES = ("workday", "Saturday", "Sunday", "holiday")
+
+
+def day_type_labels(event_starts, tz: str, country: str = "DE", subdivision: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per event start: its day type for scoring (``workday``, ``Saturday``, ``Sunday``,
+    ``holiday``: a public holiday of ``country`` and ``subdivision`` on any weekday) and the
+    holiday's name (``""`` on other days), on the local calendar of ``tz``."""
+    import holidays
+
+    idx = require_aware(pd.DatetimeIndex(event_starts), "event_starts").tz_convert(tz)
+    dates = idx.tz_localize(None).normalize()
+    years = sorted(set(dates.year))
+    cal = holidays.country_holidays(country, subdiv=subdivision, years=years, language="en_US")
+    days = pd.Index(dates.unique())
+    names_of = pd.Series([cal.get(d.date(), "") for d in days], index=days)
+    names = names_of.reindex(dates).to_numpy(dtype=object)
+    wd = idx.dayofweek.to_numpy()
+    kind = np.where(names != "", "holiday", np.where(wd == 5, "Saturday", np.where(wd == 6, "Sunday", "workday")))
+    return kind.astype(object), names
+
+
+def wape_by_day_type(forecast: pd.Series, actual: pd.Series, tz: str, country: str = "DE",
+                     subdivision: str | None = None, holidays_by_name: bool = False) -> pd.Series:  # fmt: skip
+    """WAPE [-] per day type (:func:`day_type_labels`) of one sensor's forecast.
+
+    Parameters
+    ----------
+    forecast, actual : pandas.Series
+        Values indexed by tz-aware event start [series unit]; actual is aligned to the
+        forecast's events.
+    tz, country, subdivision : str
+        Local calendar and holidays.
+    holidays_by_name : bool
+        Also one entry per holiday (``"holiday: Good Friday"``).
+
+    Returns
+    -------
+    pandas.Series
+        WAPE per day type (and holiday), :data:`DAY_TYPE_NAMES` first.
+    """
+    a = actual.reindex(forecast.index)
+    kind, names = day_type_labels(forecast.index, tz, country, subdivision)
+    df = pd.DataFrame({"ae": np.abs(forecast.to_numpy() - a.to_numpy()), "a": np.abs(a.to_numpy()), "k": kind, "n": names})
+    df = df[np.isfinite(df["ae"])]
+    out = df.groupby("k")[["ae", "a"]].sum()
+    res = (out["ae"] / out["a"]).reindex([k for k in DAY_TYPE_NAMES if k in out.index])
+    if holidays_by_name:
+        h = df[df["n"] != ""].groupby("n")[["ae", "a"]].sum()
+        res = pd.concat([res, (h["ae"] / h["a"]).rename(lambda x: f"holiday: {x}")])
+    return res
+
+
+def negative_hours(forecast: pd.Series, actual: pd.Series) -> dict[str, float]:
+    """How a price forecast catches the hours with a negative price.
+
+    Returns
+    -------
+    dict
+        ``negative`` (hours with an actual price < 0), ``hits`` (of those, forecast < 0),
+        ``hit_rate`` (hits / negative), ``false_alarms`` (forecast < 0, actual >= 0) and
+        ``precision`` (hits / all hours forecast < 0) [counts, -].
+    """
+    a = actual.reindex(forecast.index)
+    ok = a.notna() & forecast.notna()
+    f, a = forecast[ok], a[ok]
+    neg, fneg = a < 0, f < 0
+    hits, alarms = int((neg & fneg).sum()), int((~neg & fneg).sum())
+    n = int(neg.sum())
+    return {"negative": n, "hits": hits, "hit_rate": hits / n if n else float("nan"), "false_alarms": alarms,
+            "precision": hits / (hits + alarms) if hits + alarms else float("nan")}  # fmt: skip

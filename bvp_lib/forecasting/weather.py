@@ -362,9 +362,11 @@ def derive_weather_forecasts(
     return out
 
 
-def issue_times(forecasts: pd.DataFrame, resolution) -> pd.Series:
-    """Belief time (issue) of each forecast belief: ``event_start + resolution - belief_horizon`` (UTC)."""
-    return pd.DatetimeIndex(forecasts["event_start"]) + pd.Timedelta(resolution) - pd.to_timedelta(forecasts["belief_horizon"])
+def issue_times(forecasts: pd.DataFrame, resolution) -> pd.DatetimeIndex:
+    """Belief time (issue) of each forecast belief, in row order: ``event_start + resolution
+    - belief_horizon`` (UTC)."""
+    h = pd.to_timedelta(forecasts["belief_horizon"]).to_numpy()
+    return pd.DatetimeIndex(forecasts["event_start"]) + pd.Timedelta(resolution) - pd.TimedeltaIndex(h)
 
 
 def error_autocorrelation(forecasts: pd.DataFrame, measured: pd.Series, *, lag: int = 1,
