@@ -142,15 +142,16 @@ def dry_run(engine, start, end, assets, models, parameters, workers) -> pd.DataF
                           parameters=parameters)  # fmt: skip
 
 
-def price_with_and_without_afternoon(engine, out, start, end, market, price) -> None:
+def price_with_and_without_afternoon(engine, start, end, market, price) -> None:
     from bvp_lib.forecasting.config import load_parameters
 
     p = load_parameters()
     p["asset_types"]["price"]["lags_known"] = "step_end"
     t = time.perf_counter()
+    new = dry_run(engine, start, end, [market], PRICE_MODELS, load_parameters(), 1)
     old = dry_run(engine, start, end, [market], PRICE_MODELS, p, 1)
     act = actuals(engine, [price], start, end)
-    new_s = scores(out, act, [price], PRICE_MODELS).set_index("model")
+    new_s = scores(new, act, [price], PRICE_MODELS).set_index("model")
     old_s = scores(old, act, [price], PRICE_MODELS).set_index("model")
     print(f"\n== (5) day-ahead price with and without D-1's afternoon prices as lags ({time.perf_counter() - t:.0f} s)")
     print("  lags read every price whose stored belief time is at or before gate closure (all of D-1, published 13:00 "
@@ -205,7 +206,7 @@ def weather_accuracy(engine, start, end) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def solar_wind_vs_perfect_weather(engine, out, start, end, assets_of, workers) -> None:
+def solar_wind_vs_perfect_weather(engine, start, end, assets_of, workers) -> None:
     from bvp_lib.forecasting.config import load_parameters
     from bvp_lib.forecasting.weather import DEFAULT_ERROR_SPECS
 
@@ -221,9 +222,11 @@ def solar_wind_vs_perfect_weather(engine, out, start, end, assets_of, workers) -
     if not sensors:
         return
     t = time.perf_counter()
+    models = ["linear", "lightgbm", "seasonal_naive_daily"]
+    with_errors = dry_run(engine, start, end, sensors, models, load_parameters(), workers)
     perfect = dry_run(engine, start, end, sensors, ["linear", "lightgbm"], p, workers)
     act = actuals(engine, sensors, start, end)
-    real = scores(out, act, sensors, ["linear", "lightgbm", "seasonal_naive_daily"])
+    real = scores(with_errors, act, sensors, models)
     ceil = scores(perfect, act, sensors, ["linear", "lightgbm"])
     print(f"\n== (6) solar and wind day-ahead WAPE [%]: the weather error model against the perfect-weather ceiling "
           f"({time.perf_counter() - t:.0f} s)")  # fmt: skip
@@ -245,7 +248,7 @@ def solar_wind_vs_perfect_weather(engine, out, start, end, assets_of, workers) -
         print(f"    {r.sensor:28s} RMSE {r.rmse:5.2f} {r.unit:14s} lag-1 corr {r.lag1:.3f} (phi {r.phi:.3f}){dr}")
 
 
-def buildings_by_day_type(engine, out, start, end, assets_of) -> None:
+def buildings_by_day_type(engine, start, end, assets_of, workers) -> None:
     from bvp_lib.db.catalogue import Catalogue
     from bvp_lib.forecasting.metrics import DAY_TYPE_NAMES, wape_by_day_type
 
@@ -253,6 +256,9 @@ def buildings_by_day_type(engine, out, start, end, assets_of) -> None:
     blds = assets_of("building")
     if not blds:
         return
+    t = time.perf_counter()
+    out = dry_run(engine, start, end, blds, ["linear", "lightgbm", "seasonal_naive_daily", "seasonal_naive_weekly"],
+                  None, workers)  # fmt: skip
     act = actuals(engine, blds, start, end)
     da = day_ahead(out)
     rows = []
@@ -266,7 +272,7 @@ def buildings_by_day_type(engine, out, start, end, assets_of) -> None:
     tab = r.pivot_table(index="type", columns="model", values="wape", aggfunc="mean")
     order = [k for k in DAY_TYPE_NAMES if k in tab.index] + sorted(k for k in tab.index if k not in DAY_TYPE_NAMES)
     print(f"\n== (7) buildings: day-ahead WAPE [%] by day type, mean over the {len(blds)} buildings (holidays of each "
-          "building's state)")  # fmt: skip
+          f"building's state) ({time.perf_counter() - t:.0f} s)")  # fmt: skip
     print(tab.reindex(order).round(1).to_string())
     w = r[r["type"].isin(DAY_TYPE_NAMES)].pivot_table(index=["sensor", "type"], columns="model", values="wape")
     for m in ("linear", "lightgbm"):
@@ -280,7 +286,7 @@ def buildings_by_day_type(engine, out, start, end, assets_of) -> None:
               f"{', '.join(f'{s}/{t}' for s, t in lose.index) or 'none'}")  # fmt: skip
 
 
-def price_with_and_without_fundamentals(engine, out, start, end, market, price) -> None:
+def price_with_and_without_fundamentals(engine, start, end, market, price) -> None:
     from bvp_lib.forecasting.config import load_parameters
     from bvp_lib.forecasting.metrics import negative_hours
 
@@ -288,6 +294,7 @@ def price_with_and_without_fundamentals(engine, out, start, end, market, price) 
     for spec in p["asset_types"]["price"]["models"].values():
         spec["features"] = [f for f in spec.get("features", []) if f != "fundamentals"]
     t = time.perf_counter()
+    out = dry_run(engine, start, end, [market], PRICE_MODELS, load_parameters(), 1)
     without = dry_run(engine, start, end, [market], ["linear", "lightgbm"], p, 1)
     act = actuals(engine, [price], start, end)
     a = act[price]
@@ -418,11 +425,13 @@ def main() -> int:
                   f"fit/lstsq {r['fit_s'] / r['lstsq_s']:5.1f}x (without the build "
                   f"{max(r['fit_s'] - r['design_s'], 0.0) / r['lstsq_s']:4.1f}x)")  # fmt: skip
 
-        price_with_and_without_afternoon(engine, out, start, end, market, price)
-        solar_wind_vs_perfect_weather(engine, out, start, end, assets_of, args.workers)
-        buildings_by_day_type(engine, out, start, end, assets_of)
+        print("\n(5)-(8): day-ahead forecasts as the daily run makes them (models trained on the day-ahead issues "
+              "only), computed again for each variant and not stored")  # fmt: skip
+        price_with_and_without_afternoon(engine, start, end, market, price)
+        solar_wind_vs_perfect_weather(engine, start, end, assets_of, args.workers)
+        buildings_by_day_type(engine, start, end, assets_of, args.workers)
         if has_system:
-            price_with_and_without_fundamentals(engine, out, start, end, market, price)
+            price_with_and_without_fundamentals(engine, start, end, market, price)
         else:
             print(f"\n== (8) the market has no system fundamentals in the {y} set: run with --year 2018")
     return 0 if ok else 1
