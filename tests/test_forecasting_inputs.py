@@ -299,3 +299,44 @@ def test_day_type_scores_and_negative_hours_are_counted_by_hand():
     fcst = pd.Series([-1.0, 2.0, -4.0, 8.0, -0.5], index=idx[:5])
     assert negative_hours(fcst, price) == {"negative": 3, "hits": 2, "hit_rate": 2 / 3, "false_alarms": 1,
                                            "precision": 2 / 3}  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------
+# a model's own longer window, recency weights, weighted ridge
+
+
+def test_weighted_ridge_equals_least_squares_on_repeated_rows():
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(size=(40, 3)), rng.normal(size=40)
+    w = rng.integers(1, 4, size=40)
+    rep = np.repeat(np.arange(40), w)
+    a, b = fc.ridge_fit(X, y, 0.0, w.astype(float)), fc.ridge_fit(X[rep], y[rep], 0.0)
+    np.testing.assert_allclose(a.predict(X), b.predict(X), rtol=1e-9)
+    from bvp_lib.forecasting.bucketed import recency_weights
+
+    e = np.array([pd.Timestamp(t, tz="UTC").value for t in ("2015-01-01", "2015-01-31", "2015-03-02")])
+    r = recency_weights(e, pd.Timestamp("2015-03-02", tz="UTC").value, pd.Timedelta("30D"))
+    assert r.mean() == pytest.approx(1.0) and r[1] / r[0] == pytest.approx(2.0) and r[2] / r[1] == pytest.approx(2.0)
+
+
+def test_a_models_own_window_reads_as_far_as_the_history_reaches():
+    p = hourly_prices(90)
+    grid = prepare_series(p, known_at=published(p))
+    spec = fc.parse_horizons(["day-ahead"])
+    T = pd.Timestamp("2015-05-25 12:00", tz=TZ).value
+    e = pd.date_range(pd.Timestamp("2015-05-26", tz=TZ), periods=24, freq="1h").asi8
+    b = np.full(24, T)
+    own = fc.LinearForecaster(features=["lags", "calendar"], max_train_window="40D")
+    fixed = fc.LinearForecaster(features=["lags", "calendar"])
+    f_own = own.clone().fit_prepared(grid, None, spec, "20D", T).predict_pairs(grid, None, b, e)
+    f_40 = fixed.clone().fit_prepared(grid, None, spec, "40D", T).predict_pairs(grid, None, b, e)
+    f_20 = fixed.clone().fit_prepared(grid, None, spec, "20D", T).predict_pairs(grid, None, b, e)
+    np.testing.assert_allclose(f_own, f_40)
+    assert not np.allclose(f_own, f_20)
+    assert own.history_window("20D") == pd.Timedelta("40D") and fixed.history_window("20D") == pd.Timedelta("20D")
+    # a shorter history: all of it (from the lags' lookback on), never less than the run's window
+    short = prepare_series(p[p.index >= pd.Timestamp("2015-04-20", tz=TZ)], known_at=published(p))
+    f_short = own.clone().fit_prepared(short, None, spec, "20D", T).predict_pairs(short, None, b, e)
+    assert np.isfinite(f_short).all()
+    with pytest.raises(fc.InsufficientHistoryError, match="train_window 30D"):
+        own.clone().fit_prepared(short, None, spec, "30D", T)

@@ -14,13 +14,18 @@ Models share one interface (:class:`Forecaster`: ``fit(history, regressors, ...)
 * :class:`GradientBoostingForecaster` (:mod:`~bvp_lib.forecasting.gbm`): LightGBM.
 
 Schedules (:mod:`~bvp_lib.forecasting.horizons`): fixed horizons and day-ahead at gate
-closure (:func:`day_ahead_issue_times`). Evaluation: :func:`rolling_backtest` then
+closure (:func:`day_ahead_issue_times`). What a forecast at belief time ``b`` reads: lags of
+every value whose stored belief time is at or before ``b`` (a day-ahead price from its
+publication, so all of D-1 at gate closure; :func:`prepare_series` with ``known_at``),
+regressor forecasts known at ``b``, parameters fitted on data before ``b``. Evaluation: :func:`rolling_backtest` then
 :func:`evaluate`. Measured weather becomes forecasts with :func:`derive_weather_forecasts`.
 Model choice per asset type: ``parameters/forecasting.yaml`` via :func:`models_for`.
 
 The database side lives apart, imported explicitly, one module per concept:
 :mod:`~bvp_lib.forecasting.targets` (what to forecast, from the catalogue),
-:mod:`~bvp_lib.forecasting.weather_feed` (weather forecasts as beliefs),
+:mod:`~bvp_lib.forecasting.weather_feed` (weather forecasts as beliefs, derived once per issue
+or from a real archive), :mod:`~bvp_lib.forecasting.system_feed` (the market's system
+fundamentals' day-ahead forecasts as price regressors),
 :mod:`~bvp_lib.forecasting.day_ahead` (forecasts at gate closure, and what the
 scheduler reads; ``bvp forecast day-ahead``), :mod:`~bvp_lib.forecasting.rolling`
 (rolling-origin forecasts over a period; ``bvp forecast``) and

@@ -95,16 +95,20 @@ class BucketedForecaster(BaseForecaster):
         ``a`` in 0 .. 1 of each day type (workday, Saturday, Sunday or holiday) that did
         best on the last ``fallback_window`` of the training window (module docstring).
         None: the model alone.
-    hour_by_day_type : bool
-        Calendar one-hot per hour and day type (linear models; 72 columns).
     fallback_window : str or pandas.Timedelta
         The training events that choose the weights (the model is fitted on those before
         them for that, then on all).
+    hour_by_day_type : bool
+        Calendar one-hot per hour and day type (linear models; 72 columns).
     max_train_window : str or pandas.Timedelta, optional
         Train on up to this much history, as far as it reaches, and never on less than the
         run's ``train_window`` (an expanding window that stops growing here; the price
         models use a year, so rare events such as negative prices are in the training
         data). None: the run's ``train_window``.
+    recency_halflife : str or pandas.Timedelta, optional
+        Weigh the training events by :func:`recency_weights` (halving every half-life back
+        from the fit time), so a long window keeps rare events while recent ones count most.
+        None: equal weights.
     """
 
     one_hot: bool = True
@@ -176,7 +180,7 @@ class BucketedForecaster(BaseForecaster):
         self._blend: dict[int, float] = {}
         self.clip, self.zero_at_night = bool(clip), bool(zero_at_night)
         self.model_params = model_params
-        self._state_models: dict[int | tuple[int, int], object] = {}
+        self._state_models: dict[int, object] = {}
         self._state_range: tuple[float, float] = (-np.inf, np.inf)
         self._state_names: list[str] = []
 
