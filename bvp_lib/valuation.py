@@ -34,6 +34,18 @@ Value
     day-ahead price, no deviations). The captured share is realised value / perfect
     foresight value (undefined when the latter is ~0).
 
+Charging stations planned on forecast sessions
+    The planned schedule of a station is made on the sessions *forecast* at gate closure
+    (:mod:`bvp_lib.forecasting.sessions`); the real cars differ. Its realised power
+    follows the real cars (:func:`realise_station`): each real car, when it arrives
+    (in order of arrival), takes the planned power no earlier car has taken, in the steps
+    it is plugged in, from its arrival on, until it has its energy; what the plan leaves
+    it short is charged as the baseline would, at full power from its arrival (from its
+    last planned discharge on a bidirectional station). Planned power no real car takes
+    is not drawn. The deviation from the plan is settled as imbalance, like every asset's.
+    A plan made on the real sessions themselves (look-ahead, ``ev_sessions="actual"``) is
+    applied as planned.
+
 End-of-day state of charge
     A schedule could earn money by emptying a battery. Each storage's SoC change over
     the day, ``ΔSoC = SoC_end − SoC_start`` [MWh], is valued at the day's mean
@@ -49,7 +61,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from bvp_lib.scheduling.assets import ChargingStation
+from bvp_lib.scheduling.ev import session_arrays
+from bvp_lib.scheduling.timeseries import TimeGrid
 from bvp_lib.timing import step_hours
+
 
 CAPTURED_SHARE_MIN_EUR = 0.01  # perfect-foresight value below this: captured share undefined
 
@@ -88,7 +104,8 @@ def apply_actions(
     (curtail down to zero, never produce more than available). Buildings:
     ``min(actual + action, 0)`` (a building does not produce). Batteries and charging
     stations: the action is the schedule itself, applied as planned (storage is not
-    weather dependent; EV sessions are taken as known at gate closure).
+    weather dependent). A station planned on forecast sessions is realised on its real
+    cars instead (:func:`realise_station`, through ``value_day(stations=...)``).
     """
     out = actual_baseline.reindex(columns=actions.columns).fillna(0.0) + actions
     for a in actions.columns:
@@ -98,6 +115,92 @@ def apply_actions(
         elif k == "building":
             out[a] = np.minimum(out[a].to_numpy(), 0.0)
     return out
+
+
+def realise_station(planned: pd.Series, station: ChargingStation, resolution: pd.Timedelta | str | None = None) -> pd.Series:
+    """Realised power of a charging station [MW, charging negative] whose plan was made on
+    forecast sessions, following the real cars of ``station`` (their sessions cut to the
+    day, as :func:`bvp_lib.scheduling.ev.clip_sessions` does).
+
+    Notation: step t of length Δt [h]; the planned power ``P_t`` gives the charging
+    left to take ``c_t = max(−P_t, 0)`` and (bidirectional) the discharging left
+    ``d_t = max(P_t, 0)`` [MW]. Real car k needs ``E_k`` [MWh] into its battery by
+    departure, draws at most ``a_kt = f_kt P^max_k`` in step t (f: the share of the step it
+    is plugged in), with efficiencies η_c, η_d; SoC ``S`` starts at its SoC at arrival.
+
+    The cars are taken in order of arrival (ties by session id). Car k walks its steps
+    from its arrival, with ``R`` = energy still needed (``E_k`` at first):
+
+    1. where ``c_t > 0``: it takes ``x = min(c_t, a_kt, R / (η_c Δt))``;
+       ``c_t −= x``, ``R −= η_c Δt x``;
+    2. where ``d_t > 0`` (bidirectional): it gives
+       ``y = min(d_t, a_kt, (S − S^min) η_d / Δt, (η_c Δt Σ_{i>t} a_ki − R) η_d / Δt)``
+       (never so much that it could no longer get its energy at full power before it
+       leaves); ``d_t −= y``, ``R += y Δt / η_d``;
+    3. the shortfall ``R`` left after its last step is charged as the baseline would:
+       at full power (what the step has left, ``a_kt − x_kt``) from its arrival, or from
+       the step after its last discharge, until ``R = 0``.
+
+    Realised power ``Σ_k (y_kt − x_kt − z_kt)`` with ``z`` the shortfall charging. Every
+    car gets exactly its energy; a plan of zero gives the real cars' baseline (full power
+    from arrival), and planned power that no real car takes is not drawn.
+
+    Parameters
+    ----------
+    planned : pandas.Series
+        The planned power of the station [MW] on the day's steps (UTC).
+    station : ChargingStation
+        The station with its real sessions (``arrival``, ``departure``, ``energy``,
+        ``max_power``; ``capacity``, ``soc_at_arrival``, ``soc_min`` when bidirectional).
+    resolution : pandas.Timedelta, optional
+        Δt (default: from the index).
+    """
+    res = pd.Timedelta(resolution) if resolution is not None else pd.Timedelta(planned.index[1] - planned.index[0])
+    grid = TimeGrid(pd.DatetimeIndex(planned.index), res)
+    h = grid.hours
+    s = session_arrays([station], [0], grid)
+    p = planned.to_numpy(float)
+    c_left = np.clip(-p, 0.0, None)
+    d_left = np.clip(p, 0.0, None) if station.bidirectional else np.zeros_like(p)
+    out = np.zeros_like(p)
+    if s.n == 0:
+        return pd.Series(out, index=planned.index, name=planned.name)
+    tol = 1e-12
+    order = sorted(range(s.n), key=lambda k: (s.arrival[k].value, str(s.session_ids[k])))
+    for k in order:
+        ent = np.arange(s.first[k], s.first[k] + s.count[k])
+        steps = s.entry_step[ent]
+        cap = s.entry_fraction[ent] * s.max_power[k]
+        after = np.concatenate([np.cumsum(cap[::-1])[::-1][1:], [0.0]])  # Σ_{i>j} a_ki
+        eta_c, eta_d = s.eta_c[k], s.eta_d[k]
+        need = float(s.energy[k])
+        soc = float(s.soc_arrival[k]) if np.isfinite(s.soc_arrival[k]) else 0.0
+        x, y = np.zeros(ent.size), np.zeros(ent.size)
+        last_dis = -1
+        for j, t in enumerate(steps):
+            if c_left[t] > tol and need > tol:
+                x[j] = min(c_left[t], cap[j], need / (eta_c * h))
+                c_left[t] -= x[j]
+                need -= eta_c * h * x[j]
+                soc += eta_c * h * x[j]
+            elif d_left[t] > tol:
+                room = (eta_c * h * after[j] - need) * eta_d / h
+                y[j] = max(0.0, min(d_left[t], cap[j], (soc - s.soc_min[k]) * eta_d / h, room))
+                if y[j] > tol:
+                    d_left[t] -= y[j]
+                    need += y[j] * h / eta_d
+                    soc -= y[j] * h / eta_d
+                    last_dis = j
+                else:
+                    y[j] = 0.0
+        z = np.zeros(ent.size)
+        for j in range(last_dis + 1, ent.size):
+            if need <= tol:
+                break
+            z[j] = min(cap[j] - x[j], need / (eta_c * h))
+            need -= eta_c * h * z[j]
+        np.add.at(out, steps, y - x - z)
+    return pd.Series(out, index=planned.index, name=planned.name)
 
 
 def soc_adjustment(
@@ -146,6 +249,7 @@ def value_day(
     owners: dict[str, str],
     storage: pd.DataFrame | None = None,
     spread: float = 10.0,
+    stations: dict[str, ChargingStation] | None = None,
 ) -> DayValue:
     """Value one day of a portfolio.
 
@@ -164,6 +268,11 @@ def value_day(
         [MWh], ``charge_efficiency``, ``discharge_efficiency``.
     spread : float
         Imbalance spread around the day-ahead price [EUR/MWh].
+    stations : dict, optional
+        Charging station → the station with its *real* sessions, for stations whose plan
+        was made on forecast sessions: their realised power follows the real cars
+        (:func:`realise_station`) instead of the plan. Stations left out are realised as
+        planned (right only when the plan was made on the real sessions).
     """
     cols = list(planned.columns)
     for name, df in (("forecast_baseline", forecast_baseline), ("actual_baseline", actual_baseline), ("perfect", perfect)):
@@ -180,6 +289,9 @@ def value_day(
     h = step_hours(price.index)
     actions = planned - fb
     realised = apply_actions(actions, ab, kinds)
+    for a, st in (stations or {}).items():
+        if a in realised.columns:
+            realised[a] = realise_station(planned[a], st).to_numpy()
     rev_base = revenue(fb, price) + settlement(ab - fb, price, spread)
     rev_real = revenue(planned, price) + settlement(realised - planned, price, spread)
     rev_pf = revenue(pf, price)

@@ -33,7 +33,7 @@ from bvp_lib.timing import as_date, days_between
 
 #: parameters passed on to :func:`bvp_lib.runs.day.run_day`
 RUN_DAY_PARAMETERS = ("owner", "assets", "solver", "models", "spread", "resolution", "mip_gap", "time_limit",
-                      "overrides")
+                      "overrides", "ev_sessions")
 
 DATA_SOURCES = "SMARD day-ahead prices (CC BY 4.0); bundled 2015 data set (data/README.md)"
 
@@ -123,6 +123,9 @@ def _normalise(parameters: dict | None) -> dict:
     for k in ("assets", "models"):
         if isinstance(params.get(k), str):
             params[k] = [a.strip() for a in params[k].split(",") if a.strip()]
+    params.setdefault("ev_sessions", "forecast")
+    if params["ev_sessions"] not in ("forecast", "actual"):
+        raise BacktestParameterError(f"ev_sessions must be 'forecast' or 'actual', not {params['ev_sessions']!r}.")
     if "overrides" in params:
         from bvp_lib.scheduling.overrides import normalise_overrides
 
@@ -275,8 +278,11 @@ def run_backtest(name: str, first_day, last_day, *, parameters: dict | None = No
         The period, both included (local days, ``BVP_TIMEZONE``).
     parameters : dict, optional
         Settings of :func:`bvp_lib.runs.day.run_day`: ``owner``, ``assets``, ``solver``,
-        ``models``, ``spread``, ``resolution``, ``mip_gap``, ``time_limit``, and
-        ``overrides`` (a scenario's asset parameters, :mod:`bvp_lib.scheduling.overrides`).
+        ``models``, ``spread``, ``resolution``, ``mip_gap``, ``time_limit``, ``overrides``
+        (a scenario's asset parameters, :mod:`bvp_lib.scheduling.overrides`) and
+        ``ev_sessions`` (``forecast``, the default, or ``actual``: the stations planned on
+        the real sessions, look-ahead; it is always stored with the run, so a run made
+        before session forecasts existed is not resumed with them).
     force : bool
         Recompute days already done (default: skip them).
     progress : bool

@@ -56,6 +56,7 @@ class DayRun:
     soc_start: dict[str, float] | None = None
     overrides: dict | None = None
     reuse_forecasts: bool = False
+    ev_sessions: str = "forecast"
     timings: dict[str, float] = field(default_factory=dict)
     forecasts: pd.DataFrame | None = None
     planned: object | None = None
@@ -85,7 +86,7 @@ def prepare(day=None, *, owner: str | None = None, assets: list[str] | None = No
             models: list[str] | None = None, spread: float = 10.0, resolution: str = "15min",
             save: bool = True, mip_gap: float | None = 1e-3, time_limit: float | None = 60.0,
             soc_start: dict[str, float] | None = None, overrides: dict | None = None,
-            reuse_forecasts: bool = False, bind=None) -> DayRun:
+            reuse_forecasts: bool = False, ev_sessions: str = "forecast", bind=None) -> DayRun:
     """Resolve the day (default: the last complete day), the assets (an owner's or all) and settings.
 
     ``models``: the forecast models to run; with one model the schedule uses its
@@ -94,6 +95,9 @@ def prepare(day=None, *, owner: str | None = None, assets: list[str] | None = No
     :mod:`bvp_lib.scheduling.overrides`). ``reuse_forecasts`` skips the forecast step and
     schedules on the day-ahead forecasts already stored (a sweep computes them once per
     model for all its scenarios); ``save=False`` then stores nothing at all.
+    ``ev_sessions``: the charging stations are planned on the sessions forecast at gate
+    closure (``"forecast"``) and realised on the real cars; ``"actual"`` plans them on the
+    real sessions (look-ahead, the comparison of what that overstates).
 
     ``mip_gap`` and ``time_limit`` [s] bound each solve: a schedule needs binaries only at
     negative prices with lossy storage (see :mod:`bvp_lib.scheduling.complementarity`),
@@ -111,6 +115,8 @@ def prepare(day=None, *, owner: str | None = None, assets: list[str] | None = No
         raise ValueError(f"imbalance_spread must be >= 0 EUR/MWh, not {spread}.")
     if solver and solver not in ("cbc", "highs"):
         raise ValueError(f"solver {solver!r} is not supported; use cbc or highs.")
+    if ev_sessions not in ("forecast", "actual"):
+        raise ValueError(f"ev_sessions must be 'forecast' or 'actual', not {ev_sessions!r}.")
     connection = transaction = None
     if bind is None:
         # one transaction for the whole run: forecasts and schedules land together, or (save=False) not at all
@@ -134,7 +140,8 @@ def prepare(day=None, *, owner: str | None = None, assets: list[str] | None = No
         raise
     run = DayRun(as_date(day), chosen, owner or None, solver or None, list(models) if models else None,
                  float(spread), resolution, save, market_clock().timezone, mip_gap, time_limit,
-                 dict(soc_start) if soc_start else None, overrides or None, bool(reuse_forecasts))  # fmt: skip
+                 dict(soc_start) if soc_start else None, overrides or None, bool(reuse_forecasts),
+                 ev_sessions)  # fmt: skip
     run.connection, run.transaction, run.catalogue = connection, transaction, cat
     return run
 
@@ -177,13 +184,17 @@ def schedule(ctx: DayRun, *, bind=None):
         kw = dict(assets=ctx.assets, solver=ctx.solver, resolution=ctx.resolution, mip_gap=ctx.mip_gap,
                   time_limit=ctx.time_limit, soc_start=ctx.soc_start, overrides=ctx.overrides, save=ctx.save,
                   bind=ctx.bind(bind), catalogue=ctx.catalogue)  # fmt: skip
-        ctx.planned = schedule_day(ctx.day, mode="forecast", forecast_source=forecast_source(ctx), **kw)
+        ctx.planned = schedule_day(ctx.day, mode="forecast", forecast_source=forecast_source(ctx),
+                                   ev_sessions=ctx.ev_sessions, **kw)  # fmt: skip
         ctx.perfect = schedule_day(ctx.day, mode="perfect", **kw)
     return ctx.planned, ctx.perfect
 
 
 def value(ctx: DayRun):
-    """Value of flexibility for the day (see :mod:`bvp_lib.valuation`)."""
+    """Value of flexibility for the day (see :mod:`bvp_lib.valuation`). Charging stations
+    planned on forecast sessions are realised on their real cars (the perfect-foresight
+    inputs' stations, :func:`bvp_lib.valuation.realise_station`)."""
+    from bvp_lib.scheduling.assets import ChargingStation
     from bvp_lib.valuation import value_day
 
     if ctx.planned is None or ctx.perfect is None:
@@ -203,10 +214,13 @@ def value(ctx: DayRun):
                 "discharge_efficiency": info.loc[st, "discharge_efficiency"].astype(float).fillna(1.0),
                 "capacity_mwh": info.loc[st, "capacity_mwh"].astype(float),
             })  # fmt: skip
+        real = ({a.name: a for a in ctx.perfect.inputs.assets if isinstance(a, ChargingStation)}
+                if ctx.planned.inputs.ev_sessions == "forecast" else None)  # fmt: skip
         ctx.valuation = value_day(
             price=ctx.perfect.inputs.prices, forecast_price=ctx.planned.inputs.prices, planned=plan.schedule,
             forecast_baseline=plan.baseline[cols], actual_baseline=pf.baseline[cols], perfect=pf.schedule[cols],
             kinds=info["type"].to_dict(), owners=info["owner"].to_dict(), storage=storage, spread=ctx.spread,
+            stations=real,
         )  # fmt: skip
     return ctx.valuation
 
