@@ -23,7 +23,10 @@ days), (3) the accuracy table per asset type, model and horizon (mean over the s
 of WAPE and of MAE skill against seasonal naive daily), with a check that linear beats
 seasonal naive on WAPE for solar, wind and buildings at 24 h and day-ahead, and (4) for
 the linear model the ratio of its whole fit (design matrix + ridge solve per horizon
-bucket) to a single ``numpy.linalg.lstsq`` of the same design matrix: the limit.
+bucket) to a single ``numpy.linalg.lstsq`` of the same design matrix: the limit, and (5)
+the charging stations' day-ahead session-forecast scores (CRPS and pinball loss of the
+energy arriving per hour and per day, against the sessions of the same day a week before;
+:func:`bvp_lib.forecasting.evaluation.evaluate_sessions`), their headline accuracy.
 
 Usage::
 
@@ -86,6 +89,34 @@ def fit_vs_lstsq(engine, sensor: str, start: str) -> dict:
     return time_fit_vs_lstsq(model, hist, wf, horizons=("day-ahead",), train_window="30D", repeat=5)
 
 
+def session_scores(engine, start: str, end: str, assets) -> pd.DataFrame:
+    """The charging stations' day-ahead session-forecast scores over the period
+    (:func:`bvp_lib.forecasting.evaluation.evaluate_sessions`)."""
+    from bvp_lib.forecasting.evaluation import evaluate_sessions
+
+    return evaluate_sessions(start, end, assets=assets, bind=engine)
+
+
+def print_session_scores(scores: pd.DataFrame) -> None:
+    """The stations' headline: CRPS of the energy arriving per hour and per day [kWh], against
+    the sessions of the same day a week before (skill), pinball loss and 10-90 % coverage."""
+    print("\n== EV stations: day-ahead session forecasts (energy arriving per hour and per day; kWh)")
+    if scores.empty:
+        print("  no charging station selected")
+        return
+    t = scores.set_index("station")
+    cols = {"actual_mwh_per_day": "actual/d", "forecast_mwh_per_day": "forecast/d", "crps_hour_mwh": "CRPS hour",
+            "reference_crps_hour_mwh": "ref hour", "crps_day_mwh": "CRPS day", "reference_crps_day_mwh": "ref day",
+            "pinball_day_mwh": "pinball day"}  # fmt: skip
+    out = (t[list(cols)] * 1e3).rename(columns=cols)
+    out["CRPS day %"] = 100 * t["crps_day_relative"]
+    out["skill hour %"], out["skill day %"] = 100 * t["skill_hour"], 100 * t["skill_day"]
+    out["in 10-90 %"] = 100 * t["coverage_day"]
+    out["days"] = t["days"]
+    print(out.round(2).to_string())
+    print("  ref = the sessions of the same day a week before (a point forecast: CRPS = absolute error)")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="March 2015, four assets and the price")
@@ -126,6 +157,10 @@ def main() -> int:
         limits = {s: fit_vs_lstsq(engine, s, start) for s in
                   ("solar-havel-01", "wind-flaeming-01", "building-havel-rathaus-01")}  # fmt: skip
 
+        t0 = time.perf_counter()
+        sessions = session_scores(engine, start, end, assets)
+        stages["evaluate_sessions (EV session forecasts)"] = time.perf_counter() - t0
+
     print(f"\n{days} daily issues ({start} .. {end}) x {n_series} series, horizons {', '.join(horizons)}; "
           f"train window 30D, weekly refit; {args.workers} worker process(es); {len(out):,} forecasts stored.")  # fmt: skip
     print("\n== wall clock [s]")
@@ -161,6 +196,8 @@ def main() -> int:
             ok &= bool(better)
             print(f"  {at:10s} {h:10s} linear {sel['linear']:6.1f} %  seasonal naive {sel['seasonal_naive_daily']:6.1f} %"
                   f"  {'ok' if better else 'FAIL'}")  # fmt: skip
+
+    print_session_scores(sessions)
 
     print("\n== linear fit against one numpy lstsq of the same design matrix (day-ahead, 30 days, best of 5)")
     for sensor, r in limits.items():

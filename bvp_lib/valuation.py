@@ -126,24 +126,29 @@ def realise_station(planned: pd.Series, station: ChargingStation, resolution: pd
     left to take ``c_t = max(−P_t, 0)`` and (bidirectional) the discharging left
     ``d_t = max(P_t, 0)`` [MW]. Real car k needs ``E_k`` [MWh] into its battery by
     departure, draws at most ``a_kt = f_kt P^max_k`` in step t (f: the share of the step it
-    is plugged in), with efficiencies η_c, η_d; SoC ``S`` starts at its SoC at arrival.
+    is plugged in), with efficiencies η_c, η_d; its SoC ``S`` starts at its SoC at arrival
+    ``S_0`` and must reach ``T = S_0 + E_k`` by departure, within ``[S^min, C]`` (the car's
+    battery; unidirectional cars: no limit is needed).
 
     The cars are taken in order of arrival (ties by session id). Car k walks its steps
-    from its arrival, with ``R`` = energy still needed (``E_k`` at first):
+    from its arrival:
 
-    1. where ``c_t > 0``: it takes ``x = min(c_t, a_kt, R / (η_c Δt))``;
-       ``c_t −= x``, ``R −= η_c Δt x``;
+    1. where ``c_t > 0``: it takes ``x = min(c_t, a_kt, (min(C, T + D_t) − S) / (η_c Δt))``,
+       with ``D_t = Δt / η_d Σ_{i>t} min(d_i, a_ki)`` what the plan's later discharging
+       could take out of it (0 for a unidirectional car: it charges only what it needs);
+       ``c_t −= x``, ``S += η_c Δt x``;
     2. where ``d_t > 0`` (bidirectional): it gives
-       ``y = min(d_t, a_kt, (S − S^min) η_d / Δt, (η_c Δt Σ_{i>t} a_ki − R) η_d / Δt)``
-       (never so much that it could no longer get its energy at full power before it
-       leaves); ``d_t −= y``, ``R += y Δt / η_d``;
-    3. the shortfall ``R`` left after its last step is charged as the baseline would:
-       at full power (what the step has left, ``a_kt − x_kt``) from its arrival, or from
-       the step after its last discharge, until ``R = 0``.
+       ``y = min(d_t, a_kt, (S − S^min) η_d / Δt, (S + η_c Δt Σ_{i>t} min(c_i, a_ki) − T) η_d / Δt)``:
+       never more than the plan's charging left in its later steps puts back;
+       ``d_t −= y``, ``S −= y Δt / η_d``;
+    3. what it still lacks, ``T − S``, is charged as the baseline would: at full power
+       (what the step has left, ``a_kt − x_kt``) from its arrival, until it has it (after
+       a discharge rule 2 leaves nothing to lack).
 
-    Realised power ``Σ_k (y_kt − x_kt − z_kt)`` with ``z`` the shortfall charging. Every
-    car gets exactly its energy; a plan of zero gives the real cars' baseline (full power
-    from arrival), and planned power that no real car takes is not drawn.
+    Realised power ``Σ_k (y_kt − x_kt − z_kt)`` with ``z`` the charging of rule 3. Every
+    car leaves with at least its energy (unidirectional: exactly); a plan of zero gives
+    the real cars' baseline (full power from arrival), and planned power that no real car
+    takes is not drawn.
 
     Parameters
     ----------
@@ -171,34 +176,29 @@ def realise_station(planned: pd.Series, station: ChargingStation, resolution: pd
         ent = np.arange(s.first[k], s.first[k] + s.count[k])
         steps = s.entry_step[ent]
         cap = s.entry_fraction[ent] * s.max_power[k]
-        after = np.concatenate([np.cumsum(cap[::-1])[::-1][1:], [0.0]])  # Σ_{i>j} a_ki
         eta_c, eta_d = s.eta_c[k], s.eta_d[k]
-        need = float(s.energy[k])
         soc = float(s.soc_arrival[k]) if np.isfinite(s.soc_arrival[k]) else 0.0
-        x, y = np.zeros(ent.size), np.zeros(ent.size)
-        last_dis = -1
+        target = soc + float(s.energy[k])
+        battery = float(s.capacity[k]) if np.isfinite(s.capacity[k]) else np.inf
+        x, y, z = np.zeros(ent.size), np.zeros(ent.size), np.zeros(ent.size)
         for j, t in enumerate(steps):
-            if c_left[t] > tol and need > tol:
-                x[j] = min(c_left[t], cap[j], need / (eta_c * h))
+            if c_left[t] > tol:
+                later_out = (np.minimum(d_left[steps[j + 1 :]], cap[j + 1 :]).sum() * h / eta_d) if s.bidirectional[k] else 0.0
+                x[j] = max(0.0, min(c_left[t], cap[j], (min(battery, target + later_out) - soc) / (eta_c * h)))
                 c_left[t] -= x[j]
-                need -= eta_c * h * x[j]
                 soc += eta_c * h * x[j]
             elif d_left[t] > tol:
-                room = (eta_c * h * after[j] - need) * eta_d / h
-                y[j] = max(0.0, min(d_left[t], cap[j], (soc - s.soc_min[k]) * eta_d / h, room))
-                if y[j] > tol:
-                    d_left[t] -= y[j]
-                    need += y[j] * h / eta_d
-                    soc -= y[j] * h / eta_d
-                    last_dis = j
-                else:
-                    y[j] = 0.0
-        z = np.zeros(ent.size)
-        for j in range(last_dis + 1, ent.size):
-            if need <= tol:
+                later_in = np.minimum(c_left[steps[j + 1 :]], cap[j + 1 :]).sum() * eta_c * h  # plan charging left later
+                y[j] = max(0.0, min(d_left[t], cap[j], (soc - s.soc_min[k]) * eta_d / h, (soc + later_in - target) * eta_d / h))
+                d_left[t] -= y[j]
+                soc -= y[j] * h / eta_d
+        for j in range(ent.size):
+            if target - soc <= tol:
                 break
-            z[j] = min(cap[j] - x[j], need / (eta_c * h))
-            need -= eta_c * h * z[j]
+            if y[j] > tol:
+                continue
+            z[j] = min(cap[j] - x[j], (target - soc) / (eta_c * h))
+            soc += eta_c * h * z[j]
         np.add.at(out, steps, y - x - z)
     return pd.Series(out, index=planned.index, name=planned.name)
 

@@ -164,21 +164,31 @@ def test_a_car_for_part_of_a_step_takes_that_share():
     np.testing.assert_allclose(got.to_numpy(), [-1.0, -0.5, 0.0, 0.0])
 
 
-def test_bidirectional_cars_discharge_only_what_they_can_put_back():
+def test_bidirectional_cars_discharge_only_what_the_plan_puts_back():
     """V (0-4 h) arrives with 2 MWh in a 4 MWh battery and needs 1 MWh more. The plan
-    discharges 1 MW in hour 0 and charges 2 MW in hour 1: followed exactly. Without the
-    charging it recharges the 2 MWh it needs after its discharge, at full power."""
+    discharges 1 MW in hour 0 and charges 2 MW in hour 1: followed exactly."""
     from bvp_lib.valuation import realise_station
 
     v = station({"V": car(0, 4, 1.0, capacity=4.0, soc_at_arrival=2.0)}, bidirectional=True)
     assert realise_station(plan(1, -2, 0, 0), v).tolist() == [1.0, -2.0, 0.0, 0.0]
-    assert realise_station(plan(1, 0, 0, 0), v).tolist() == [1.0, -2.0, 0.0, 0.0]
-    # the plan wants 2 MW out for three hours: after hour 0 the car is empty (SoC 2 - 2 = 0)
-    # and needs 3 MWh: 2 + 1 MW in hours 1 and 2
-    assert realise_station(plan(2, 2, 2, 0), v).tolist() == [2.0, -2.0, -1.0, 0.0]
-    # W (0-2 h) needs 1.5 MWh: it may give only what one hour at 2 MW can put back, 0.5 MWh
-    w = station({"W": car(0, 2, 1.5, capacity=4.0, soc_at_arrival=2.0)}, bidirectional=True)
-    assert realise_station(plan(2, 0, 0, 0), w).tolist() == [0.5, -2.0, 0.0, 0.0]
+    # no planned charging after the discharge: it does not discharge, and charges its
+    # 1 MWh as the baseline would (from arrival, 1 of its 2 MW in hour 0)
+    assert realise_station(plan(1, 0, 0, 0), v).tolist() == [-1.0, 0.0, 0.0, 0.0]
+    assert realise_station(plan(2, 2, 2, 0), v).tolist() == [-1.0, 0.0, 0.0, 0.0]
+    # 2 + 2 MW planned later: it gives 2 MW (SoC 2 -> 0), then takes 2 and the 1 it needs
+    assert realise_station(plan(2, -2, -2, 0), v).tolist() == [2.0, -2.0, -1.0, 0.0]
+    # 1.5 MW planned later puts back 0.5 MWh beside the 1 MWh it needs: it gives 0.5 MW
+    assert realise_station(plan(2, -1.5, 0, 0), v).tolist() == [0.5, -1.5, 0.0, 0.0]
+    # charge first, give later: 2 MW in hour 0 (1 MWh it needs, 1 to give), 1 MW out in hour 1
+    # (it keeps the 3 MWh it must leave with); the plan's other 1 MW out is not delivered
+    assert realise_station(plan(-2, 2, 0, 0), v).tolist() == [-2.0, 1.0, 0.0, 0.0]
+    # η_c = η_d = 0.5: 1 MWh in and out of the car costs 2 MWh from the grid and gives 0.5 MWh;
+    # with 2 MW of plan charging later (1 MWh into the car) it can give back nothing beyond its need
+    lossy = station({"V": car(0, 4, 1.0, capacity=4.0, soc_at_arrival=2.0)}, bidirectional=True,
+                    charge_efficiency=0.5, discharge_efficiency=0.5)  # fmt: skip
+    assert realise_station(plan(1, -2, 0, 0), lossy).tolist() == [0.0, -2.0, 0.0, 0.0]
+    # with 4 MW over two hours (2 MWh into the car): 1 MWh may go out, 0.5 MW to the grid
+    assert realise_station(plan(1, -2, -2, 0), lossy).tolist() == [0.5, -2.0, -2.0, 0.0]
 
 
 def test_value_day_realises_stations_on_the_real_cars():

@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import warnings
 import zlib
 from dataclasses import dataclass
 
@@ -248,18 +249,22 @@ class SessionModel:
         each stands for), ``day_type`` and ``hour`` of arrival. An hour that does not exist
         on a spring DST day gets no arrivals."""
         rows = []
+        values = self.pool[_POOL_COLUMNS].to_numpy(float)
+        dwell, energy = values[:, 1], values[:, 0]
         for d in self.arrival_days(day):
             j = self.day_type(d)
-            lam = self.arrival_rates(d)
-            for h in HOURS[lam.to_numpy() > 0]:
-                pool = self.window_pool(j, int(h)).sort_values(["dwell_h", "energy_mwh"], kind="stable")
-                k = min(self.settings.strata, len(pool))
-                for s, part in enumerate(np.array_split(np.arange(len(pool)), k)):
-                    m = pool.iloc[part][_POOL_COLUMNS].mean()
-                    w = float(lam[h]) * len(part) / len(pool)
-                    dwell = max(float(m["dwell_h"]), float(m["energy_mwh"]) / (self.charge_efficiency * float(m["max_power_mw"])))
-                    rows.append((d, j, int(h), s, w, float(m["minute"]), dwell, w * m["energy_mwh"], w * m["max_power_mw"],
-                                 w * m["battery_capacity_mwh"], w * m["soc_at_arrival_mwh"]))  # fmt: skip
+            lam = self.arrival_rates(d).to_numpy(float)
+            for h in HOURS[lam > 0]:
+                idx = self._pool_rows(j, int(h))
+                idx = idx[np.lexsort((energy[idx], dwell[idx]))]  # by dwell, then energy
+                k = min(self.settings.strata, len(idx))
+                for st, part in enumerate(np.array_split(idx, k)):
+                    with warnings.catch_warnings():  # a column of NaN (no car battery known) stays NaN
+                        warnings.simplefilter("ignore", RuntimeWarning)
+                        m = np.nanmean(values[part], axis=0)  # energy, dwell, power, battery, SoC, minute
+                    w = float(lam[h]) * len(part) / len(idx)
+                    dw = max(m[1], m[0] / (self.charge_efficiency * m[2]))
+                    rows.append((d, j, int(h), st, w, m[5], dw, w * m[0], w * m[2], w * m[3], w * m[4]))
         cols = ["date", "day_type", "hour", "stratum", "weight", "minute", "dwell_h", "energy_mwh", "max_power_mw",
                 "battery_capacity_mwh", "soc_at_arrival_mwh"]  # fmt: skip
         r = pd.DataFrame(rows, columns=cols)

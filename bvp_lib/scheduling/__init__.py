@@ -75,7 +75,8 @@ was not touched. Both give the same objective.
 From the database
 -----------------
 :mod:`bvp_lib.scheduling.inputs` reads one local day of the assets in the database (from
-the catalogue, the day's sessions, forecasts or measurements and prices);
+the catalogue, the day's sessions — forecast at gate closure in forecast mode, the real ones
+for perfect foresight —, forecasts or measurements and prices);
 :mod:`bvp_lib.scheduling.store` schedules it and stores the schedule as beliefs
 (``bvp schedule --date D`` on the command line)::
 
