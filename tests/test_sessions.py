@@ -145,3 +145,22 @@ def test_crps_and_pinball_by_hand():
     assert pinball_loss(1.0, 3.0, 0.9) == pytest.approx(1.8) and pinball_loss(3.0, 1.0, 0.9) == pytest.approx(0.2)
     q = quantile_scores(np.array([[0.0, 1.0, 2.0, 3.0, 4.0]]), np.array([2.0]), taus=(0.25, 0.5, 0.75))
     assert q["pinball_50"] == 0 and q["pinball_25"] == pytest.approx(0.25) and q["coverage"] == 1.0
+
+
+def test_dst_days_have_their_hours():
+    """A session every day at 02:30 local for two weeks: on the spring day (29 March 2015)
+    02:30 does not exist, so no car is expected then; on the autumn day (25 October) 02:30
+    happens twice and the cars are expected once, at the first."""
+    hist = pd.DataFrame([session(f"s{d:%m%d}", f"{d:%Y-%m-%d} 02:30", 1, 0.005)
+                         for d in pd.date_range("2015-03-10", "2015-03-27")])  # fmt: skip
+    st = SessionSettings(window=pd.Timedelta("14D"), min_days=7, min_days_per_type=1, min_pool=1, strata=1)
+    spring = fit_sessions(hist, pd.Timestamp("2015-03-28 12:00", tz=TZ), station="cs", tz=TZ, settings=st)
+    x = spring.expected_sessions("2015-03-29")
+    assert pd.Timestamp("2015-03-29", tz=TZ) not in set(x["arrival"].dt.tz_convert(TZ).dt.normalize())
+    assert len(x) == 1  # only 28 March's car
+    hist = pd.DataFrame([session(f"s{d:%m%d}", f"{d:%Y-%m-%d} 02:30", 1, 0.005)
+                         for d in pd.date_range("2015-10-05", "2015-10-22")])  # fmt: skip
+    autumn = fit_sessions(hist, pd.Timestamp("2015-10-24 12:00", tz=TZ), station="cs", tz=TZ, settings=st)
+    x = autumn.expected_sessions("2015-10-25")
+    on = x[x["arrival"] >= pd.Timestamp("2015-10-25", tz=TZ)]
+    assert len(on) == 1 and on["arrival"].iloc[0] == pd.Timestamp("2015-10-25 00:30", tz="UTC")  # 02:30 CEST

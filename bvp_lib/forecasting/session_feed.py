@@ -38,7 +38,14 @@ from bvp_lib.db.engine import transaction
 from bvp_lib.forecasting.config import parameters_of
 from bvp_lib.forecasting.errors import ForecastingError, InsufficientHistoryError
 from bvp_lib.forecasting.session_scores import crps_ensemble, quantile_scores
-from bvp_lib.forecasting.sessions import SessionModel, SessionSettings, arrivals_by_hour, fit_sessions, known_sessions
+from bvp_lib.forecasting.sessions import (
+    SessionModel,
+    SessionSettings,
+    arrivals_by_hour,
+    empty_sessions,
+    fit_sessions,
+    known_sessions,
+)
 from bvp_lib.market.clock import market_clock
 from bvp_lib.timing import as_date, day_bounds, days_between
 
@@ -154,7 +161,8 @@ def day_ahead_sessions(day, stations: Sequence[str], *, bind=None, catalogue: Ca
     """
     models = fit_station_models(day, stations, bind=bind, catalogue=catalogue, parameters=parameters)
     parts = [m.expected_sessions(as_date(day)) for m in models.values()]
-    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["asset", "session_key"])
+    full = [p for p in parts if len(p)]
+    out = pd.concat(full, ignore_index=True) if full else (parts[0] if parts else empty_sessions(["weight"]))
     out.attrs["belief_time"] = market_clock().gate_closure_of(day)
     return out
 
@@ -175,7 +183,8 @@ def session_scenarios(day, stations: Sequence[str], n: int, *, seed: int | None 
     out = []
     for i in range(n):
         parts = [per[name][i] for name in stations]
-        t = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["asset", "session_key"])
+        full = [p for p in parts if len(p)]
+        t = pd.concat(full, ignore_index=True) if full else (parts[0] if parts else empty_sessions())
         t.attrs["scenario"] = i
         out.append(t)
     return out

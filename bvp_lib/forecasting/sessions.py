@@ -447,9 +447,9 @@ def fit_sessions(
     pool["battery_capacity_mwh"] = np.asarray(pool["battery_capacity_mwh"], float)
     pool["soc_at_arrival_mwh"] = np.asarray(pool["soc_at_arrival_mwh"], float)
     pool.insert(1, "day_type", types.reindex(pool["date"]).to_numpy())
-    counts = (pd.crosstab(pool["date"], pool["hour"]).reindex(index=dates, columns=HOURS, fill_value=0)
-              if len(pool) else pd.DataFrame(0, index=dates, columns=HOURS))  # fmt: skip
-    counts.index.name, counts.columns.name = "date", "hour"
+    grid = np.zeros((len(dates), 24))
+    np.add.at(grid, (pd.Index(dates).get_indexer(pool["date"]), pool["hour"].to_numpy()), 1.0)
+    counts = pd.DataFrame(grid, index=pd.Index(dates, name="date"), columns=pd.Index(HOURS, name="hour"))
     days = pd.DataFrame({"day_type": types.to_numpy(), "sessions": counts.sum(axis=1).to_numpy()}, index=types.index)
     return SessionModel(station=station, issue_time=issue_time.tz_convert("UTC"), tz=tz, country=country,
                         subdivision=subdivision, days=days, counts=counts.astype(float), pool=pool.reset_index(drop=True),
