@@ -177,3 +177,12 @@ def test_too_little_session_history_is_named(ev):
                                                        r"\(from 2015-02-16\).*ev_sessions='actual'"):  # fmt: skip
             schedule_day("2015-02-20", mode="forecast", assets=STATIONS, save=False, bind=conn)
         trans.rollback()
+
+
+def test_ev_sessions_is_a_backtest_parameter():
+    from bvp_lib.runs.backtest import BacktestParameterError, _normalise
+
+    assert _normalise({"ev_sessions": "actual"}) == {"ev_sessions": "actual"}
+    assert _normalise({}) == {}  # the default, forecast, is not written into the run's parameters
+    with pytest.raises(BacktestParameterError, match="ev_sessions must be 'forecast' or 'actual'"):
+        _normalise({"ev_sessions": "perfect"})

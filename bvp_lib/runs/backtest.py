@@ -123,8 +123,7 @@ def _normalise(parameters: dict | None) -> dict:
     for k in ("assets", "models"):
         if isinstance(params.get(k), str):
             params[k] = [a.strip() for a in params[k].split(",") if a.strip()]
-    params.setdefault("ev_sessions", "forecast")
-    if params["ev_sessions"] not in ("forecast", "actual"):
+    if params.get("ev_sessions", "forecast") not in ("forecast", "actual"):
         raise BacktestParameterError(f"ev_sessions must be 'forecast' or 'actual', not {params['ev_sessions']!r}.")
     if "overrides" in params:
         from bvp_lib.scheduling.overrides import normalise_overrides
@@ -281,8 +280,7 @@ def run_backtest(name: str, first_day, last_day, *, parameters: dict | None = No
         ``models``, ``spread``, ``resolution``, ``mip_gap``, ``time_limit``, ``overrides``
         (a scenario's asset parameters, :mod:`bvp_lib.scheduling.overrides`) and
         ``ev_sessions`` (``forecast``, the default, or ``actual``: the stations planned on
-        the real sessions, look-ahead; it is always stored with the run, so a run made
-        before session forecasts existed is not resumed with them).
+        the real sessions, look-ahead, for comparison).
     force : bool
         Recompute days already done (default: skip them).
     progress : bool
