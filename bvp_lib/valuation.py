@@ -40,11 +40,19 @@ Charging stations planned on forecast sessions
     follows the real cars (:func:`realise_station`): each real car, when it arrives
     (in order of arrival), takes the planned power no earlier car has taken, in the steps
     it is plugged in, from its arrival on, until it has its energy; what the plan leaves
-    it short is charged as the baseline would, at full power from its arrival (from its
-    last planned discharge on a bidirectional station). Planned power no real car takes
+    it short is charged as the baseline would, at full power from its arrival. On a
+    bidirectional station a car also charges ahead for the plan's later discharges, and
+    gives only what the plan's later charging puts back. Planned power no real car takes
     is not drawn. The deviation from the plan is settled as imbalance, like every asset's.
     A plan made on the real sessions themselves (look-ahead, ``ev_sessions="actual"``) is
     applied as planned.
+
+    Since ``revenue(x) + settlement(y − x) = revenue(y) − spread Σ|y − x| Δt``, a station's
+    realised value splits into a price part and an imbalance part:
+    ``[revenue(realised) − revenue(actual baseline)] − spread Δt (Σ|realised − planned| −
+    Σ|actual baseline − forecast baseline|)``. Perfect foresight earns only the price part
+    (no forecast error), so where following the plan absorbs more of the session forecast's
+    error than the baseline does, the realised value can exceed it.
 
 End-of-day state of charge
     A schedule could earn money by emptying a battery. Each storage's SoC change over
