@@ -186,3 +186,15 @@ def test_ev_sessions_is_a_backtest_parameter():
     assert _normalise({}) == {}  # the default, forecast, is not written into the run's parameters
     with pytest.raises(BacktestParameterError, match="ev_sessions must be 'forecast' or 'actual'"):
         _normalise({"ev_sessions": "perfect"})
+
+
+def test_bvp_schedule_plans_stations_on_forecast_sessions_or_the_real_ones(ev):
+    from bvp_lib.cli.main import app
+
+    runner = CliRunner()
+    base = ["schedule", "--date", DAY, "--assets", ",".join(STATIONS), "--solver", "highs", "--no-save"]
+    honest, look = runner.invoke(app, base), runner.invoke(app, [*base, "--ev-sessions", "actual"])
+    assert honest.exit_code == 0 and look.exit_code == 0, honest.output + look.output
+    assert honest.output != look.output and "ev-havel-home-01" in honest.output
+    bad = runner.invoke(app, [*base, "--ev-sessions", "perfect"])
+    assert bad.exit_code == 1 and "ev_sessions must be 'forecast' or 'actual'" in bad.output
