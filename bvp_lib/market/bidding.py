@@ -209,12 +209,16 @@ def group_program(
     Raises
     ------
     BiddingError
-        Fewer than two scenarios, or a solver failure.
+        No scenario, or missing prices in them.
+    SolverError
+        The program cannot be solved.
     """
     t0 = time.perf_counter()
     S, T = scenario_prices.shape
-    if S < 2:
-        raise BiddingError(f"the stochastic program needs at least two price scenarios, not {S}.")
+    if S < 1:
+        raise BiddingError("the stochastic program needs at least one price scenario.")
+    if not np.isfinite(scenario_prices).all():
+        raise BiddingError(f"{name}: the price scenarios hold missing or infinite prices.")
     H = len(periods)
     if T % H:
         raise BiddingError(f"{T} steps do not split into {H} delivery periods.")
@@ -336,7 +340,8 @@ def make_order_book(
     Raises
     ------
     BiddingError
-        Too few scenarios for the method, or a curve with too many points.
+        No scenario, weights that are not a distribution, more scenarios than the
+        exchange's points per curve allow.
     """
     t0 = time.perf_counter()
     idx = inputs.prices.index
@@ -345,9 +350,14 @@ def make_order_book(
         raise BiddingError(f"the schedule's {len(idx)} steps do not split into {len(periods)} delivery periods of "
                            f"{rules.period}.")  # fmt: skip
     per = len(idx) // len(periods)
-    if scenarios.n < 2:
-        raise BiddingError(f"{scenarios.n} price scenario(s): the stochastic program needs at least two "
-                           "(the price points of a curve are the scenarios' prices).")  # fmt: skip
+    if scenarios.n < 1:
+        raise BiddingError("no price scenarios: the stochastic program's price points are the scenarios' prices.")
+    w_all = scenarios.weights.to_numpy(float)
+    if (w_all < 0).any() or abs(w_all.sum() - 1.0) > 1e-6:
+        raise BiddingError(f"the scenario weights must be non-negative and sum to 1, not {w_all.sum():g}.")
+    if scenarios.n + 2 > rules.max_points:
+        raise BiddingError(f"{scenarios.n} price scenarios make up to {scenarios.n + 2} points per curve; the exchange "
+                           f"takes at most {rules.max_points}: use at most {rules.max_points - 2} scenarios.")  # fmt: skip
     w = scenarios.weights.to_numpy(float)
     info = inputs.info
     limits = dict(limit_prices(info, inputs.rows) if limits is None else limits)

@@ -116,16 +116,20 @@ def deliver(inputs, members: dict[str, list[str]], accepted: pd.DataFrame, price
     lp_result = problem.solve(solver, time_limit, mip_gap)
     x, netted = net_simultaneous(problem, lp_result.x)
     result = problem._result(dataclasses.replace(_raw(lp_result), x=x), lp_result.stats) if netted else lp_result
-    x = result.x
-    orders = list(flex_orders)
-    slack = (x[up] - x[down]).reshape(len(orders), H) if orders else np.zeros((0, H))
-    imbalance = pd.DataFrame(slack.T, index=periods, columns=orders)
     schedule = result.schedule.copy()
     for name, (order, plan) in park_plan.items():
         schedule[name] = plan
-    for order in dict.fromkeys(o for o, _ in park_plan.values()):
-        plans = sum(p.reshape(H, per).mean(axis=1) for o, p in park_plan.values() if o == order)
-        imbalance[order] = (accepted[order].to_numpy(float) if order in accepted else np.zeros(H)) - plans
+    # each order's imbalance from the final plan (after the netting repair): accepted − delivered
+    hourly = schedule.to_numpy().reshape(H, per, -1).mean(axis=1)
+    col = {n: i for i, n in enumerate(schedule.columns)}
+    imbalance = pd.DataFrame(index=periods)
+    for o, ms in members.items():
+        ms = [m for m in ms if m in col]
+        if not ms:
+            continue
+        got = hourly[:, [col[m] for m in ms]].sum(axis=1)
+        imbalance[o] = (accepted[o].to_numpy(float) if o in accepted.columns else np.zeros(H)) - got
+    imbalance[np.abs(imbalance) < 1e-9] = 0.0
     # positions: the plan, plus each order's imbalance shared by its assets' power limits
     position = schedule.copy()
     for o, ms in members.items():

@@ -58,6 +58,8 @@ class DayRun:
     overrides: dict | None = None
     reuse_forecasts: bool = False
     strategy: str = "schedule"
+    #: orders made elsewhere, cleared and delivered instead of the workbench's own (orders strategy)
+    book: object | None = None
     timings: dict[str, float] = field(default_factory=dict)
     forecasts: pd.DataFrame | None = None
     planned: object | None = None
@@ -90,7 +92,7 @@ def prepare(day=None, *, owner: str | None = None, assets: list[str] | None = No
             models: list[str] | None = None, spread: float = 10.0, resolution: str = "15min",
             save: bool = True, mip_gap: float | None = 1e-3, time_limit: float | None = 60.0,
             soc_start: dict[str, float] | None = None, overrides: dict | None = None,
-            reuse_forecasts: bool = False, strategy: str = "schedule", bind=None) -> DayRun:
+            reuse_forecasts: bool = False, strategy: str = "schedule", book=None, bind=None) -> DayRun:
     """Resolve the day (default: the last complete day), the assets (an owner's or all) and settings.
 
     ``models``: the forecast models to run; with one model the schedule uses its
@@ -110,7 +112,8 @@ def prepare(day=None, *, owner: str | None = None, assets: list[str] | None = No
     ``strategy``: ``"schedule"`` fixes one quantity per step on the point forecast of the
     price; ``"orders"`` offers price-dependent orders made at gate closure on price
     scenarios, clears them at the realised price and plans the delivery of what was
-    accepted (:mod:`bvp_lib.market.offer`).
+    accepted (:mod:`bvp_lib.market.offer`); ``book`` (an
+    :class:`~bvp_lib.market.orders.OrderBook`) offers orders made elsewhere instead.
 
     Without ``bind`` the run opens its own connection and transaction, committed by
     :func:`commit`; the portfolio is read once, here (:class:`~bvp_lib.db.catalogue.Catalogue`).
@@ -151,6 +154,10 @@ def prepare(day=None, *, owner: str | None = None, assets: list[str] | None = No
                  float(spread), resolution, save, market_clock().timezone, mip_gap, time_limit,
                  dict(soc_start) if soc_start else None, overrides or None, bool(reuse_forecasts), strategy)  # fmt: skip
     run.connection, run.transaction, run.catalogue = connection, transaction, cat
+    if book is not None:
+        if strategy != "orders":
+            raise ValueError("an order book is offered with strategy='orders'.")
+        run.book = book
     return run
 
 
@@ -217,9 +224,10 @@ def _offer(ctx: DayRun, bind=None):
     inputs = prepare_day(ctx.day, mode="forecast", assets=ctx.assets, resolution=ctx.resolution,
                          forecast_source=forecast_source(ctx), soc_start=ctx.soc_start, overrides=ctx.overrides,
                          bind=where, catalogue=ctx.catalogue)  # fmt: skip
-    ctx.scenarios = price_scenarios(ctx.day, model=forecast_source(ctx), save=ctx.save, bind=where,
-                                    catalogue=ctx.catalogue)  # fmt: skip
-    offer = offer_day(inputs, ctx.scenarios, ctx.perfect.inputs.prices, solver=ctx.solver or "highs",
+    if ctx.book is None:
+        ctx.scenarios = price_scenarios(ctx.day, model=forecast_source(ctx), save=ctx.save, bind=where,
+                                        catalogue=ctx.catalogue)  # fmt: skip
+    offer = offer_day(inputs, ctx.scenarios, ctx.perfect.inputs.prices, book=ctx.book, solver=ctx.solver or "highs",
                       time_limit=ctx.time_limit, mip_gap=ctx.mip_gap)  # fmt: skip
     ctx.offer = offer
     published = dataclasses.replace(inputs, belief_time=market_clock().price_known_at(ctx.day))
