@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP) db ## virtual environment in .venv, embedded PostgreSQL, schema migrated, bundled data loaded
 	$(BIN)/bvp db populate --structure --data --if-empty
-	@echo "Set up. Next: make report, make lab."
+	@$(if $(filter setup,$(MAKECMDGOALS)),echo "Set up. Next: make report, make lab.",true)
 
 populate: $(STAMP) db ## (re)load the whole bundled data set, YEAR=2015 (default) or YEAR=2018 (idempotent)
 	$(BIN)/bvp db populate --structure --data --year $(YEAR)
