@@ -266,3 +266,21 @@ def render_backtest_report(name: str, reports_dir: str | Path | None = None, *, 
                           nav=[("all reports", "../../index.html")])  # fmt: skip
     build_index(dest.parent.parent, bind=bind)
     return result
+
+
+def value_per_asset(assets: pd.DataFrame) -> pd.DataFrame:
+    """Realised and perfect-foresight value [EUR] of each asset summed over the run's done
+    days, with its type, the value lost and the captured share [-] (index ``asset``)."""
+    cols = ["type", *VALUE_COLUMNS, "value_lost_eur", "captured_share"]
+    if not len(assets):
+        return pd.DataFrame(columns=cols, index=pd.Index([], name="asset"))
+    v = value_by(assets, ["asset", "type"], VALUE_COLUMNS).reset_index(level="type")
+    v["value_lost_eur"] = v["perfect_foresight_value_eur"] - v["realised_value_eur"]
+    return v[cols]
+
+
+def with_value_lost(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with a ``value_lost_eur`` column (perfect foresight − realised) [EUR]."""
+    out = table.copy()
+    out["value_lost_eur"] = out["perfect_foresight_value_eur"] - out["realised_value_eur"]
+    return out

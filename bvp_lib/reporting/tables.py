@@ -368,7 +368,14 @@ def field_table(items: Iterable[tuple[str, object]], name: str, *, title: str | 
     """A two-column table of (field, value) pairs (provenance, run information) with
     values written for people: ``''`` → ``–``, ``[]`` → ``none``, ``True`` → ``yes``,
     lists joined, no text cut."""
-    rows = [(str(k), format_value(v, 3) if not isinstance(v, str) else (v or "–")) for k, v in items]
+    def text(v) -> str:
+        if isinstance(v, str):
+            return v or "–"
+        if isinstance(v, (float, np.floating)) and math.isfinite(float(v)):
+            return f"{float(v):,.6g}"  # as given: 10, 0.001, 1.5
+        return format_value(v, 3)
+
+    rows = [(str(k), text(v)) for k, v in items]
     t = ReportTable(pd.DataFrame(rows, columns=["item", "value"]), name, title, None)
     if folder:
         t.save(folder)
