@@ -218,6 +218,7 @@ def display_frame(frame: pd.DataFrame, *, columns: dict | None = None, sort_by: 
         ``sort_by`` is not a column.
     """
     df = frame.copy()
+    df.attrs = {}
     named = [n for n in (df.index.names or []) if n is not None]
     if named and not isinstance(df.index, pd.RangeIndex):
         df = df.reset_index()
@@ -325,6 +326,7 @@ def _numeric(col: pd.Series) -> bool:
 
 def _to_parquet(frame: pd.DataFrame, path: Path) -> None:
     df = frame.copy()
+    df.attrs = {}  # pandas writes attrs into the file's metadata as JSON: dates there would fail
     for c in df.columns:  # Parquet wants one type per column: mixed objects become text
         if df[c].dtype == object and not all(isinstance(v, str) or v is None for v in df[c]):
             df[c] = [format_value(v) if not isinstance(v, str) else v for v in df[c]]
