@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bvp_lib.reporting.tables import format_value, decimals_for, is_raw_name, table_headers, unit_of_label
+from bvp_lib.reporting.tables import format_value, is_raw_name, table_decimals, table_headers
 from tests.conftest import truncate_all
 from tests.helpers import SMALL_ASSETS, load_small_with_history
 
@@ -116,6 +116,7 @@ def test_tables_are_saved_as_csv_and_parquet_and_hold_what_the_page_shows(report
     assert {Path(link).stem for _, _, link in shown} == {n for n, e in manifest.items() if e["rows"]}
     for headers, rows, link in shown:
         csv = pd.read_csv(html_path.parent / link, keep_default_na=False, na_values=[""])
+        decimals = table_decimals(csv)
         parquet = pd.read_parquet(html_path.parent / link.replace(".csv", ".parquet"))
         assert list(csv.columns) == headers == list(parquet.columns)
         assert len(csv) == len(parquet) >= len(rows)
@@ -123,7 +124,7 @@ def test_tables_are_saved_as_csv_and_parquet_and_hold_what_the_page_shows(report
             for c, cell in zip(headers, row):
                 v = csv.iloc[i][c]
                 if pd.api.types.is_numeric_dtype(csv[c]) and not pd.api.types.is_bool_dtype(csv[c]):
-                    expected = format_value(float(v) if pd.notna(v) else None, decimals_for(csv[c], unit_of_label(c)))
+                    expected = format_value(float(v) if pd.notna(v) else None, decimals[c])
                 else:
                     expected = "–" if pd.isna(v) or str(v) == "" else str(v)
                 assert cell == expected, f"{link} row {i} {c!r}: page {cell!r}, file {expected!r}"

@@ -286,8 +286,7 @@ class ReportTable:
         if not len(self.frame):
             return f"{head}<p class='bvp-empty'>{html.escape(self.empty)}</p>"
         shown = self.frame if self.limit is None else self.frame.head(self.limit)
-        decimals = {c: decimals_for(self.frame[c], unit_of_label(c)) if _numeric(self.frame[c]) else 2
-                    for c in self.frame.columns}  # fmt: skip
+        decimals = table_decimals(self.frame)
         th = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
         rows = []
         for _, r in shown.iterrows():
@@ -318,6 +317,17 @@ class ReportTable:
 
     def __repr__(self) -> str:  # plain text (a terminal, a log): the shown rows without the index
         return f"{self.title or self.name}\n" + self.frame.head(self.limit or len(self.frame)).to_string(index=False)
+
+
+def table_decimals(frame: pd.DataFrame) -> dict[str, int]:
+    """Decimals per column (:func:`decimals_for`); money columns of one table share the
+    fewest, so a row never mixes ``1,230`` and ``403.31`` EUR."""
+    out = {c: decimals_for(frame[c], unit_of_label(c)) if _numeric(frame[c]) else 2 for c in frame.columns}
+    eur = [c for c in frame.columns if _numeric(frame[c]) and unit_of_label(c) == "EUR"]
+    if eur:
+        shared = min(out[c] for c in eur)
+        out.update({c: shared for c in eur})
+    return out
 
 
 def _numeric(col: pd.Series) -> bool:

@@ -108,6 +108,7 @@ def month_type_figure(assets: pd.DataFrame):
 
 def _annotate_largest(ax, frame: pd.DataFrame, x: str, y: str, n: int = 3) -> None:
     """Label the ``n`` days with the largest ``y`` (more labels would overlap)."""
+    ax.margins(x=0.12, y=0.1)  # room for the labels inside the axes
     for d, r in frame.nlargest(n, y).iterrows():
         ax.annotate(pd.Timestamp(d).strftime("%d %b"), (r[x], r[y]), fontsize=8, xytext=(4, 3),
                     textcoords="offset points")  # fmt: skip
