@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
 
-.PHONY: help setup db populate data lab report test bench clean strip
+.PHONY: help setup db populate data lab report backtest-report test bench clean strip
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -35,6 +35,10 @@ data: $(STAMP) ## regenerate the bundled data set of YEAR (2015 or 2018) from da
 
 report: setup ## the daily report into reports/<day>/ (DATE=YYYY-MM-DD, default the last complete day)
 	$(BIN)/bvp report $(if $(DATE),--date $(DATE),)
+
+backtest-report: setup ## a stored backtest run's report into reports/backtests/<NAME>/ (NAME=run name)
+	@test -n "$(NAME)" || { echo "Give the run: make backtest-report NAME=<run name> (bvp backtest --from D1 --to D2 --name NAME stores one)"; exit 1; }
+	$(BIN)/bvp backtest report $(NAME)
 
 lab: setup ## JupyterLab on notebooks/ with the project kernel and the database running
 	$(BIN)/jupyter lab --notebook-dir=notebooks

@@ -136,7 +136,8 @@ def build_index(reports_dir: str | Path, *, bind=None, stored: bool = True) -> P
         rendered_runs = {name for _, name, _ in backtests}
         rendered_sweeps = {name for _, name, _ in sweeps}
         missing = [(n, f"bvp backtest report {n}") for n in runs if n not in rendered_runs]
-        missing += [(n, f"bvp sweep report {n}") for n in sweep_names if n not in rendered_sweeps]
+        missing += [(n, "bvp sweep -f <its sweep file> (resumes, then reports)") for n in sweep_names
+                    if n not in rendered_sweeps]
         if missing:
             items = "".join(f"<li>{html.escape(n)}: <code>{html.escape(c)}</code></li>" for n, c in missing)
             parts.append(f"<h2>Stored, without a report</h2><ul>{items}</ul>")

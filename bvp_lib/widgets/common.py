@@ -198,7 +198,7 @@ def detach(fig):
     return fig
 
 
-def figure_png(fig, dpi: int = 90) -> bytes:
+def figure_png(fig, dpi: int = 80) -> bytes:
     """The figure as PNG bytes (what an explorer shows; works with any matplotlib backend)."""
     import io
 
