@@ -199,3 +199,39 @@ def test_screenshot_of_the_daily_report_is_not_blank(reports, tmp_path):
     assert img.shape == (2400, 1200)
     dark = (img < 128).mean()
     assert img.std() > 20 and 0.01 < dark < 0.6, f"the screenshot looks blank (std {img.std():.1f}, dark {dark:.3f})"
+
+
+@pytest.mark.slow
+def test_messages_for_dates_outside_the_data_names_and_options(reports):
+    import time
+
+    from typer.testing import CliRunner
+
+    from bvp_lib.cli.main import app
+    from bvp_lib.db.catalogue import data_period
+
+    first, last = data_period()
+    runner = CliRunner()
+    t = time.perf_counter()
+    r = runner.invoke(app, ["report", "--date", "2016-03-01"])
+    assert time.perf_counter() - t < 5 and r.exit_code == 1
+    assert f"the database covers {first.isoformat()} to {last.isoformat()}" in r.output and "the year 2015" in r.output
+    r = runner.invoke(app, ["backtest", "--from", "2015-04-12", "--to", "2015-04-06"])
+    assert r.exit_code == 1 and "--to 2015-04-06 is before --from 2015-04-12" in r.output and "--date" not in r.output
+    r = runner.invoke(app, ["backtest", "--from", "2016-01-01", "--to", "2016-01-02"])
+    assert r.exit_code == 1 and "Pick --from/--to in that period" in r.output
+    owner = reports["owner"]
+    r = runner.invoke(app, ["report", "--date", DAY, "-p", f"owner={owner[:-1]}"])
+    assert r.exit_code == 1 and f"Did you mean '{owner}'" in r.output
+    r = runner.invoke(app, ["report", "--date", DAY, "-p", "assets=[battery-havel-1]"])
+    assert r.exit_code == 1 and "Did you mean 'battery-havel-01'" in r.output
+    r = runner.invoke(app, ["backtest", "report", RUN + "x"])
+    assert r.exit_code == 1 and f"Did you mean '{RUN}'" in r.output
+
+
+@pytest.mark.slow
+def test_unknown_sensor_gets_a_did_you_mean(reports):
+    from bvp_lib.beliefs.store import BeliefError, load_beliefs
+
+    with pytest.raises(BeliefError, match="Did you mean 'epex_da'"):
+        load_beliefs(["epex_dax"], pd.Timestamp("2015-04-12", tz="UTC"), pd.Timestamp("2015-04-13", tz="UTC"))

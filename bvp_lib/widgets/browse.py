@@ -120,8 +120,9 @@ def load_frame(state: BrowseInputs, *, bind: Bind = None) -> tuple[pd.DataFrame,
     _, end = day_bounds(last, tz)
     sensors = list_sensors(bind=bind)
     if state.sensor not in sensors.index:
-        raise ValueError(f"unknown sensor {state.sensor!r}; the database has {', '.join(sensors.index[:12])}"
-                         + (f" and {len(sensors) - 12} more" if len(sensors) > 12 else ""))  # fmt: skip
+        from bvp_lib.db.catalogue import unknown_names
+
+        raise ValueError(unknown_names("sensor", [state.sensor], list(sensors.index), ""))
     unit, res = sensors.loc[state.sensor, "unit"], sensors.loc[state.sensor, "resolution"]
     df = load_beliefs(state.sensor, start, end, source_types=list(state.source_types) or None, most_recent=True,
                       bind=bind)  # fmt: skip
