@@ -48,7 +48,7 @@ app.add_typer(data_cli.app, name="data")
 app.add_typer(forecast_cli.app, name="forecast")
 app.command("schedule")(schedule_cli.schedule)
 app.command("report")(report_cli.report)
-app.command("backtest")(backtest_cli.backtest)
+app.add_typer(backtest_cli.app, name="backtest")
 app.command("orders")(orders_cli.orders)
 app.command("sweep")(sweep_cli.sweep)
 

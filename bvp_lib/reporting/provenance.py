@@ -16,14 +16,19 @@ from bvp_lib.redact import mask_text
 
 def provenance(ctx, parameters: dict) -> pd.DataFrame:
     """Parameters, code version, the market clock, data sources, models, solver, status and
-    run time of a day run (a :class:`bvp_lib.runs.day.DayRun`), no secrets."""
+    run time of a day run (a :class:`bvp_lib.runs.day.DayRun`), no secrets.
+
+    One row per item (index ``item``, column ``value``); parameter values are kept as
+    given (``''``, ``[]``, ``True``): show the table with
+    :func:`bvp_lib.reporting.tables.field_table`, which writes them as ``–``, ``none``, ``yes``."""
     import bvp_lib
 
     s = get_settings()
     rows = [("bvp_lib version", bvp_lib.__version__), ("git commit", git_commit()),
             ("environment", s.env), ("package lock", lock_summary()), ("market clock", market_clock().describe()),
             ("database", "embedded PostgreSQL" if s.uses_embedded_server else mask_url(s.database_url))]  # fmt: skip
-    rows += [(f"parameter {k}", repr(v)) for k, v in sorted(parameters.items()) if k != "report_dir"]
+    # values as they are (not their Python repr): the report's table formatter writes them for people
+    rows += [(f"parameter {k}", v) for k, v in sorted(parameters.items()) if k != "report_dir"]
     if ctx.forecasts is not None and len(ctx.forecasts):
         for src in sorted(ctx.forecasts["source"].astype(str).unique()):
             rows.append(("forecast model", src))
