@@ -43,7 +43,7 @@ def backtest(
     import yaml
 
     from bvp_lib.reporting.daily import check_days
-    from bvp_lib.runs.backtest import run_backtest
+    from bvp_lib.runs.backtest import _normalise, run_backtest
     from bvp_lib.timing import days_between
 
     params: dict = {}
@@ -53,6 +53,7 @@ def backtest(
         params = yaml.safe_load(file.read_text()) or {}
         if not isinstance(params, dict):
             raise ValueError(f"Scenario file {file} must hold a mapping of parameter: value.")
+    _normalise(params)  # a bad parameter is named before the data is looked at
     check_days(days_between(first, last), first_name="--from", last_name="--to")
     run_name = name or (file.stem if file is not None else "default")
     summary = run_backtest(run_name, first, last, parameters=params, force=force, progress=progress)
