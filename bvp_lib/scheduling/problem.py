@@ -83,6 +83,10 @@ DEFAULT_MIP_GAP = 1e-7  # relative
 END_KINDS = {"soc", "car_soc", "shift_energy"}  # variables that hold a value at the step end
 Backend = Literal["auto", "pulp", "matrix"]
 COMPLEMENTARITY = ("auto", "milp", "lp", "intra-step")
+# batteries from which method="auto" decomposes; None: only on request. Measured
+# (benchmarks/bench_scheduling.py --decomposed): column generation is exact but needs ~100
+# rounds on these problems and is slower than the monolithic dual simplex, so off by default.
+DECOMPOSE_MIN: int | None = None
 
 
 class Problem:
@@ -320,6 +324,7 @@ class Problem:
         backend: Backend = "auto",
         threads: int | None = None,
         algorithm: str | None = None,
+        method: Literal["auto", "monolithic", "decomposed"] = "auto",
     ) -> ScheduleResult:
         """Solve and return the schedule.
 
@@ -346,6 +351,16 @@ class Problem:
             default: its own choice (dual simplex for these LPs, measured fastest in
             ``benchmarks/bench_scheduling.py``).
 
+        method : {"auto", "monolithic", "decomposed"}
+            ``"decomposed"`` solves a battery portfolio by column generation over the
+            batteries, coupled only by their connection limits
+            (:mod:`~bvp_lib.scheduling.decomposition`: exact single-battery pricing,
+            a proven gap ≤ 1e-9); ``"monolithic"`` hands the whole LP to HiGHS;
+            ``"auto"`` decomposes when the problem allows it (batteries only, no
+            self-discharge, soft wishes, tariffs or binaries; the matrix backend) and
+            has at least ``DECOMPOSE_MIN`` batteries (``None`` today: measured slower
+            than the monolithic solve, so only on request).
+
         Notes
         -----
         The matrix backend makes the schedule deterministic *after* the solve instead
@@ -362,6 +377,36 @@ class Problem:
         """
         t_start = time.perf_counter()
         solver, backend = self._choose(solver, backend)
+        if method not in ("auto", "monolithic", "decomposed"):
+            raise ValueError(f"method must be 'auto', 'monolithic' or 'decomposed', got {method!r}")
+        if method != "monolithic" and backend == "matrix":
+            from bvp_lib.scheduling.decomposition import decomposable, solve_decomposed
+
+            why = decomposable(self)
+            if method == "decomposed" and why is not None:
+                raise ValueError(f"this problem cannot be decomposed: {why}; use method='monolithic'")
+            auto = DECOMPOSE_MIN is not None and why is None and len(self.batteries.names) >= DECOMPOSE_MIN
+            if why is None and (method == "decomposed" or auto):
+                raw, dstats = solve_decomposed(self, time_limit=time_limit, threads=threads)
+                if raw.status in ("infeasible", "error"):
+                    return self.solve(solver, time_limit, mip_gap, backend=backend, threads=threads,
+                                      algorithm=algorithm, method="monolithic")
+                both = simultaneous(self.pairs, raw.x)
+                if not (self.complementarity == "auto" and both.any()):
+                    stats = SolverStats(
+                        solver=solver, backend="matrix/decomposed", status=raw.status,
+                        solver_status=raw.solver_status, build_time=self.build_time, model_time=0.0,
+                        solve_time=raw.solve_time, total_time=0.0, n_variables=raw.n_variables,
+                        n_constraints=raw.n_constraints, n_integer=0, n_nonzeros=raw.n_nonzeros,
+                        rounds=dstats.rounds, simultaneous_steps=int(both.sum()), time_limit=time_limit,
+                        iterations=raw.iterations, proven_gap=raw.proven_gap, bound=raw.bound,
+                        canonical_time=raw.canonical_time,
+                    )
+                    result = self._result(raw, stats)
+                    stats.total_time = self.build_time + (time.perf_counter() - t_start)
+                    return result
+                return self.solve(solver, time_limit, mip_gap, backend=backend, threads=threads,
+                                  algorithm=algorithm, method="monolithic")
         gap = DEFAULT_MIP_GAP if mip_gap is None else float(mip_gap)
         rounds = 0
         model_time = solve_time = 0.0
