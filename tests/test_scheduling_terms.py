@@ -366,9 +366,9 @@ def test_single_battery_dynamic_programme_matches_the_lp(seed):
 def test_decomposition_proves_the_monolithic_optimum():
     """Column generation over the batteries (coupled by one binding site limit) reaches
     the monolithic LP's optimum with a proven gap, and its schedule keeps the limit."""
-    idx = day_index("2015-06-10")
+    idx = day_index("2015-06-10")[:48]
     prices = two_peak_prices(idx, 4)
-    bats, cps = battery_fleet(8, idx, 4)
+    bats, cps = battery_fleet(6, idx, 4)
     mono = build_problem(bats, prices, cps).solve("highs", method="monolithic")
     dec = build_problem(bats, prices, cps).solve("highs", method="decomposed")
     assert dec.stats.backend == "matrix/decomposed" and dec.status == "optimal"

@@ -636,6 +636,9 @@ _FAMILY_TEXT = {
     "shift_window": "the shift window",
     "energy_neutral": "energy neutrality",
     "no_simultaneous": "no simultaneous charging and discharging",
+    "intra_step": "the intra-step switching limit",
+    "peak": "the peak import",
+    "contracted_capacity": "the contracted capacity",
     "custom": "the custom constraints",
 }
 
