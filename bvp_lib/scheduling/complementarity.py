@@ -46,7 +46,7 @@ P^c for a share c/P^c of the step and discharging at P^d for a share d/P^d of it
 The shares cannot exceed the step, which is the family ``intra_step``:
 
 .. math::
-    \frac{c}{\bar{P}^c} + \frac{d}{\bar{P}^d} ≤ 1
+    \\frac{c}{\\bar{P}^c} + \\frac{d}{\\bar{P}^d} ≤ 1
 
 This is exactly the convex hull of one step's strict set {c ≤ P̄^c u, d ≤ P̄^d (1 − u),
 u ∈ {0, 1}}, so it is the LP relaxation of the strict rule and its optimum is never
@@ -98,6 +98,7 @@ class StoragePairs:
     unit: np.ndarray
     lossy: np.ndarray
     has_binary: np.ndarray
+    has_row: np.ndarray | None = None  # whether the entry has its intra-step row
 
     @classmethod
     def empty(cls) -> "StoragePairs":
@@ -108,7 +109,8 @@ class StoragePairs:
     def concat(cls, parts: list["StoragePairs"]) -> "StoragePairs":
         if not parts:
             return cls.empty()
-        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in cls.__dataclass_fields__))
+        fields = [f for f in cls.__dataclass_fields__ if f != "has_row"]
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in fields))
 
     def __len__(self) -> int:
         return len(self.charge)
@@ -158,18 +160,26 @@ def add_no_simultaneous(lp: LinearProgram, pairs: StoragePairs, mask: np.ndarray
     return n
 
 
-def add_intra_step(lp: LinearProgram, pairs: StoragePairs) -> None:
+def add_intra_step(lp: LinearProgram, pairs: StoragePairs, mask: np.ndarray | None = None) -> int:
     """Intra-step switching: time shares of charging and discharging within a step (``intra_step``).
 
     .. math::
-        \frac{c}{\bar{P}^c} + \frac{d}{\bar{P}^d} ≤ 1
+        \\frac{c}{\\bar{P}^c} + \\frac{d}{\\bar{P}^d} ≤ 1
 
-    for every (storage, step) pair with both bounds positive (see the module docstring
-    for what it means physically).
+    for the (storage, step) pairs in ``mask`` (default all) with both bounds positive
+    and no such row yet (see the module docstring for what it means physically).
+    Like the binaries, the rows are added where they can bind: a priori at negative
+    prices for lossy storage, then after a solve wherever the solution breaks one
+    (each solve is a relaxation of the full intra-step LP, so a final solution that
+    breaks no row is optimal for it). Returns how many rows were added.
     """
-    sel = np.flatnonzero((pairs.charge_ub > 0) & (pairs.discharge_ub > 0))
+    if pairs.has_row is None:
+        pairs.has_row = np.zeros(len(pairs), bool)
+    ok = (pairs.charge_ub > 0) & (pairs.discharge_ub > 0) & ~pairs.has_row
+    sel = np.flatnonzero(ok if mask is None else ok & mask)
     if sel.size == 0:
-        return
+        return 0
+    pairs.has_row[sel] = True
     n = sel.size
     r = np.arange(n)
     lp.add_constraints(
@@ -177,3 +187,14 @@ def add_intra_step(lp: LinearProgram, pairs: StoragePairs) -> None:
         np.concatenate([pairs.charge[sel], pairs.discharge[sel]]),
         np.concatenate([1.0 / pairs.charge_ub[sel], 1.0 / pairs.discharge_ub[sel]]), -np.inf, 1.0,
     )
+    return n
+
+
+def intra_step_violations(pairs: StoragePairs, x: np.ndarray, tol: float = 1e-7) -> np.ndarray:
+    """Entries where ``c/P̄^c + d/P̄^d > 1 + tol``."""
+    if len(pairs) == 0:
+        return np.zeros(0, bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(pairs.charge_ub > 0, x[pairs.charge] / pairs.charge_ub, 0.0) + np.where(
+            pairs.discharge_ub > 0, x[pairs.discharge] / pairs.discharge_ub, 0.0)
+    return share > 1.0 + tol

@@ -40,6 +40,7 @@ from bvp_lib.scheduling.complementarity import (
     a_priori_mask,
     add_intra_step,
     add_no_simultaneous,
+    intra_step_violations,
     simultaneous,
 )
 from bvp_lib.scheduling.curtailment import add_curtailment, curtailable_arrays
@@ -441,6 +442,12 @@ class Problem:
                 units = np.unique(self.pairs.unit[both])
                 if add_no_simultaneous(self.lp, self.pairs, np.isin(self.pairs.unit, units)):
                     continue
+            if self.complementarity == "intra-step":
+                over = intra_step_violations(self.pairs, raw.x)
+                if over.any():
+                    units = np.unique(self.pairs.unit[over])
+                    if add_intra_step(self.lp, self.pairs, np.isin(self.pairs.unit, units)):
+                        continue
             break
         stats = SolverStats(
             solver=solver, backend=backend, status=raw.status, solver_status=raw.solver_status,
@@ -816,8 +823,8 @@ def build_problem(
 
     all_pairs = StoragePairs.concat(pairs)
     add_no_simultaneous(lp, all_pairs, a_priori_mask(all_pairs, price, complementarity))
-    if complementarity == "intra-step":
-        add_intra_step(lp, all_pairs)
+    if complementarity == "intra-step":  # a priori where the rows can bind: lossy storage at negative prices
+        add_intra_step(lp, all_pairs, all_pairs.lossy & (price[all_pairs.step] < 0))
     return Problem(
         grid=grid, prices=price, assets=assets, lp=lp, cost=cost, revenue_constant=const, baseline=baseline,
         batteries=bp, soc_vars=soc, battery_vars=bvars, sessions=sa, session_vars=(ch, dis, bi, car), session_base=s_base,
