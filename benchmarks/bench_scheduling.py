@@ -207,8 +207,10 @@ def run_issue(cases: list[str], time_limit: float, seed: int, day: str, repeat: 
         ok_ratio = nint <= 0 or t <= 2.0 * lp_t
         verdict = "met" if (ok_time and ok_gap and ok_ratio) else "NOT met"
         goal_text = (f"≤ {goal:g} s, exact" if goal else "exact") + (", ≤ 2× LP" if nint > 0 else "")
+        ratio = format(t / lp_t, ".2f") if (lp_done and nint >= 0) else "-"
         print(f"{name + ':' + str(n):<11} {len(idx):>5} {st:<10} {('%.1e' % gap) if gap is not None else '-':>8} "
-              f"{t:>8.2f} {('' if lp_done else '>') + format(lp_t, '.2f'):>8} {t / lp_t:>6.2f} {max(nint, 0):>8} {obj:>14.4f} "
+              f"{t:>8.2f} {('' if lp_done else '>') + format(lp_t, '.2f'):>8} {ratio:>6} "
+              f"{(str(nint) if nint >= 0 else '-'):>8} {obj:>14.4f} "
               f"{(format(it_t, '.2f') if np.isfinite(it_t) else '>' + format(time_limit, 'g')):>10} {it_obj:>14.4f} "
               f"{goal_text + ': ' + verdict:<22}", flush=True)
     print()
