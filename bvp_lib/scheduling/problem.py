@@ -21,8 +21,11 @@ from bvp_lib.scheduling.assets import Asset, Battery, Building, ChargingStation,
 from bvp_lib.scheduling.backends import SOLVERS, MatrixLP, PulpBridge, RawSolution, solve_matrix
 from bvp_lib.scheduling.battery import (
     BatteryArrays,
+    add_battery_degradation,
+    add_battery_end_value,
     add_battery_power,
     add_battery_soc,
+    add_battery_soft_bounds,
     add_battery_target,
     battery_arrays,
 )
@@ -32,7 +35,14 @@ from bvp_lib.scheduling.building import (
     add_building_window,
     building_arrays,
 )
-from bvp_lib.scheduling.complementarity import StoragePairs, a_priori_mask, add_no_simultaneous, simultaneous
+from bvp_lib.scheduling.complementarity import (
+    StoragePairs,
+    a_priori_mask,
+    add_intra_step,
+    add_no_simultaneous,
+    intra_step_violations,
+    simultaneous,
+)
 from bvp_lib.scheduling.curtailment import add_curtailment, curtailable_arrays
 from bvp_lib.scheduling.diagnose import _feasible, diagnose_infeasible, diagnose_unbounded
 from bvp_lib.scheduling.errors import (
@@ -60,12 +70,24 @@ from bvp_lib.scheduling.portfolio import (
     tie_break_weights,
 )
 from bvp_lib.scheduling.result import ScheduleResult, SolverStats
+from bvp_lib.scheduling.tariffs import (
+    TariffArrays,
+    add_connection_flows,
+    add_peak_charges,
+    baseline_tariff_value,
+    tariff_arrays,
+)
 from bvp_lib.scheduling.timeseries import TimeGrid, make_grid
 
 DEFAULT_TIE_BREAK = 1e-3  # [EUR/MWh]
 DEFAULT_MIP_GAP = 1e-7  # relative
 END_KINDS = {"soc", "car_soc", "shift_energy"}  # variables that hold a value at the step end
 Backend = Literal["auto", "pulp", "matrix"]
+COMPLEMENTARITY = ("auto", "milp", "lp", "intra-step")
+# batteries from which method="auto" decomposes; None: only on request. Measured
+# (benchmarks/bench_scheduling.py --decomposed): column generation is exact but needs ~100
+# rounds on these problems and is slower than the monolithic dual simplex, so off by default.
+DECOMPOSE_MIN: int | None = None
 
 
 
@@ -135,6 +157,7 @@ class Problem:
         complementarity: str,
         tie_break: float,
         build_time: float,
+        tariffs: TariffArrays | None = None,
     ):
         self.grid = grid
         self.prices = prices
@@ -155,6 +178,7 @@ class Problem:
         self.complementarity = complementarity
         self.tie_break = tie_break
         self.build_time = build_time
+        self.tariffs = tariffs
         self._bridge: PulpBridge | None = None
         self._index = {n: i for i, n in enumerate(self.names)}
 
@@ -278,17 +302,27 @@ class Problem:
         return pd.Series(out, index=self.grid.index, name=f"{asset}:power", dtype=object)
 
     # ------------------------------------------------------------------ the LP
-    def objective(self) -> tuple[np.ndarray, float]:
-        """Objective coefficients per variable and constant [EUR]: revenue − tie-break."""
+    def objective(self, tie_break: bool = True) -> tuple[np.ndarray, float]:
+        """Objective coefficients per variable and constant [EUR]: revenue − costs (− tie-break).
+
+        Revenue is the day-ahead revenue of the assets' power plus the terms of
+        :meth:`terms` (tariffs, end value, degradation, peak and breach charges);
+        ``tie_break=False`` leaves out the tie-break penalty.
+        """
         n = self.lp.n_vars
         cost = np.zeros(n)
         cost[: self.cost.size] = self.cost
-        return cost - self.lp.penalty_vector(), self.revenue_constant - self.lp.penalty_constant
+        cost += self.lp.term_vector()
+        const = self.revenue_constant + sum(self.lp.term_constant.values())
+        if not tie_break:
+            return cost, const
+        return cost - self.lp.penalty_vector(), const - self.lp.penalty_constant
 
-    def to_matrix(self, *, include_custom: bool = True) -> MatrixLP:
+    def to_matrix(self, *, include_custom: bool = True, tie_break: bool = True) -> MatrixLP:
         """The LP as one sparse matrix (what the matrix backend hands to HiGHS).
 
-        Constraints added to :attr:`model` are appended as rows when ``include_custom``.
+        Constraints added to :attr:`model` are appended as rows when ``include_custom``;
+        ``tie_break=False`` leaves the tie-break out of the objective.
         """
         lb, ub, integer = self.lp.column_bounds()
         A = self.lp.matrix("csc")
@@ -304,7 +338,7 @@ class Problem:
                 A = sp.vstack([A, extra], format="csc")
                 rlo = np.concatenate([rlo, [lo for *_, lo, _ in rows]])
                 rup = np.concatenate([rup, [up for *_, up in rows]])
-        cost, offset = self.objective()
+        cost, offset = self.objective(tie_break)
         return MatrixLP(cost=cost, offset=offset, A=A, col_lower=lb, col_upper=ub, row_lower=rlo, row_upper=rup,
                         integrality=integer)
 
@@ -317,6 +351,8 @@ class Problem:
         *,
         backend: Backend = "auto",
         threads: int | None = None,
+        algorithm: str | None = None,
+        method: Literal["auto", "monolithic", "decomposed"] = "auto",
     ) -> ScheduleResult:
         """Solve and return the schedule.
 
@@ -338,6 +374,28 @@ class Problem:
             :attr:`model` was never touched, else ``"pulp"``.
         threads : int, optional
             Solver threads.
+        algorithm : str, optional
+            HiGHS's LP algorithm for the matrix backend (``"simplex"``, ``"ipm"`` …);
+            default: its own choice (dual simplex for these LPs, measured fastest in
+            ``benchmarks/bench_scheduling.py``).
+
+        method : {"auto", "monolithic", "decomposed"}
+            ``"decomposed"`` solves a battery portfolio by column generation over the
+            batteries, coupled only by their connection limits
+            (:mod:`~bvp_lib.scheduling.decomposition`: exact single-battery pricing,
+            a proven gap ≤ 1e-9); ``"monolithic"`` hands the whole LP to HiGHS;
+            ``"auto"`` decomposes when the problem allows it (batteries only, no
+            self-discharge, soft wishes, tariffs or binaries; the matrix backend) and
+            has at least ``DECOMPOSE_MIN`` batteries (``None`` today: measured slower
+            than the monolithic solve, so only on request).
+
+        Notes
+        -----
+        The matrix backend makes the schedule deterministic *after* the solve instead
+        of inside it: it solves the LP (or MIP) without the tie-break, then, when
+        ``tie_break`` > 0, minimises the tie-break over the optimal face only (see
+        :func:`~bvp_lib.scheduling.backends.canonical_solution`). The PuLP backend
+        solves once with the tie-break in the objective (small problems).
 
         Raises
         ------
@@ -348,6 +406,36 @@ class Problem:
         check_solver_limits(time_limit, mip_gap)
         t_start = time.perf_counter()
         solver, backend = self._choose(solver, backend)
+        if method not in ("auto", "monolithic", "decomposed"):
+            raise ValueError(f"method must be 'auto', 'monolithic' or 'decomposed', got {method!r}")
+        if method != "monolithic" and backend == "matrix":
+            from bvp_lib.scheduling.decomposition import decomposable, solve_decomposed
+
+            why = decomposable(self)
+            if method == "decomposed" and why is not None:
+                raise ValueError(f"this problem cannot be decomposed: {why}; use method='monolithic'")
+            auto = DECOMPOSE_MIN is not None and why is None and len(self.batteries.names) >= DECOMPOSE_MIN
+            if why is None and (method == "decomposed" or auto):
+                raw, dstats = solve_decomposed(self, time_limit=time_limit, threads=threads)
+                if raw.status in ("infeasible", "error"):
+                    return self.solve(solver, time_limit, mip_gap, backend=backend, threads=threads,
+                                      algorithm=algorithm, method="monolithic")
+                both = simultaneous(self.pairs, raw.x)
+                if not (self.complementarity == "auto" and both.any()):
+                    stats = SolverStats(
+                        solver=solver, backend="matrix/decomposed", status=raw.status,
+                        solver_status=raw.solver_status, build_time=self.build_time, model_time=0.0,
+                        solve_time=raw.solve_time, total_time=0.0, n_variables=raw.n_variables,
+                        n_constraints=raw.n_constraints, n_integer=0, n_nonzeros=raw.n_nonzeros,
+                        rounds=dstats.rounds, simultaneous_steps=int(both.sum()), time_limit=time_limit,
+                        iterations=raw.iterations, proven_gap=raw.proven_gap, bound=raw.bound,
+                        canonical_time=raw.canonical_time,
+                    )
+                    result = self._result(raw, stats)
+                    stats.total_time = self.build_time + (time.perf_counter() - t_start)
+                    return result
+                return self.solve(solver, time_limit, mip_gap, backend=backend, threads=threads,
+                                  algorithm=algorithm, method="monolithic")
         gap = DEFAULT_MIP_GAP if mip_gap is None else float(mip_gap)
         rounds = 0
         model_time = solve_time = 0.0
@@ -359,9 +447,12 @@ class Problem:
                 raw = self._pulp().solve(solver, time_limit=time_limit, mip_gap=gap, threads=threads)
             else:
                 t0 = time.perf_counter()
-                m = self.to_matrix()
+                m = self.to_matrix(tie_break=False)
+                penalty = self.lp.penalty_vector()
+                penalty = np.concatenate([penalty, np.zeros(m.n_vars - penalty.size)])
                 t1 = time.perf_counter()
-                raw = solve_matrix(m, time_limit=time_limit, mip_gap=gap, threads=threads)
+                raw = solve_matrix(m, time_limit=time_limit, mip_gap=gap, threads=threads,
+                                   penalty=penalty if self.tie_break > 0 else None, algorithm=algorithm)
                 raw.model_time = t1 - t0
             model_time += raw.model_time
             solve_time += raw.solve_time
@@ -379,6 +470,12 @@ class Problem:
                 units = np.unique(self.pairs.unit[both])
                 if add_no_simultaneous(self.lp, self.pairs, np.isin(self.pairs.unit, units)):
                     continue
+            if self.complementarity == "intra-step":
+                over = intra_step_violations(self.pairs, raw.x)
+                if over.any():
+                    units = np.unique(self.pairs.unit[over])
+                    if add_intra_step(self.lp, self.pairs, np.isin(self.pairs.unit, units)):
+                        continue
             break
         stats = SolverStats(
             solver=solver, backend=backend, status=raw.status, solver_status=raw.solver_status,
@@ -386,6 +483,7 @@ class Problem:
             n_variables=raw.n_variables, n_constraints=raw.n_constraints, n_integer=raw.n_integer,
             n_nonzeros=raw.n_nonzeros, rounds=rounds, simultaneous_steps=int(both.sum()),
             time_limit=time_limit, mip_gap=gap if raw.n_integer else None, iterations=iterations,
+            proven_gap=raw.proven_gap, bound=raw.bound, canonical_time=raw.canonical_time,
         )
         result = self._result(raw, stats)
         stats.total_time = self.build_time + (time.perf_counter() - t_start)
@@ -490,12 +588,20 @@ class Problem:
             index=idx,
         )
         sessions = self._session_table(x)
-        revenue = float((P * self.prices[None, :]).sum() * hours)
-        baseline_revenue = float((self.baseline * self.prices[None, :]).sum() * hours)
+        priced = np.ones(A, bool)
+        if lp.unpriced_assets:
+            priced[list(lp.unpriced_assets)] = False
+        energy = float((P[priced] * self.prices[None, :]).sum() * hours)
+        terms = {"energy": energy}
+        for name in lp.term_names():
+            terms[name] = float(lp.term_vector(name) @ x + lp.term_constant.get(name, 0.0))
+        baseline_revenue = float((self.baseline[priced] * self.prices[None, :]).sum() * hours)
+        if self.tariffs is not None and self.tariffs.n:
+            baseline_revenue += baseline_tariff_value(self.connections, self.tariffs, self.baseline, hours)[0]
         cost, offset = self.objective()
         return ScheduleResult(
             status=raw.status,
-            objective=revenue,
+            objective=float(sum(terms.values())),
             objective_with_tie_break=float(cost @ x + offset),
             baseline_revenue=baseline_revenue,
             schedule=schedule,
@@ -512,7 +618,22 @@ class Problem:
             stats=stats,
             resolution=g.resolution,
             x=raw.x,
+            terms=pd.Series(terms, name="EUR"),
+            breaches=self._breach_table(x),
         )
+
+    def _breach_table(self, x: np.ndarray) -> pd.DataFrame:
+        cols = ["asset", "family", "time", "amount", "unit", "price", "cost"]
+        rows = []
+        names = self.names + self.connections.names
+        for family, a, t, v, price, unit, scale in self.lp.breaches:
+            amount = x[v] * scale
+            k = np.flatnonzero(amount > 1e-9)
+            for i in k.tolist():
+                rows.append((names[a[i]], family, self.grid.index[t[i]] if t[i] >= 0 else pd.NaT,
+                             float(amount[i]), unit, float(price[i]), float(amount[i] * price[i])))
+        df = pd.DataFrame(rows, columns=cols)
+        return df.sort_values(["asset", "family", "time"], kind="stable").reset_index(drop=True) if len(df) else df
 
     def _session_table(self, x: np.ndarray) -> pd.DataFrame:
         s = self.sessions
@@ -550,6 +671,9 @@ _FAMILY_TEXT = {
     "shift_window": "the shift window",
     "energy_neutral": "energy neutrality",
     "no_simultaneous": "no simultaneous charging and discharging",
+    "intra_step": "the intra-step switching limit",
+    "peak": "the peak import",
+    "contracted_capacity": "the contracted capacity",
     "custom": "the custom constraints",
 }
 
@@ -588,9 +712,12 @@ def build_problem(
     tie_break : float
         ε of the tie-break [EUR/MWh] (see
         :func:`~bvp_lib.scheduling.portfolio.tie_break_weights`); 0 switches it off.
-    complementarity : {"auto", "milp", "lp"}
+    complementarity : {"auto", "milp", "lp", "intra-step"}
         How "never charge and discharge in the same step" is enforced (see
-        :mod:`~bvp_lib.scheduling.complementarity`).
+        :mod:`~bvp_lib.scheduling.complementarity`). ``"auto"`` (default) is the strict
+        rule with binaries only where needed; ``"intra-step"`` allows switching within a
+        step (``c/P^c + d/P^d ≤ 1``, a pure LP: energy may be dissipated through the
+        losses at negative prices); ``"lp"`` drops the rule (a relaxation).
     resolution : pandas.Timedelta or str, optional
         Step length; inferred from the price index (needed for a single step).
 
@@ -603,10 +730,15 @@ def build_problem(
     Objective (maximised):
 
     .. math::
-        \\sum_t π_t\\, Δt \\sum_a P[a, t] \\; − \\; \\text{tie-break}
+        \\sum_t π_t\\, Δt \\sum_{a ∉ \\text{tariffed}} P[a, t] \\; + \\; \\sum_k R_k \\; − \\; \\text{tie-break}
 
     with P[a, t] the net power of asset a [MW] (production positive), π_t the price
-    [EUR/MWh] and Δt the step length [h].
+    [EUR/MWh], Δt the step length [h], and R_k the further terms: tariffs at
+    connection points with their own import/export prices (whose assets are then
+    valued at those, :mod:`~bvp_lib.scheduling.tariffs`), peak and contracted-capacity
+    charges, battery degradation and end-of-horizon value
+    (:mod:`~bvp_lib.scheduling.battery`), and the price of missed soft wishes
+    (term ``breach``). ``ScheduleResult.terms`` itemises them.
 
     Raises
     ------
@@ -618,8 +750,8 @@ def build_problem(
     assets = list(assets)
     if not assets:
         raise SchedulingInputError("no assets to schedule")
-    if complementarity not in ("auto", "milp", "lp"):
-        raise ValueError(f"complementarity must be 'auto', 'milp' or 'lp', got {complementarity!r}")
+    if complementarity not in COMPLEMENTARITY:
+        raise ValueError(f"complementarity must be one of {', '.join(map(repr, COMPLEMENTARITY))}, got {complementarity!r}")
     tie_break = float(tie_break)
     if not (np.isfinite(tie_break) and tie_break >= 0):
         raise ValueError(f"tie_break must be ≥ 0 EUR/MWh, got {tie_break!r}")
@@ -650,7 +782,10 @@ def build_problem(
         bp = battery_arrays(bats, bat_idx, grid)
         c, d = add_battery_power(lp, bp)
         soc = add_battery_soc(lp, bp, c, d, hours)
+        add_battery_soft_bounds(lp, bp, soc)
         add_battery_target(lp, bp, soc)
+        add_battery_degradation(lp, bp, c, d, hours)
+        add_battery_end_value(lp, bp, soc)
         bvars = (c, d)
         lp.add_penalty(c, w[bp.asset])
         lp.add_penalty(d, w[bp.asset])
@@ -706,14 +841,21 @@ def build_problem(
 
     # portfolio
     conns = connection_arrays(connection_points, names, grid)
-    add_connection_limits(lp, conns, first_id=A)
+    tf = tariff_arrays(connection_points, grid, price)
+    add_connection_limits(lp, conns, first_id=A, skip=tf.cp)
+    if tf.n:
+        flows = add_connection_flows(lp, conns, tf, A, hours)
+        add_peak_charges(lp, conns, tf, flows, A)
+        lp.add_penalty(np.concatenate([flows.imp.ravel(), flows.exp.ravel()]), tie_break * hours)
     cost, const = objective_vector(lp, price, hours)
 
     all_pairs = StoragePairs.concat(pairs)
     add_no_simultaneous(lp, all_pairs, a_priori_mask(all_pairs, price, complementarity))
+    if complementarity == "intra-step":  # a priori where the rows can bind: lossy storage at negative prices
+        add_intra_step(lp, all_pairs, all_pairs.lossy & (price[all_pairs.step] < 0))
     return Problem(
         grid=grid, prices=price, assets=assets, lp=lp, cost=cost, revenue_constant=const, baseline=baseline,
         batteries=bp, soc_vars=soc, battery_vars=bvars, sessions=sa, session_vars=(ch, dis, bi, car), session_base=s_base,
         connections=conns, pairs=all_pairs, complementarity=complementarity, tie_break=tie_break,
-        build_time=time.perf_counter() - t0,
+        build_time=time.perf_counter() - t0, tariffs=tf,
     )
