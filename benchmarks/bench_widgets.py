@@ -77,7 +77,7 @@ TARGETS = {"small": 1.0, "full": 3.0}
 def run(days: list[str], n: int, solver: str, time_limit: float | None, limit: float | None, seed: int,
         compare: bool, portfolio: str = "small") -> int:  # fmt: skip
     from bvp_lib.data.populate import populate
-    from bvp_lib.scheduling.problem import build_problem
+    from bvp_lib.scheduling.build import build_problem
     from bvp_lib.widgets import (ScheduleCache, ScheduleInputs, explore_schedule, explorer_overrides, figure_png,
                                  solve_schedule)
 

@@ -52,7 +52,7 @@ from bvp_lib.market.rules import EPEX_DAY_AHEAD, ExchangeRules
 from bvp_lib.scheduling.assets import Battery, Building, ChargingStation, ConnectionPoint, Curtailable
 from bvp_lib.scheduling.backends import MatrixLP, solve_matrix
 from bvp_lib.scheduling.errors import SchedulingInputError, SolverError
-from bvp_lib.scheduling.problem import build_problem
+from bvp_lib.scheduling.build import build_problem
 from bvp_lib.timing import day_index
 
 FLEXIBLE = (Battery, ChargingStation, Building)

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from bvp_lib.scheduling.assets import Curtailable
-from bvp_lib.scheduling.problem import build_problem
+from bvp_lib.scheduling.build import build_problem
 from bvp_lib.scheduling.result import ScheduleResult
 
 TRACKING_PENALTY = 1e4  # [EUR/MWh], above any day-ahead price

@@ -139,7 +139,8 @@ from bvp_lib.scheduling.errors import (
     SolverError,
     UnboundedScheduleError,
 )
-from bvp_lib.scheduling.problem import Problem, build_problem
+from bvp_lib.scheduling.build import build_problem
+from bvp_lib.scheduling.problem import Problem
 from bvp_lib.scheduling.result import ScheduleResult, SolverStats
 
 __all__ = [

@@ -34,10 +34,9 @@ the mixed part's value, so the bound still holds.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
 from bvp_lib.scheduling.arbitrage import solve_batteries
 from bvp_lib.scheduling.assets import Battery, ConnectionPoint
@@ -270,8 +269,6 @@ def solve_decomposed(problem, *, gap: float = 1e-9, max_rounds: int = 500, time_
 
 def _repair(problem, mixed, X, cp_of, row_cp, threads):
     """Re-solve the mixed batteries as one small problem with the others' flows fixed."""
-    from bvp_lib.scheduling.problem import build_problem
-
     g = problem.grid
     B = len(problem.batteries.names)
     fixed = np.setdiff1d(np.arange(B), mixed)
@@ -293,7 +290,7 @@ def _repair(problem, mixed, X, cp_of, row_cp, threads):
                                    export_capacity=pd.Series(np.maximum(exp, 0.0), index=g.index)))
     import pandas as pd
 
-    sub = build_problem(bats, pd.Series(problem.prices, index=g.index), cps, tie_break=problem.tie_break,
+    sub = problem.builder(bats, pd.Series(problem.prices, index=g.index), cps, tie_break=problem.tie_break,
                         complementarity=problem.complementarity, resolution=g.resolution)
     r = sub.solve("highs", backend="matrix", threads=threads, method="monolithic")
     X = {k: v.copy() for k, v in X.items()}

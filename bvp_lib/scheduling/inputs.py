@@ -88,7 +88,8 @@ from bvp_lib.scheduling.assets import (
 from bvp_lib.scheduling.errors import SchedulingInputError
 from bvp_lib.scheduling.ev import clip_sessions
 from bvp_lib.scheduling.overrides import apply_overrides, connection_overrides
-from bvp_lib.scheduling.problem import Problem, build_problem
+from bvp_lib.scheduling.build import build_problem
+from bvp_lib.scheduling.problem import Problem
 from bvp_lib.scheduling.timeseries import _runs, format_span
 from bvp_lib.timing import as_date, day_bounds, day_index
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from bvp_lib.scheduling.assets import ConnectionPoint
-from bvp_lib.scheduling.problem import build_problem
+from bvp_lib.scheduling.build import build_problem
 
 SOLVER_CHOICES = ("auto", "highs", "cbc")
 

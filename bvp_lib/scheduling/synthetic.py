@@ -135,7 +135,7 @@ def synthetic_portfolio(
 
 
 def two_peak_prices(
-    index: pd.DatetimeIndex, seed: int = 0, *, tz: str = "Europe/Berlin", noise: float = 5.0,
+    index: pd.DatetimeIndex, seed: int = 0, *, tz: str | None = None, noise: float = 5.0,
     negative_hours: int = 0, negative_price: float = -80.0, negative_from: int = 10,
 ) -> pd.Series:
     """A two-peak day-ahead price [EUR/MWh] with noise, per quarter-hour (issue 16's case).
@@ -147,6 +147,7 @@ def two_peak_prices(
     hard case of the issue). The peaks sit where German day-ahead prices peak (morning
     and evening ramps); the levels are illustrative, not fitted.
     """
+    tz = market_timezone(tz)
     rng = np.random.default_rng(seed)
     local = index.tz_convert(tz)
     h = np.asarray(local.hour + local.minute / 60.0)
