@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from bvp_lib.market.bidding import group_program, limit_order_curve, scenario_curve
-from bvp_lib.market.clearing import clear
-from bvp_lib.market.orders import COLUMNS, OrderBook, OrderBookError, read_order_csv, volume_at
+from bvp_lib.market.clearing import clear, split_accepted
+from bvp_lib.market.orders import COLUMNS, DEFAULT_PORTFOLIO, OrderBook, OrderBookError, read_order_csv, volume_at
 from bvp_lib.market.rules import EPEX_DAY_AHEAD as R
 from bvp_lib.scheduling import Battery
 
@@ -149,6 +149,47 @@ def test_a_battery_on_two_price_levels_bids_the_hand_derived_curve():
     # as exchange points: flat out to the limits
     p, v = scenario_curve(p1, q1, R)
     assert list(p) == [R.min_price, 10.0, 50.0, R.max_price] and list(v) == [-1.0, -1.0, 0.0, 0.0]
+
+
+def test_beyond_the_scenarios_the_curve_reaches_what_the_battery_can_do():
+    """The two-level case with tails 20 EUR/MWh: above 50 + 20 the battery sells all it
+    can in hour 1 (+1 MW), below 10 - 20 it buys all it can in hour 2 (-1 MW); inside
+    the scenarios' range the curves are the hand-derived ones."""
+    idx = pd.date_range("2015-04-12 10:00", periods=2, freq="1h", tz="UTC")
+    bat = Battery("bat", capacity=1.0, charge_power=1.0, soc_start=0.0)
+    g = group_program([bat], None, [], np.array([[10.0, 50.0], [50.0, 10.0]]), np.array([0.5, 0.5]), idx, idx, R,
+                      tails=20.0)  # fmt: skip
+    p1, q1 = g.points[idx[0]]
+    p2, q2 = g.points[idx[1]]
+    assert list(p1) == [10.0, 50.0, 70.0] and q1 == pytest.approx([-1.0, 0.0, 1.0], abs=1e-7)
+    assert list(p2) == [-10.0, 10.0, 50.0] and q2 == pytest.approx([-1.0, 0.0, 1.0], abs=1e-7)
+    assert g.by_asset["bat"][idx[0]][1] == pytest.approx(q1)
+
+
+def test_each_asset_gets_its_own_part_of_what_was_accepted():
+    """Two batteries behind one order: each asset's part is its own curve at the clearing
+    price, and the parts sum to the accepted (rounded) quantity."""
+    idx = pd.date_range("2015-04-12 00:00", periods=24, freq="1h", tz="UTC")
+    rng = np.random.default_rng(3)
+    bats = [Battery("big", capacity=4.0, charge_power=2.0, soc_start=2.0),
+            Battery("small", capacity=1.0, charge_power=0.3, soc_start=0.5, charge_efficiency=0.9)]  # fmt: skip
+    scen = R.round_price(40 + 25 * np.sin(np.arange(24) / 24 * 2 * np.pi)[None, :] + rng.normal(0, 15, (10, 24)))
+    g = group_program(bats, None, [], scen, np.full(10, 0.1), idx, idx, R)
+    for t in idx:  # the order's curve is the sum of the assets' curves, each monotone
+        p, q = g.points[t]
+        parts = [g.by_asset[a][t] for a in ("big", "small")]
+        assert all((pp == p).all() and (np.diff(qq) >= -1e-7).all() for pp, qq in parts)
+        assert q == pytest.approx(parts[0][1] + parts[1][1], abs=1e-9)
+    prices = pd.Series(rng.uniform(-50, 120, 24), index=idx)
+    rows = [[("o", t, p, v) for p, v in zip(*scenario_curve(*g.points[t], R))] for t in idx]
+    book = OrderBook(pd.DataFrame([(DEFAULT_PORTFOLIO, o, t, t + R.period, p, v) for r in rows for (o, t, p, v) in r],
+                                  columns=COLUMNS), idx, R).validate()  # fmt: skip
+    acc = clear(book, prices)
+    parts = split_accepted(acc, {"o": g.by_asset})
+    assert list(parts.columns) == ["big", "small"]
+    assert parts.sum(axis=1).to_numpy() == pytest.approx(acc["o"].to_numpy(), abs=1e-9)
+    exact = np.array([np.interp(prices[t], *g.by_asset["small"][t]) for t in idx])
+    assert np.abs(parts["small"].to_numpy() - exact).max() <= R.volume_tick  # off by at most the order's rounding
 
 
 def test_curves_are_monotone_for_random_scenarios():
