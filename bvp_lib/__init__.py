@@ -76,5 +76,9 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0.0.0+unknown"
 
 from bvp_lib.config import get_settings  # noqa: E402
+from bvp_lib.redact import install_log_redaction  # noqa: E402
+
+# every log record (a notebook's, papermill's, a Dask worker's) passes through bvp_lib.redact.mask_text
+install_log_redaction()
 
 __all__ = ["__version__", "get_settings"]

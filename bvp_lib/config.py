@@ -10,7 +10,8 @@ Where a setting comes from, lowest to highest precedence:
 
 ``BVP_ENV`` picks the environment: ``development`` (default), ``testing``, ``staging``
 or ``production``. In ``production`` nothing falls back to the embedded database:
-``BVP_DATABASE_URL`` must be set, and a missing value is named in the error.
+``BVP_DATABASE_URL`` must be set, and :func:`get_settings` refuses to resolve the
+settings without it (so every command fails at once, naming the setting).
 
 Settings (environment variable → attribute):
 
@@ -35,7 +36,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -149,20 +149,17 @@ class Settings:
             if f.name == "database_url":
                 v = mask_url(v) if v else "(embedded server)"
             out[f.name] = f"{v}  [{self.sources.get(f.name, 'default')}]"
+        if os.environ.get("PGPASSWORD"):
+            out["PGPASSWORD"] = "***  [environment]"
         return out
 
 
 def mask_url(url: str) -> str:
-    """The URL with its password replaced by ``***`` (safe to print or put in a report)."""
-    from sqlalchemy.engine import make_url
+    """The URL with every credential masked, safe to print or store (:func:`bvp_lib.redact.mask_url`:
+    user-info, a ``password=`` parameter, an unencoded ``@``)."""
+    from bvp_lib.redact import mask_url as _mask
 
-    try:
-        u = make_url(url)
-    except Exception:  # not a URL we can parse: mask anything that looks like user:pass@
-        return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
-    if u.password:
-        return u.render_as_string(hide_password=True)
-    return u.render_as_string(hide_password=False)
+    return _mask(url)
 
 
 def _validate(s: Settings) -> Settings:
@@ -174,6 +171,12 @@ def _validate(s: Settings) -> Settings:
     if solver not in LP_SOLVERS:
         raise ConfigError(
             f"BVP_LP_SOLVER={s.lp_solver!r} is not supported; use one of {', '.join(LP_SOLVERS)}."
+        )
+    if s.env == "production" and not s.database_url:
+        raise ConfigError(
+            "BVP_ENV=production needs a database: setting 'database_url' is missing. Set BVP_DATABASE_URL "
+            "(or SQLALCHEMY_DATABASE_URI) to the production PostgreSQL, or put `database_url = ...` in "
+            "config/production.toml. Production never starts the embedded server."
         )
     try:
         ZoneInfo(s.timezone)
@@ -234,7 +237,7 @@ def get_settings(**overrides: str) -> Settings:
         sources[k] = "override"
     values["env"] = env_name if "env" not in overrides else overrides["env"]
     s = Settings(**values, root=root, sources=sources)
-    # production never falls back to the embedded server: bvp_lib.db.embedded refuses it
+    # production never falls back to the embedded server: _validate refuses it without a URL
     return _validate(s)
 
 

@@ -104,12 +104,14 @@ def settlement(deviation: pd.DataFrame | pd.Series, price: pd.Series, spread: fl
 
 
 def apply_actions(
-    actions: pd.DataFrame, actual_baseline: pd.DataFrame, kinds: dict[str, str]
+    actions: pd.DataFrame, actual_baseline: pd.DataFrame, kinds: dict[str, str], *, planned: pd.DataFrame | None = None
 ) -> pd.DataFrame:
     """Realised schedule: the actual baseline plus the planned action, within what each asset can do.
 
     ``kinds`` maps asset → type. Solar and wind: ``clip(actual + action, 0, actual)``
-    (curtail down to zero, never produce more than available). Buildings:
+    (curtail down to zero, never produce more than available); where the plan
+    (``planned``, when given) curtails the park to zero it is off: realised 0, however
+    much the sun or wind gave (a park told to stop produces nothing). Buildings:
     ``min(actual + action, 0)`` (a building does not produce). Batteries and charging
     stations: the action is the schedule itself, applied as planned (storage is not
     weather dependent). A station planned on forecast sessions is realised on its real
@@ -120,6 +122,9 @@ def apply_actions(
         k = kinds.get(a, "")
         if k in ("solar", "wind"):
             out[a] = np.clip(out[a].to_numpy(), 0.0, np.maximum(actual_baseline[a].to_numpy(), 0.0))
+            if planned is not None and a in planned.columns:  # curtailed to zero: off
+                off = (planned[a].to_numpy() <= 1e-9) & (actions[a].to_numpy() < -1e-9)
+                out.loc[off, a] = 0.0
         elif k == "building":
             out[a] = np.minimum(out[a].to_numpy(), 0.0)
     return out
@@ -258,6 +263,7 @@ def value_day(
     storage: pd.DataFrame | None = None,
     spread: float = 10.0,
     stations: dict[str, ChargingStation] | None = None,
+    position: pd.DataFrame | None = None,
 ) -> DayValue:
     """Value one day of a portfolio.
 
@@ -281,6 +287,11 @@ def value_day(
         was made on forecast sessions: their realised power follows the real cars
         (:func:`realise_station`) instead of the plan. Stations left out are realised as
         planned (right only when the plan was made on the real sessions).
+    position : DataFrame, optional
+        What each asset sold on the day-ahead market [MW] when that is not its plan (the
+        orders strategy sells what the auction accepted; the plan delivers it as well as
+        the assets allow): revenue is ``revenue(position)``, and the realised schedule's
+        deviation from the position is settled. Default: the plan.
     """
     cols = list(planned.columns)
     for name, df in (("forecast_baseline", forecast_baseline), ("actual_baseline", actual_baseline), ("perfect", perfect)):
@@ -296,12 +307,13 @@ def value_day(
     fb, ab, pf = forecast_baseline[cols], actual_baseline[cols], perfect[cols]
     h = step_hours(price.index)
     actions = planned - fb
-    realised = apply_actions(actions, ab, kinds)
+    realised = apply_actions(actions, ab, kinds, planned=planned)
     for a, st in (stations or {}).items():
         if a in realised.columns:
             realised[a] = realise_station(planned[a], st).to_numpy()
+    sold = planned if position is None else position.reindex(index=planned.index, columns=cols).fillna(planned)
     rev_base = revenue(fb, price) + settlement(ab - fb, price, spread)
-    rev_real = revenue(planned, price) + settlement(realised - planned, price, spread)
+    rev_real = revenue(sold, price) + settlement(realised - sold, price, spread)
     rev_pf = revenue(pf, price)
     rev_pf_base = revenue(ab, price)
     adj_real = pd.Series(0.0, index=cols)
@@ -344,10 +356,10 @@ def value_day(
     owners_t = value_by(table, "owner", ["realised_value_eur", "perfect_foresight_value_eur", "planned_value_eur",
                                          "energy_shifted_mwh", "energy_curtailed_mwh"])  # fmt: skip
     # the portfolio settles its netted deviation: the gain over per-asset settlement
-    net_dev_real = (realised - planned).sum(axis=1)
+    net_dev_real = (realised - sold).sum(axis=1)
     net_dev_base = (ab - fb).sum(axis=1)
     netting = (settlement(net_dev_real, price, spread) - settlement(net_dev_base, price, spread)) - (
-        settlement(realised - planned, price, spread).sum() - settlement(ab - fb, price, spread).sum()
+        settlement(realised - sold, price, spread).sum() - settlement(ab - fb, price, spread).sum()
     )
     real_total = float(table["realised_value_eur"].sum() + netting)
     pf_total = float(table["perfect_foresight_value_eur"].sum())

@@ -76,3 +76,18 @@ def small(db_engine):
     load_small_with_history(db_engine)
     return db_engine
 
+
+
+# Property-based tests (hypothesis): bounded and fast. CI (CI=true) runs the "ci" profile,
+# derandomized so a red run reproduces; elsewhere "dev" draws new examples each run.
+# HYPOTHESIS_PROFILE=thorough draws many more when you hunt for a bug.
+try:
+    from hypothesis import HealthCheck, settings
+
+    _common = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    settings.register_profile("ci", max_examples=40, derandomize=True, print_blob=True, **_common)
+    settings.register_profile("dev", max_examples=60, **_common)
+    settings.register_profile("thorough", max_examples=1000, **_common)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
+except ImportError:  # pragma: no cover - hypothesis is a dev dependency
+    pass

@@ -36,3 +36,32 @@ def load_small_with_history(engine) -> None:
     populate(structure=True, data=True, small=True, bind=engine, progress=False)
     populate(structure=False, data=True, asset=SMALL_ASSETS, start="2015-03-01", end="2015-04-14", bind=engine,
              progress=False)
+
+
+LEAK_SECRET = "Pw@leak:42-xyz"  # holds '@' and ':', so each URL form must percent-encode or mask it
+
+
+def leak_role_urls(engine) -> dict[str, tuple[str, dict]]:
+    """A login role with :data:`LEAK_SECRET` on the test server, and one working URL (and
+    environment) per way libpq takes a password: user-info, query parameter, PGPASSWORD."""
+    from urllib.parse import quote
+
+    import sqlalchemy as sa
+
+    with engine.connect() as c:
+        c.execute(sa.text(f"DROP ROLE IF EXISTS bvp_leak; CREATE ROLE bvp_leak LOGIN SUPERUSER PASSWORD '{LEAK_SECRET}'"))
+        c.commit()
+    host, db = engine.url.query["host"], engine.url.database
+    enc = quote(LEAK_SECRET, safe="")
+    return {
+        "user-info": (f"postgresql://bvp_leak:{enc}@/{db}?host={quote(host, safe='')}", {}),
+        "query": (f"postgresql:///{db}?host={quote(host, safe='')}&user=bvp_leak&password={enc}", {}),
+        "PGPASSWORD": (f"postgresql:///{db}?host={quote(host, safe='')}&user=bvp_leak", {"PGPASSWORD": LEAK_SECRET}),
+    }
+
+
+def leak_forms() -> list[str]:
+    """Every spelling of :data:`LEAK_SECRET` that must appear nowhere."""
+    from urllib.parse import quote
+
+    return [LEAK_SECRET, quote(LEAK_SECRET, safe=""), quote(LEAK_SECRET), LEAK_SECRET.split("@")[1]]

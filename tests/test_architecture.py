@@ -4,7 +4,7 @@ stay small, the market clock is defined once.
 
 Layers, lowest first (a module may import its own layer and those below)::
 
-    config < market.clock < timing < db < beliefs < data < forecasting < scheduling
+    config, redact, environment < market.clock < timing < db < beliefs < data < forecasting < scheduling
     < valuation < market (offers) < runs < reporting < widgets < cli
 """
 
@@ -19,7 +19,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1] / "bvp_lib"
 LAYERS = [
-    ("bvp_lib.config",), ("bvp_lib.market.clock",), ("bvp_lib.timing",), ("bvp_lib.db",), ("bvp_lib.beliefs",),
+    ("bvp_lib.config", "bvp_lib.redact", "bvp_lib.environment"), ("bvp_lib.market.clock",), ("bvp_lib.timing",), ("bvp_lib.db",), ("bvp_lib.beliefs",),
     ("bvp_lib.data",), ("bvp_lib.forecasting",), ("bvp_lib.scheduling",), ("bvp_lib.valuation",),
     ("bvp_lib.market",), ("bvp_lib.runs",), ("bvp_lib.reporting",), ("bvp_lib.widgets",), ("bvp_lib.cli",),
 ]  # fmt: skip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bvp_lib.config import ConfigError, get_settings
+from bvp_lib.config import Settings, ConfigError, get_settings
 from bvp_lib.db import embedded
 from bvp_lib.db.engine import mask_url
 
@@ -61,11 +61,14 @@ def test_bad_config_file_named(root):
 
 def test_production_refuses_embedded_server_and_names_setting(root, monkeypatch):
     monkeypatch.setenv("BVP_ENV", "production")
+    # settings that cannot work are refused when they are resolved, before any command does work
+    with pytest.raises(ConfigError, match="BVP_ENV=production needs a database: setting 'database_url'.*BVP_DATABASE_URL"):
+        get_settings()
+    monkeypatch.setenv("BVP_DATABASE_URL", "postgresql://u:pw@db/bvp")
     s = get_settings()
+    assert not s.uses_embedded_server
     with pytest.raises(ConfigError, match="database_url.*BVP_DATABASE_URL"):
-        embedded.start(s)
-    with pytest.raises(ConfigError, match="BVP_DATABASE_URL"):
-        s.require("database_url")
+        embedded.start(Settings(env="production"))  # the embedded module refuses it too
 
 
 def test_mask_url():

@@ -73,8 +73,11 @@ def test_papermill_runs_each_parameter_file(small_db, pfile, tmp_path):
     params = yaml.safe_load(pfile.read_text()) or {}
     if "report_dir" in pm.inspect_notebook(str(nb)):
         params["report_dir"] = str(tmp_path / "report")
+    from bvp_lib.reporting.runner import _ipc_kernel_manager
+
+    # Unix-socket kernels: TCP kernels of parallel test runs on one machine race for ports (a hung run)
     pm.execute_notebook(str(nb), str(tmp_path / nb.name), parameters=params, cwd=str(nb.parent),
-                        progress_bar=False, kernel_name="python3")
+                        progress_bar=False, kernel_name="python3", kernel_manager_class=_ipc_kernel_manager())
 
 
 @pytest.mark.slow

@@ -179,6 +179,10 @@ def test_second_change_does_not_touch_the_database(small):
     "changes, expected",
     [
         ({"battery_power_mw": -1}, "battery power [MW] must be at least 0"),
+        ({"battery_power_mw": 1e6}, "battery power [MW] must be at most 1,000"),
+        ({"battery_power_mw": 1e6, "shiftable_share": 2, "connection_capacity_mw": "x"},
+         "battery power [MW] must be at most 1,000, not 1e+06; building shiftable share [-] must be at most 1, not 2; "
+         "connection capacity [MW]: 'x' is not a number"),
         ({"battery_energy_mwh": 0}, "battery energy [MWh] must be above 0"),
         ({"battery_energy_mwh": "ten"}, "battery energy [MWh]: 'ten' is not a number"),
         ({"shiftable_share": 1.5}, "building shiftable share [-] must be at most 1"),
@@ -467,12 +471,17 @@ def test_schedule_explorer_widget_builds_and_shows_messages(small):
 
     ex = schedule_explorer(DAY, list(SMALL_ASSETS), bind=small)
     assert isinstance(ex, W.VBox) and ex.view.ok
-    assert ex.solver.value == "auto" and ex.battery_power.placeholder == "as stored: 5 MW"
-    assert "value of flexibility" in ex.numbers.value
-    ex.battery_power.value = "-1"
-    assert "battery power [MW] must be at least 0" in ex.status.value and not ex.view.ok
-    ex.battery_power.value = "2"
-    assert ex.view.ok and "✓" in ex.status.value
+    assert ex.solver.value == "auto" and "as stored: 5 MW" in ex.battery_power.stored.value
+    assert isinstance(ex.battery_power.slider, W.FloatSlider) and ex.battery_power.slider.disabled
+    assert isinstance(ex.mode, W.Dropdown) and isinstance(ex.solver, W.Dropdown)
+    assert "value of flexibility" in ex.numbers.value and "optimal" in ex.numbers.value
+    before = ex.view.values["value_eur"]
+    ex.battery_power.slider.value = 1.0  # unticked: the stored value stays
+    assert ex.view.values["value_eur"] == pytest.approx(before)
+    ex.battery_power.enabled.value = True
+    ex.battery_power.slider.value = 2.0
+    assert ex.view.ok and "✓" in ex.status.value and ex.inputs().battery_power_mw == 2.0
+    assert ex.view.values["value_eur"] < before  # 2 MW instead of 5 MW earns less
     assert ex.cache.loads == 1
     ex.assets.value = ()
     assert "pick at least one asset" in ex.status.value

@@ -20,31 +20,31 @@ def friendly(func):
     def wrapper(*args, **kwargs):
         import os
 
+        from bvp_lib.redact import mask_text
+
         try:
             return func(*args, **kwargs)
-        except (ConfigError, ValueError, FileNotFoundError, PermissionError) as e:
+        except (ConfigError, ValueError, FileNotFoundError, PermissionError, IsADirectoryError) as e:
             if os.environ.get("BVP_DEBUG"):
                 raise
-            typer.secho(f"Error: {e}", fg=typer.colors.RED, err=True)
+            typer.secho(f"Error: {mask_text(str(e))}", fg=typer.colors.RED, err=True)
             sys.exit(1)
         except Exception as e:  # database unreachable and the like
             import sqlalchemy.exc
 
             if getattr(e, "user_facing", False) and not os.environ.get("BVP_DEBUG"):
-                typer.secho(f"Error: {e}", fg=typer.colors.RED, err=True)
+                typer.secho(f"Error: {mask_text(str(e))}", fg=typer.colors.RED, err=True)
                 sys.exit(1)
 
             if isinstance(e, sqlalchemy.exc.OperationalError) and not os.environ.get("BVP_DEBUG"):
-                from bvp_lib.db.engine import mask_url
-
                 msg = str(e.orig).strip().splitlines()[0] if getattr(e, "orig", None) else str(e)
+                msg = mask_text(msg)
                 typer.secho(
                     f"Error: cannot reach the database ({msg}). Is it running? `bvp db status` tells; "
                     "`bvp db start` starts the embedded server.",
                     fg=typer.colors.RED,
                     err=True,
                 )
-                _ = mask_url
                 sys.exit(1)
             raise
 

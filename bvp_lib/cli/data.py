@@ -1,4 +1,9 @@
-"""``bvp data``: import real files into the database."""
+"""``bvp data``: import real files into the database.
+
+Every import goes through one validation path (:mod:`bvp_lib.data.validation`): a bad
+file is refused naming the file, the line, the column and the rule, and nothing is
+stored; ``--dry-run`` runs the same checks and the same write, then rolls it back.
+"""
 
 from __future__ import annotations
 
@@ -13,16 +18,16 @@ app = typer.Typer(help="Import real files (CSV, SMARD, ENTSO-E, Excel, assets.js
 imp = typer.Typer(help="Import one file; every import is one transaction and idempotent.", no_args_is_help=True)
 app.add_typer(imp, name="import")
 
-DRY = typer.Option(False, "--dry-run", help="Check the file and report what would be stored; store nothing.")
+DRY = typer.Option(False, "--dry-run", help="Run every check and report what would be stored; store nothing.")
 GAPS = typer.Option(False, "--allow-gaps", help="Store a series with missing steps (default: refuse).")
-
-
-def _sensor_unit(sensor: str) -> str:
-    from bvp_lib.beliefs import sensor_table
-    from bvp_lib.db.engine import transaction
-
-    with transaction(None) as c:
-        return sensor_table(c, [sensor]).loc[sensor, "unit"]
+ENCODING = typer.Option(None, "--encoding", help="The file's text encoding (default: UTF-8, or as its byte order mark says).")
+PUBLISHED = typer.Option(
+    None, "--published",
+    help="When the values became known, if not by the rule (prices: 13:00 local on the day before delivery; "
+         "other values: when each step ended): HH:MM on the day before delivery, a timestamp with offset, or 'delivery'.",
+)  # fmt: skip
+# a file argument that must exist; directories and missing files are refused by the importer with its rule
+FILE_HELP = "The file to import."
 
 
 @imp.command("csv")
@@ -36,15 +41,18 @@ def import_csv(
     timestamp_column: str = typer.Option(None, help="Default: the first column."),
     value_column: str = typer.Option(None, help="Default: the second column."),
     source: str = typer.Option("user import", help="Data source name recorded with the beliefs."),
+    encoding: str = ENCODING,
+    published: str = PUBLISHED,
     allow_gaps: bool = GAPS,
     dry_run: bool = DRY,
 ) -> None:
     """Import a tidy CSV for any asset, market or weather sensor, converting units."""
-    from bvp_lib.data.importers import import_series, read_tidy_csv
+    from bvp_lib.data.importers import import_file, raw_tidy_csv
 
-    s = read_tidy_csv(file, unit=unit, target_unit=_sensor_unit(sensor), sign=sign, timezone=timezone,
-                      timestamp_column=timestamp_column, value_column=value_column)
-    typer.echo(str(import_series(s, sensor, path=file, source_name=source, allow_gaps=allow_gaps, dry_run=dry_run)))
+    raw = raw_tidy_csv(file, timestamp_column=timestamp_column, value_column=value_column, timezone=timezone,
+                       encoding=encoding)
+    typer.echo(str(import_file(raw, sensor, unit=unit, sign=sign, allow_gaps=allow_gaps, published=published,
+                               source_name=source, dry_run=dry_run)))
 
 
 @imp.command("smard")
@@ -53,14 +61,17 @@ def import_smard(
     file: Path = typer.Argument(..., help="SMARD.de day-ahead price export (;-separated)."),
     market: str = typer.Option("epex_da", help="Market to load the prices into."),
     column: str = typer.Option("Germany/Austria/Luxembourg[€/MWh]", help="Bidding-zone column."),
+    encoding: str = ENCODING,
+    published: str = PUBLISHED,
     allow_gaps: bool = GAPS,
     dry_run: bool = DRY,
 ) -> None:
     """Import day-ahead prices in SMARD's export layout."""
-    from bvp_lib.data.importers import import_series, read_smard_prices
+    from bvp_lib.data.importers import import_file, raw_smard
 
-    s = read_smard_prices(file, column=column)
-    typer.echo(str(import_series(s, market, path=file, source_name="SMARD", allow_gaps=allow_gaps, dry_run=dry_run)))
+    raw = raw_smard(file, column, encoding=encoding)
+    typer.echo(str(import_file(raw, market, unit="EUR/MWh", allow_gaps=allow_gaps, published=published,
+                               source_name="SMARD", dry_run=dry_run)))
 
 
 @imp.command("entsoe")
@@ -69,14 +80,17 @@ def import_entsoe(
     file: Path = typer.Argument(..., help="ENTSO-E transparency platform day-ahead price export (CSV)."),
     market: str = typer.Option("epex_da", help="Market to load the prices into."),
     timezone: str = typer.Option(SOURCE_TIMEZONE, help="Timezone of the MTU column (CET/CEST)."),
+    encoding: str = ENCODING,
+    published: str = PUBLISHED,
     allow_gaps: bool = GAPS,
     dry_run: bool = DRY,
 ) -> None:
     """Import day-ahead prices in the ENTSO-E transparency platform's CSV layout."""
-    from bvp_lib.data.importers import import_series, read_entsoe_prices
+    from bvp_lib.data.importers import import_file, raw_entsoe
 
-    s = read_entsoe_prices(file, timezone=timezone)
-    typer.echo(str(import_series(s, market, path=file, source_name="ENTSO-E", allow_gaps=allow_gaps, dry_run=dry_run)))
+    raw = raw_entsoe(file, timezone, encoding=encoding)
+    typer.echo(str(import_file(raw, market, unit="EUR/MWh", allow_gaps=allow_gaps, published=published,
+                               source_name="ENTSO-E", dry_run=dry_run)))
 
 
 @imp.command("excel")
@@ -88,14 +102,17 @@ def import_excel(
     sensor: str = typer.Option(..., "--sensor", "-s", help="Sensor to load it into."),
     unit: str = typer.Option(..., "--unit", "-u", help="Unit of the column (kW, kWh, MW, ...)."),
     timezone: str = typer.Option("UTC", help="Timezone of the sheet's timestamps."),
+    sign: str = typer.Option("production-positive", help="production-positive | consumption-positive (negated)."),
+    published: str = PUBLISHED,
     allow_gaps: bool = GAPS,
     dry_run: bool = DRY,
 ) -> None:
     """Import one column of an Excel design data set sheet."""
-    from bvp_lib.data.importers import import_series, read_design_excel
+    from bvp_lib.data.importers import import_file, raw_excel
 
-    s = read_design_excel(file, sheet, column, unit=unit, target_unit=_sensor_unit(sensor), timezone=timezone)
-    typer.echo(str(import_series(s, sensor, path=file, allow_gaps=allow_gaps, dry_run=dry_run)))
+    raw = raw_excel(file, sheet, column, timezone=timezone)
+    typer.echo(str(import_file(raw, sensor, unit=unit, sign=sign, allow_gaps=allow_gaps, published=published,
+                               source_name="design data set", dry_run=dry_run)))
 
 
 @imp.command("assets")
@@ -105,11 +122,8 @@ def import_assets(
     dry_run: bool = DRY,
 ) -> None:
     """Load (or update) the portfolio structure from an assets.json file."""
-    from bvp_lib.data.structure import load_structure, read_structure
+    from bvp_lib.data.importers import import_structure_file
 
-    spec = read_structure(file)
-    if dry_run:
-        typer.echo(f"{file}: {len(spec.get('assets', []))} assets, {len(spec.get('owners', []))} owners (dry run).")
-        return
-    counts = load_structure(spec)
-    typer.echo(", ".join(f"{v} {k}" for k, v in counts.items()) + f" loaded from {file}.")
+    counts = import_structure_file(file, dry_run=dry_run)
+    verb = "would be loaded (dry run)" if dry_run else "loaded"
+    typer.echo(", ".join(f"{v} {k}" for k, v in counts.items()) + f" {verb} from {file}.")

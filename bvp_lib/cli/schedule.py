@@ -54,7 +54,10 @@ def schedule(
     Power in MW, production positive and consumption negative; energy in MWh; value in EUR against the baseline (idle batteries, EVs charging on arrival, unshifted load, no curtailment). Re-running replaces the stored schedule of the same source.
     """
     from bvp_lib.beliefs import fmt_td
+    from bvp_lib.scheduling.problem import check_solver_limits
     from bvp_lib.scheduling.store import schedule_day
+
+    check_solver_limits(time_limit, mip_gap)
 
     if horizon.strip() not in SUPPORTED_HORIZONS:
         raise ValueError(

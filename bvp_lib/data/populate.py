@@ -36,7 +36,7 @@ import sqlalchemy as sa
 from bvp_lib.beliefs import SourceSpec, save_beliefs
 from bvp_lib.db.engine import transaction
 from bvp_lib.data.structure import load_structure, read_structure
-from bvp_lib.market.clock import MarketClock, market_clock, market_timezone
+from bvp_lib.market.clock import market_clock, market_timezone
 from bvp_lib.timing import as_date, day_bounds
 
 #: bundled data sets: year -> folder under data/bundled ("" = data/bundled itself)
@@ -128,11 +128,10 @@ def select(
 
 def _price_horizon(event_start: pd.Series, resolution: pd.Timedelta, tz: str) -> pd.Series:
     """Horizon of a day-ahead price: event end minus its publication on the day before the
-    event's local day (the market clock's rule, in the market's timezone ``tz``)."""
-    clock = market_clock()
-    if tz != clock.timezone:
-        clock = MarketClock(tz, clock.gate_closure, clock.price_publication, clock.market)
-    return pd.Series(clock.price_horizons(event_start, resolution), index=event_start.index)
+    event's local day (the one rule, also for imported prices: :mod:`bvp_lib.data.known`)."""
+    from bvp_lib.data.known import day_ahead_horizon
+
+    return pd.Series(day_ahead_horizon(event_start, resolution, tz), index=event_start.index)
 
 
 def populate(

@@ -26,7 +26,20 @@ def _normalise(url: str) -> str:
         url = "postgresql://" + url[len("postgres://"):]
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg2://" + url[len("postgresql://"):]
-    u = make_url(url)
+    from bvp_lib.redact import secret_spans
+
+    for a, b in secret_spans(url):
+        if "@" in url[a:b] and "://" in url:
+            raise ConfigError(
+                f"The password in BVP_DATABASE_URL={mask_url(url)} holds an unencoded '@': "
+                "percent-encode it as %40 (p%40ss for p@ss), or pass the password in PGPASSWORD "
+                "or in a password= query parameter."
+            )
+    try:
+        u = make_url(url)
+    except Exception:  # noqa: BLE001 - the message would repeat the URL with its password
+        raise ConfigError(f"BVP_DATABASE_URL={mask_url(url)} is not a database URL "
+                          "(for example postgresql://user:password@host:5432/bvp).") from None
     if u.get_backend_name() != "postgresql":
         raise ConfigError(
             f"BVP_DATABASE_URL={mask_url(url)} is not a PostgreSQL URL; BVP needs PostgreSQL "

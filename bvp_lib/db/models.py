@@ -343,3 +343,40 @@ class SweepScenario(Base):
     position: Mapped[int] = mapped_column(comment="order of the scenario in the grid")
     grid_values: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=sa.text("'{}'::jsonb"))
 
+
+
+class OrderBook(Base):
+    """A portfolio's day-ahead order book for one delivery day (bvp_lib.market.orders)."""
+
+    __tablename__ = "order_books"
+    __table_args__ = (sa.UniqueConstraint("day", "portfolio", name="uq_order_books_day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, comment="local delivery day")
+    portfolio: Mapped[str] = mapped_column(sa.String(80))
+    rules: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=sa.text("'{}'::jsonb"))
+    meta: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=sa.text("'{}'::jsonb"))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+
+
+class OrderPoint(Base):
+    """One point of an order's curve in one delivery period [EUR/MWh, MW sold positive]."""
+
+    __tablename__ = "order_points"
+    book_id: Mapped[int] = mapped_column(sa.ForeignKey("order_books.id", ondelete="CASCADE"), primary_key=True)
+    order_name: Mapped[str] = mapped_column(sa.String(160), primary_key=True)
+    period_start: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), primary_key=True)
+    point: Mapped[int] = mapped_column(primary_key=True, comment="position in the curve, rising price")
+    price_eur_mwh: Mapped[float]
+    volume_mw: Mapped[float] = mapped_column(comment="sold positive, bought negative")
+
+
+class OrderAccepted(Base):
+    """What the auction accepted of an order in one period, and what was not delivered."""
+
+    __tablename__ = "order_accepted"
+    book_id: Mapped[int] = mapped_column(sa.ForeignKey("order_books.id", ondelete="CASCADE"), primary_key=True)
+    order_name: Mapped[str] = mapped_column(sa.String(160), primary_key=True)
+    period_start: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), primary_key=True)
+    clearing_price_eur_mwh: Mapped[float]
+    volume_mw: Mapped[float] = mapped_column(comment="accepted, sold positive")
+    imbalance_mw: Mapped[float | None] = mapped_column(comment="accepted - delivered")

@@ -10,18 +10,25 @@ from pathlib import Path
 import pandas as pd
 
 from bvp_lib.config import get_settings, git_commit, mask_url
+from bvp_lib.environment import lock_summary
 from bvp_lib.market.clock import market_clock
+from bvp_lib.redact import mask_text
 
 def provenance(ctx, parameters: dict) -> pd.DataFrame:
     """Parameters, code version, the market clock, data sources, models, solver, status and
-    run time of a day run (a :class:`bvp_lib.runs.day.DayRun`), no secrets."""
+    run time of a day run (a :class:`bvp_lib.runs.day.DayRun`), no secrets.
+
+    One row per item (index ``item``, column ``value``); parameter values are kept as
+    given (``''``, ``[]``, ``True``): show the table with
+    :func:`bvp_lib.reporting.tables.field_table`, which writes them as ``–``, ``none``, ``yes``."""
     import bvp_lib
 
     s = get_settings()
     rows = [("bvp_lib version", bvp_lib.__version__), ("git commit", git_commit()),
-            ("environment", s.env), ("market clock", market_clock().describe()),
+            ("environment", s.env), ("package lock", lock_summary()), ("market clock", market_clock().describe()),
             ("database", "embedded PostgreSQL" if s.uses_embedded_server else mask_url(s.database_url))]  # fmt: skip
-    rows += [(f"parameter {k}", repr(v)) for k, v in sorted(parameters.items()) if k != "report_dir"]
+    # values as they are (not their Python repr): the report's table formatter writes them for people
+    rows += [(f"parameter {k}", v) for k, v in sorted(parameters.items()) if k != "report_dir"]
     if ctx.forecasts is not None and len(ctx.forecasts):
         for src in sorted(ctx.forecasts["source"].astype(str).unique()):
             rows.append(("forecast model", src))
@@ -36,6 +43,7 @@ def provenance(ctx, parameters: dict) -> pd.DataFrame:
     for k, v in ctx.timings.items():
         rows.append((f"time {k} [s]", f"{v:.2f}"))
     rows.append(("run time [s]", f"{time.perf_counter() - ctx.started:.1f}"))
+    rows = [(k, mask_text(str(v))) for k, v in rows]  # no credential in any form reaches a report
     return pd.DataFrame(rows, columns=["item", "value"]).set_index("item")
 
 

@@ -33,7 +33,7 @@ from bvp_lib.timing import as_date, days_between
 
 #: parameters passed on to :func:`bvp_lib.runs.day.run_day`
 RUN_DAY_PARAMETERS = ("owner", "assets", "solver", "models", "spread", "resolution", "mip_gap", "time_limit",
-                      "overrides", "ev_sessions")
+                      "overrides", "strategy", "ev_sessions")
 
 DATA_SOURCES = "SMARD day-ahead prices (CC BY 4.0); bundled 2015 data set (data/README.md)"
 
@@ -120,6 +120,12 @@ def _normalise(parameters: dict | None) -> dict:
     unknown = sorted(set(params) - set(RUN_DAY_PARAMETERS))
     if unknown:
         raise BacktestParameterError(f"Unknown backtest parameter(s) {unknown}; known: {list(RUN_DAY_PARAMETERS)}.")
+    from bvp_lib.scheduling.problem import check_solver_limits
+
+    try:
+        check_solver_limits(params.get("time_limit"), params.get("mip_gap"))
+    except ValueError as e:
+        raise BacktestParameterError(str(e)) from None
     for k in ("assets", "models"):
         if isinstance(params.get(k), str):
             params[k] = [a.strip() for a in params[k].split(",") if a.strip()]
@@ -156,7 +162,8 @@ def ensure_run(name: str, parameters: dict, *, bind=None) -> int:
     BacktestParameterError
         When ``name`` was used before with different parameters.
     """
-    import bvp_lib
+    import bvp_lib  # noqa: F401
+    from bvp_lib.environment import code_version
 
     h = parameters_hash(parameters)
     with transaction(bind) as c:
@@ -173,7 +180,7 @@ def ensure_run(name: str, parameters: dict, *, bind=None) -> int:
             "INSERT INTO backtest_runs (name, parameters, parameters_hash, code_version, git_commit, data_sources) "
             "VALUES (:n, CAST(:p AS jsonb), :h, :v, :g, :d) "
             "ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id"),
-            {"n": name, "p": json.dumps(parameters), "h": h, "v": bvp_lib.__version__, "g": git_commit(),
+            {"n": name, "p": json.dumps(parameters), "h": h, "v": code_version(), "g": git_commit(),
              "d": DATA_SOURCES}).scalar_one())  # fmt: skip
 
 

@@ -30,6 +30,7 @@ import pandas as pd
 
 from bvp_lib.db.catalogue import Catalogue, last_complete_day
 from bvp_lib.market.clock import market_clock
+from bvp_lib.market.offer import STRATEGIES
 from bvp_lib.timing import as_date, days_between
 
 
@@ -56,6 +57,9 @@ class DayRun:
     soc_start: dict[str, float] | None = None
     overrides: dict | None = None
     reuse_forecasts: bool = False
+    strategy: str = "schedule"
+    #: orders made elsewhere, cleared and delivered instead of the workbench's own (orders strategy)
+    book: object | None = None
     ev_sessions: str = "forecast"
     timings: dict[str, float] = field(default_factory=dict)
     forecasts: pd.DataFrame | None = None
@@ -67,6 +71,9 @@ class DayRun:
     connection: object | None = field(default=None, repr=False)
     transaction: object | None = field(default=None, repr=False)
     catalogue: Catalogue | None = field(default=None, repr=False)
+    #: the orders strategy: the price scenarios, and the book, clearing and delivery
+    scenarios: object | None = field(default=None, repr=False)
+    offer: object | None = field(default=None, repr=False)
 
     def bind(self, bind=None):
         """Where the steps read and write: the caller's bind, or the run's own transaction."""
@@ -86,7 +93,8 @@ def prepare(day=None, *, owner: str | None = None, assets: list[str] | None = No
             models: list[str] | None = None, spread: float = 10.0, resolution: str = "15min",
             save: bool = True, mip_gap: float | None = 1e-3, time_limit: float | None = 60.0,
             soc_start: dict[str, float] | None = None, overrides: dict | None = None,
-            reuse_forecasts: bool = False, ev_sessions: str = "forecast", bind=None) -> DayRun:
+            reuse_forecasts: bool = False, strategy: str = "schedule", book=None, ev_sessions: str = "forecast",
+            bind=None) -> DayRun:
     """Resolve the day (default: the last complete day), the assets (an owner's or all) and settings.
 
     ``models``: the forecast models to run; with one model the schedule uses its
@@ -106,6 +114,12 @@ def prepare(day=None, *, owner: str | None = None, assets: list[str] | None = No
     [MWh] at the start of the day) overrides the stored ``soc_at_start_mwh`` (a backtest
     carries the previous day's end SoC over).
 
+    ``strategy``: ``"schedule"`` fixes one quantity per step on the point forecast of the
+    price; ``"orders"`` offers price-dependent orders made at gate closure on price
+    scenarios, clears them at the realised price and plans the delivery of what was
+    accepted (:mod:`bvp_lib.market.offer`); ``book`` (an
+    :class:`~bvp_lib.market.orders.OrderBook`) offers orders made elsewhere instead.
+
     Without ``bind`` the run opens its own connection and transaction, committed by
     :func:`commit`; the portfolio is read once, here (:class:`~bvp_lib.db.catalogue.Catalogue`).
     """
@@ -117,6 +131,11 @@ def prepare(day=None, *, owner: str | None = None, assets: list[str] | None = No
         raise ValueError(f"solver {solver!r} is not supported; use cbc or highs.")
     if ev_sessions not in ("forecast", "actual"):
         raise ValueError(f"ev_sessions must be 'forecast' or 'actual', not {ev_sessions!r}.")
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy {strategy!r} is not known; use {' or '.join(STRATEGIES)}.")
+    from bvp_lib.scheduling.problem import check_solver_limits
+
+    check_solver_limits(time_limit, mip_gap)
     connection = transaction = None
     if bind is None:
         # one transaction for the whole run: forecasts and schedules land together, or (save=False) not at all
@@ -140,9 +159,13 @@ def prepare(day=None, *, owner: str | None = None, assets: list[str] | None = No
         raise
     run = DayRun(as_date(day), chosen, owner or None, solver or None, list(models) if models else None,
                  float(spread), resolution, save, market_clock().timezone, mip_gap, time_limit,
-                 dict(soc_start) if soc_start else None, overrides or None, bool(reuse_forecasts),
-                 ev_sessions)  # fmt: skip
+                 dict(soc_start) if soc_start else None, overrides or None, bool(reuse_forecasts), strategy,
+                 ev_sessions=ev_sessions)  # fmt: skip
     run.connection, run.transaction, run.catalogue = connection, transaction, cat
+    if book is not None:
+        if strategy != "orders":
+            raise ValueError("an order book is offered with strategy='orders'.")
+        run.book = book
     return run
 
 
@@ -184,10 +207,45 @@ def schedule(ctx: DayRun, *, bind=None):
         kw = dict(assets=ctx.assets, solver=ctx.solver, resolution=ctx.resolution, mip_gap=ctx.mip_gap,
                   time_limit=ctx.time_limit, soc_start=ctx.soc_start, overrides=ctx.overrides, save=ctx.save,
                   bind=ctx.bind(bind), catalogue=ctx.catalogue)  # fmt: skip
-        ctx.planned = schedule_day(ctx.day, mode="forecast", forecast_source=forecast_source(ctx),
-                                   ev_sessions=ctx.ev_sessions, **kw)  # fmt: skip
-        ctx.perfect = schedule_day(ctx.day, mode="perfect", **kw)
+        if ctx.strategy == "orders":
+            ctx.perfect = schedule_day(ctx.day, mode="perfect", **kw)
+            ctx.planned = _offer(ctx, bind)
+        else:
+            ctx.planned = schedule_day(ctx.day, mode="forecast", forecast_source=forecast_source(ctx),
+                                       ev_sessions=ctx.ev_sessions, **kw)  # fmt: skip
+            ctx.perfect = schedule_day(ctx.day, mode="perfect", **kw)
     return ctx.planned, ctx.perfect
+
+
+def _offer(ctx: DayRun, bind=None):
+    """The orders strategy's plan: price scenarios, order book, clearing at the realised
+    prices, and the delivery (stored as the ``bvp scheduler (orders)`` schedule, known at
+    the prices' publication, with the book and what was accepted)."""
+    import dataclasses
+
+    from bvp_lib.forecasting.probabilistic import price_scenarios
+    from bvp_lib.market.offer import offer_day
+    from bvp_lib.market.store import save_order_book
+    from bvp_lib.scheduling.inputs import prepare_day
+    from bvp_lib.scheduling.store import DaySchedule, save_schedule
+
+    where = ctx.bind(bind)
+    inputs = prepare_day(ctx.day, mode="forecast", assets=ctx.assets, resolution=ctx.resolution,
+                         forecast_source=forecast_source(ctx), soc_start=ctx.soc_start, overrides=ctx.overrides,
+                         bind=where, catalogue=ctx.catalogue, ev_sessions=ctx.ev_sessions)  # fmt: skip
+    if ctx.book is None:
+        ctx.scenarios = price_scenarios(ctx.day, model=forecast_source(ctx), save=ctx.save, bind=where,
+                                        catalogue=ctx.catalogue)  # fmt: skip
+    offer = offer_day(inputs, ctx.scenarios, ctx.perfect.inputs.prices, book=ctx.book, solver=ctx.solver or "highs",
+                      time_limit=ctx.time_limit, mip_gap=ctx.mip_gap)  # fmt: skip
+    ctx.offer = offer
+    published = dataclasses.replace(inputs, belief_time=market_clock().price_known_at(ctx.day))
+    planned = DaySchedule(result=offer.delivery.result, inputs=published)
+    if ctx.save:
+        planned.source, planned.saved_rows = save_schedule(offer.delivery.result, published, bind=where,
+                                                           strategy="orders")  # fmt: skip
+        save_order_book(ctx.day, offer.book, offer.accepted, offer.delivery.imbalance, bind=where)
+    return planned
 
 
 def value(ctx: DayRun):
@@ -221,6 +279,7 @@ def value(ctx: DayRun):
             forecast_baseline=plan.baseline[cols], actual_baseline=pf.baseline[cols], perfect=pf.schedule[cols],
             kinds=info["type"].to_dict(), owners=info["owner"].to_dict(), storage=storage, spread=ctx.spread,
             stations=real,
+            position=ctx.offer.delivery.position[cols] if ctx.offer is not None else None,
         )  # fmt: skip
     return ctx.valuation
 

@@ -90,7 +90,8 @@ from bvp_lib.scheduling.assets import (
 from bvp_lib.scheduling.errors import SchedulingInputError
 from bvp_lib.scheduling.ev import clip_sessions
 from bvp_lib.scheduling.overrides import apply_overrides, connection_overrides
-from bvp_lib.scheduling.problem import Problem, build_problem
+from bvp_lib.scheduling.build import build_problem
+from bvp_lib.scheduling.problem import Problem
 from bvp_lib.scheduling.timeseries import _runs, format_span
 from bvp_lib.timing import as_date, day_bounds, day_index
 
@@ -181,6 +182,29 @@ class DayInputs:
             resolution=self.resolution,
         )  # fmt: skip
         return dataclasses.replace(self, assets=objs, connection_points=points, info=info, overrides=overrides or None)
+
+    def at_resolution(self, resolution) -> DayInputs:
+        """The same day on coarser steps (for example hourly, the delivery periods of the
+        day-ahead auction): baseline power and prices as means over each new step, the
+        assets rebuilt from what was read (no database access)."""
+        res = pd.Timedelta(resolution)
+        if res == self.resolution:
+            return self
+        if res < self.resolution or res % self.resolution:
+            raise SchedulingInputError(f"{res} is not a whole multiple of the schedule's {self.resolution} steps")
+        if self.rows is None:
+            raise SchedulingInputError("these day inputs were not read by prepare_day: they cannot be rebuilt")
+        grid = day_index(self.day, self.tz, res)
+        baseline = pd.DataFrame({c: to_grid(self.baseline[c], res, grid, own=self.resolution) for c in self.baseline},
+                                index=grid)  # fmt: skip
+        prices = to_grid(self.prices, res, grid, own=self.resolution).rename("price")
+        objs, points, info = build_portfolio(
+            self.day, rows=apply_overrides(self.rows, self.overrides),
+            connection_points=connection_overrides(self.points_table, self.overrides), sessions=self.sessions,
+            baseline=baseline, prices=prices, soc_start=self.soc_start, resolution=res,
+        )  # fmt: skip
+        return dataclasses.replace(self, resolution=res, prices=prices, baseline=baseline, assets=objs,
+                                   connection_points=points, info=info)
 
     def build(self, **kwargs) -> Problem:
         """The scheduling problem of these inputs (:func:`~bvp_lib.scheduling.build_problem`).

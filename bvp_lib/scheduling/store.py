@@ -34,6 +34,7 @@ from bvp_lib.timing import day_bounds
 
 SCHEDULER_SOURCE = "bvp scheduler"
 PERFECT_SOURCE = "bvp scheduler (perfect foresight)"
+ORDERS_SOURCE = "bvp scheduler (orders)"
 
 
 @dataclass
@@ -139,15 +140,18 @@ def schedule_beliefs(result: ScheduleResult, inputs: DayInputs, sensor_resolutio
     return pd.concat(parts, ignore_index=True)
 
 
-def scheduler_source(mode: Mode, solver: str) -> SourceSpec:
-    """The data source of stored schedules: name by mode, the solver as model, bvp_lib's version."""
+def scheduler_source(mode: Mode, solver: str, strategy: str = "schedule") -> SourceSpec:
+    """The data source of stored schedules: name by mode (and strategy: the orders
+    strategy's delivered plan is ``"bvp scheduler (orders)"``), the solver as model,
+    bvp_lib's version."""
     import bvp_lib
 
-    return SourceSpec(PERFECT_SOURCE if mode == "perfect" else SCHEDULER_SOURCE, "scheduler", model=str(solver),
-                      version=bvp_lib.__version__)  # fmt: skip
+    name = PERFECT_SOURCE if mode == "perfect" else SCHEDULER_SOURCE if strategy == "schedule" else ORDERS_SOURCE
+    return SourceSpec(name, "scheduler", model=str(solver), version=bvp_lib.__version__)
 
 
-def save_schedule(result: ScheduleResult, inputs: DayInputs, *, bind: Bind = None) -> tuple[SourceSpec, int]:
+def save_schedule(result: ScheduleResult, inputs: DayInputs, *, bind: Bind = None,
+                  strategy: str = "schedule") -> tuple[SourceSpec, int]:  # fmt: skip
     """Store a day's schedule as beliefs, replacing the same source's schedule of that day.
 
     One transaction: the beliefs of the scheduler source (name by mode, solver, version)
@@ -159,7 +163,7 @@ def save_schedule(result: ScheduleResult, inputs: DayInputs, *, bind: Bind = Non
     rows : int
         Beliefs written.
     """
-    source = scheduler_source(inputs.mode, result.stats.solver)
+    source = scheduler_source(inputs.mode, result.stats.solver, strategy)
     sensors = [s for s, ok in zip(inputs.info["sensor"], inputs.info["scheduled"]) if isinstance(s, str) and ok]
     start, end = day_bounds(inputs.day, inputs.tz)
     with transaction(bind) as conn:

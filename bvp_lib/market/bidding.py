@@ -1,0 +1,483 @@
+"""Bid curves: the portfolio's order book for one day, made at gate closure.
+
+Per asset type (one order each, per delivery period, see :mod:`bvp_lib.market.orders`):
+
+curtailable producers (solar, wind)
+    A **limit order**: sell the forecast production at any price at or above the park's
+    limit price (its marginal cost, or minus its support per MWh; attribute
+    ``limit_price_eur_mwh``, default 0), nothing below. The curve has a vertical step at
+    the limit: the park is curtailed exactly when the price is below it, with no price
+    forecast at all. Parks behind one connection point with one limit price bid one
+    order (``limit:<connection point>@<price>``), rounded to the volume tick once.
+producers that cannot be curtailed
+    A price-independent order: the forecast production at every price.
+storage, charging stations, shiftable building load
+    One order per connection point (its flexible assets bid together, as they share the
+    connection), from the **stochastic program of Fleten and Pettersen** (2005,
+    "Constructing bidding curves for a price-taking retailer in the Norwegian electricity
+    market", IEEE Trans. Power Systems 20(2)): the price points of hour ``h`` are the
+    (tick-rounded) prices of the day's price scenarios in that hour; the quantity at each
+    point, ``X[h, k]``, is a decision shared by every scenario whose price falls there;
+    each scenario ``s`` has its own dispatch of the assets (the scheduling model of
+    :mod:`bvp_lib.scheduling`, on the forecast baseline), and the dispatch's mean power
+    in hour ``h`` must equal the accepted quantity ``X[h, k(h, s)]``. Maximised:
+
+    .. math::
+        \\sum_s w_s \\sum_h π_{s,h} \\, X[h, k(h,s)] \\cdot 1\\,h
+
+    subject to every scenario's flexibility constraints (SoC, session energy, shift
+    windows, the connection limit less the parks' production as their limit orders
+    clear in that scenario), and ``X[h, k] ≤ X[h, k+1]`` (monotone curves). Storage may
+    switch between charging and discharging within a step (``c/P_c + d/P_d ≤ 1``), which
+    keeps the program a linear program; the delivery after clearing
+    (:mod:`bvp_lib.market.dispatch`) keeps the strict rule.
+
+    Each asset has its own curve ``X[a, h, k]`` (monotone on its own); the order's curve
+    is their sum, and each asset's part of what the auction accepts is its own curve at
+    the clearing price (:func:`bvp_lib.market.clearing.split_accepted`), so delivery and
+    valuation know which asset sold what.
+
+    Beyond the scenarios: a price far below (above) every scenario's is a price the
+    scenarios did not foresee, and there the program's curve says nothing (no scenario
+    is there to value it). The curve steps out to what the assets can do in the period
+    at :data:`TAIL_MARGIN` below the lowest (above the highest) scenario price, and is
+    flat from there out to the exchange's limits.
+
+Curves are rounded to the exchange's price and volume ticks after solving (rounding is
+monotone, so curves stay monotone). Power in MW, sold positive; prices in EUR/MWh.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from bvp_lib.market.dispatch import add_switching
+from bvp_lib.market.orders import DEFAULT_PORTFOLIO, OrderBook
+from bvp_lib.market.rules import EPEX_DAY_AHEAD, ExchangeRules
+from bvp_lib.scheduling.assets import Battery, Building, ChargingStation, ConnectionPoint, Curtailable
+from bvp_lib.scheduling.backends import MatrixLP, solve_matrix
+from bvp_lib.scheduling.errors import SchedulingInputError, SolverError
+from bvp_lib.scheduling.build import build_problem
+from bvp_lib.timing import day_index
+
+FLEXIBLE = (Battery, ChargingStation, Building)
+DEFAULT_LIMIT_PRICE = 0.0
+#: [EUR/MWh] beyond the scenarios' prices, where the flexible curves reach all the assets
+#: can do in the period (chosen on 6-19 April 2015: the batteries' captured share was
+#: 0.800 without tails, 0.808 at 20 and 0.824 at 60 EUR/MWh; benchmarks/bench_orders.py)
+TAIL_MARGIN = 60.0
+
+
+class BiddingError(ValueError):
+    """The order book cannot be made: too few scenarios for the method, bad inputs."""
+
+
+@dataclass
+class GroupProgram:
+    """What the stochastic program of one connection point's flexible assets gave.
+
+    Attributes
+    ----------
+    name : str
+        The order's name (``flex:<connection point>``).
+    assets : list of str
+        Its assets.
+    points : dict
+        Period start (UTC) -> (prices [EUR/MWh], quantities [MW]) of the unrounded curve.
+    expected_revenue : float
+        The program's objective [EUR].
+    seconds : float
+        Build and solve time [s].
+    n_variables, n_constraints : int
+    """
+
+    name: str
+    assets: list[str]
+    points: dict
+    expected_revenue: float
+    seconds: float
+    n_variables: int = 0
+    n_constraints: int = 0
+    #: asset -> period start -> (prices, quantities): each asset's share of the curve
+    by_asset: dict = field(default_factory=dict)
+
+
+@dataclass
+class BidResult:
+    """An order book and how it was made."""
+
+    book: OrderBook
+    groups: list[GroupProgram] = field(default_factory=list)
+    limits: dict[str, float] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    #: order name -> the assets behind it
+    members: dict[str, list[str]] = field(default_factory=dict)
+    #: order name -> asset -> period start -> (prices, quantities): each asset's own curve
+    #: (the flexible orders'; their sum is the order's curve before rounding)
+    shares: dict = field(default_factory=dict)
+
+
+def limit_prices(info: pd.DataFrame, rows: pd.DataFrame | None = None) -> dict[str, float]:
+    """Each curtailable producer's limit price [EUR/MWh]: ``attributes.limit_price_eur_mwh``
+    of the asset row, else 0 (sell at any non-negative price)."""
+    out = {}
+    for a in info.index:
+        if info.at[a, "type"] in ("solar", "wind") and bool(info.at[a, "scheduled"]):
+            attrs = {}
+            if rows is not None and a in rows.index and isinstance(rows.at[a, "attributes"], dict):
+                attrs = rows.at[a, "attributes"]
+            v = attrs.get("limit_price_eur_mwh", DEFAULT_LIMIT_PRICE)
+            out[a] = float(v if v is not None else DEFAULT_LIMIT_PRICE)
+    return out
+
+
+def _hourly_mean(series: np.ndarray, steps_per_period: int) -> np.ndarray:
+    return series.reshape(-1, steps_per_period).mean(axis=1)
+
+
+def _rows(portfolio, order, periods, rules, prices_per_period, volumes_per_period) -> pd.DataFrame:
+    """Tidy order rows from per-period point arrays."""
+    recs = []
+    for t, p, v in zip(periods, prices_per_period, volumes_per_period):
+        end = t + rules.period
+        recs += [(portfolio, order, t, end, float(pp), float(vv)) for pp, vv in zip(p, v)]
+    return pd.DataFrame(recs, columns=["portfolio", "order", "period_start", "period_end", "price_eur_mwh", "volume_mw"])
+
+
+def limit_order_curve(quantity: float, limit: float, rules: ExchangeRules) -> tuple[np.ndarray, np.ndarray]:
+    """Points of a limit order: ``quantity`` [MW] at prices at or above ``limit``, 0 below."""
+    q = float(rules.round_volume(quantity))
+    lim = float(rules.round_price(limit))
+    if q == 0:
+        return np.array([rules.min_price, rules.max_price]), np.zeros(2)
+    if lim <= rules.min_price:
+        return np.array([rules.min_price, rules.max_price]), np.array([q, q])
+    if q < 0:  # a producer forecast to consume (a wind turbine's standby): price-independent
+        return np.array([rules.min_price, rules.max_price]), np.array([q, q])
+    if lim >= rules.max_price:
+        return np.array([rules.min_price, rules.max_price, rules.max_price]), np.array([0.0, 0.0, q])
+    return np.array([rules.min_price, lim, lim, rules.max_price]), np.array([0.0, 0.0, q, q])
+
+
+def scenario_curve(prices: np.ndarray, quantities: np.ndarray, rules: ExchangeRules) -> tuple[np.ndarray, np.ndarray]:
+    """A program's curve of one period as exchange points: flat out to the price limits,
+    quantities rounded to the tick, repeated points merged (the curve stays monotone)."""
+    p = np.r_[rules.min_price, rules.round_price(prices), rules.max_price]
+    v = rules.round_volume(np.r_[quantities[0], quantities, quantities[-1]])
+    v = np.maximum.accumulate(v)  # guard against solver round-off below the tick
+    keep = np.ones(len(p), bool)
+    keep[1:] = (np.diff(p) != 0) | (np.diff(v) != 0)
+    p, v = p[keep], v[keep]
+    # at most two points per price: a run of points at one price keeps its first and last
+    out_p, out_v = [], []
+    for x in np.unique(p):
+        vv = v[p == x]
+        out_p += [x] if len(vv) == 1 or vv[0] == vv[-1] else [x, x]
+        out_v += [vv[0]] if len(vv) == 1 or vv[0] == vv[-1] else [vv[0], vv[-1]]
+    # collinear points add nothing: drop the middle of three points on one line
+    p, v = np.array(out_p), np.array(out_v)
+    if len(p) > 2:
+        keep = np.ones(len(p), bool)
+        for i in range(1, len(p) - 1):
+            if p[i - 1] < p[i] < p[i + 1] and v[i - 1] == v[i] == v[i + 1]:
+                keep[i] = False
+        p, v = p[keep], v[keep]
+    if len(p) > rules.max_points:
+        raise BiddingError(f"a curve would need {len(p)} points; the exchange takes at most {rules.max_points}: use "
+                           "fewer price scenarios.")  # fmt: skip
+    return p, v
+
+
+def group_program(
+    flexible: list,
+    connection: ConnectionPoint | None,
+    parks: list[tuple[Curtailable, float]],
+    scenario_prices: np.ndarray,
+    weights: np.ndarray,
+    index: pd.DatetimeIndex,
+    periods: pd.DatetimeIndex,
+    rules: ExchangeRules = EPEX_DAY_AHEAD,
+    *,
+    name: str = "flex",
+    time_limit: float | None = None,
+    tails: float | None = None,
+) -> GroupProgram:
+    """The stochastic program of one group of flexible assets (module docstring).
+
+    Parameters
+    ----------
+    flexible : list of Battery, ChargingStation, Building
+        The group's flexible assets (on the forecast baseline).
+    connection : ConnectionPoint or None
+        Their connection point (capacities [MW], scalars or Series on ``index``), whose
+        limit holds in every scenario less the parks' production as their limit orders
+        clear.
+    parks : list of (Curtailable, limit price)
+        The curtailable producers behind the same connection point.
+    scenario_prices : numpy.ndarray
+        S × T prices [EUR/MWh] on the steps ``index``, already on the price tick.
+    weights : numpy.ndarray
+        Probability of each scenario (sum 1).
+    index : pandas.DatetimeIndex
+        The schedule's steps (UTC); ``periods`` the delivery periods (UTC starts).
+
+    Raises
+    ------
+    BiddingError
+        No scenario, or missing prices in them.
+    SolverError
+        The program cannot be solved.
+    """
+    t0 = time.perf_counter()
+    S, T = scenario_prices.shape
+    if S < 1:
+        raise BiddingError("the stochastic program needs at least one price scenario.")
+    if not np.isfinite(scenario_prices).all():
+        raise BiddingError(f"{name}: the price scenarios hold missing or infinite prices.")
+    H = len(periods)
+    if T % H:
+        raise BiddingError(f"{T} steps do not split into {H} delivery periods.")
+    per = T // H
+    names = [a.name for a in flexible]
+    cps = []
+    if connection is not None:
+        cps = [ConnectionPoint(connection.name, assets=tuple(names), import_capacity=connection.import_capacity,
+                               export_capacity=connection.export_capacity)]  # fmt: skip
+    mean = pd.Series(scenario_prices.T @ weights, index=index)
+    problem = build_problem(flexible, mean, cps, complementarity="lp", tie_break=0.0)
+    add_switching(problem)  # c/Pc + d/Pd <= 1: storage may alternate within a step (keeps it an LP)
+    m = problem.to_matrix(include_custom=False)
+    lp = problem.lp
+    n, R = m.n_vars, m.n_rows
+    # hourly mean power of each asset, per period: G x + g0 [MW], row a * H + h
+    A_n = len(names)
+    a, s, v, c = lp.power_terms()
+    G = sp.csr_matrix((c / per, (a * H + s // per, v)), shape=(A_n * H, n))
+    g0 = lp.power_constant.reshape(A_n, H, per).mean(axis=2).ravel()
+    # connection rows move with the parks' production in each scenario
+    conn_rows = np.zeros(0, np.int64)
+    conn_steps = np.zeros(0, np.int64)
+    for blk in lp.row_blocks:
+        if blk.family == "connection_limit":
+            conn_rows = np.r_[conn_rows, blk.start + np.arange(blk.n)]
+            conn_steps = np.r_[conn_steps, blk.step]
+    park_out = np.zeros((S, T))
+    for park, lim in parks:
+        f = np.asarray(pd.Series(park.forecast).reindex(index).to_numpy(float))
+        sells = scenario_prices >= lim  # S × T
+        park_out += np.where(sells, f[None, :], 0.0)
+    # price points per period: the unique scenario prices of the period
+    pp = scenario_prices[:, ::per]  # S × H (prices are constant within a period)
+    points, kidx = [], np.zeros((S, H), np.int64)
+    offs = [0]
+    for h in range(H):
+        u, inv = np.unique(pp[:, h], return_inverse=True)
+        points.append(u)
+        kidx[:, h] = inv
+        offs.append(offs[-1] + len(u))
+    K = offs[-1]  # points of one asset's curves over the day; X[a, j] is column a * K + j
+    N = S * n + A_n * K
+    A = m.A.tocsr()
+    blocks_A = sp.block_diag([A] * S, format="csr") if S > 1 else A
+    # linking: G_a x_s - X[a, h, k(h,s)] = -g0_a, rows (s, a, h)
+    Gs = sp.block_diag([G] * S, format="csr")
+    col_h = np.array([[offs[h] + kidx[s_, h] for h in range(H)] for s_ in range(S)])  # S × H
+    xcol = (np.arange(A_n)[None, :, None] * K + col_h[:, None, :]).ravel()  # (s, a, h)
+    L = sp.csr_matrix((-np.ones(S * A_n * H), (np.arange(S * A_n * H), xcol)), shape=(S * A_n * H, A_n * K))
+    # monotone, per asset: X[a, h, j] - X[a, h, j+1] <= 0
+    j = np.concatenate([np.arange(offs[h], offs[h + 1] - 1) for h in range(H)])
+    jj = (np.arange(A_n)[:, None] * K + j[None, :]).ravel()
+    r = len(jj)
+    Mo = sp.csr_matrix((np.r_[np.ones(r), -np.ones(r)], (np.r_[np.arange(r), np.arange(r)], np.r_[jj, jj + 1])),
+                       shape=(r, A_n * K))  # fmt: skip
+    top = sp.hstack([blocks_A, sp.csr_matrix((S * R, A_n * K))])
+    link = sp.hstack([Gs, L])
+    mono = sp.hstack([sp.csr_matrix((r, S * n)), Mo])
+    big = sp.vstack([top, link, mono], format="csc")
+    rlo = np.tile(m.row_lower, S)
+    rup = np.tile(m.row_upper, S)
+    if len(conn_rows):
+        shift = park_out[:, conn_steps]  # S × rows
+        for s_ in range(S):
+            rlo[s_ * R + conn_rows] -= shift[s_]
+            rup[s_ * R + conn_rows] -= shift[s_]
+    rlo = np.r_[rlo, np.tile(-g0, S), np.full(r, -np.inf)]
+    rup = np.r_[rup, np.tile(-g0, S), np.zeros(r)]
+    cost = np.zeros(N)
+    wp = (weights[:, None] * pp)[:, None, :] * np.ones((1, A_n, 1))  # EUR per MW over one hour, (s, a, h)
+    np.add.at(cost, S * n + xcol, wp.ravel())
+    col_lo = np.r_[np.tile(m.col_lower, S), np.full(A_n * K, -np.inf)]
+    col_up = np.r_[np.tile(m.col_upper, S), np.full(A_n * K, np.inf)]
+    big_lp = MatrixLP(cost=cost, offset=0.0, A=big, col_lower=col_lo, col_upper=col_up, row_lower=rlo, row_upper=rup,
+                      integrality=np.zeros(N, bool))  # fmt: skip
+    raw = solve_matrix(big_lp, time_limit=time_limit)
+    if raw.x is None or raw.status not in ("optimal", "time_limit"):
+        raise SolverError(f"the bidding program of {name} ended {raw.status} ({raw.solver_status}): the flexible "
+                          "assets cannot follow every price scenario; check the connection capacity.")  # fmt: skip
+    X = raw.x[S * n:].reshape(A_n, K)
+    lo, hi = _capability(G, g0, m.col_lower, m.col_upper)
+    lo, hi = lo.reshape(A_n, H), hi.reshape(A_n, H)
+    curves, by_asset = {}, {nm: {} for nm in names}
+    for h in range(H):
+        p, q = points[h], X[:, offs[h]:offs[h + 1]]  # A × points
+        if tails:
+            p, q = _with_tails(p, q, lo[:, h], hi[:, h], rules, tails)
+        curves[periods[h]] = (p, q.sum(axis=0))
+        for i, nm in enumerate(names):
+            by_asset[nm][periods[h]] = (p, q[i])
+    return GroupProgram(name, names, curves, float(raw.objective or 0.0), time.perf_counter() - t0, N, big.shape[0],
+                        by_asset)
+
+
+def _capability(G, g0, lower, upper) -> tuple[np.ndarray, np.ndarray]:
+    """Least and most mean power [MW] the group can have in each period, step by step
+    (each variable at its own bound, ignoring what couples the steps, such as the SoC)."""
+    lb = np.where(np.isfinite(lower), lower, 0.0)
+    ub = np.where(np.isfinite(upper), upper, 0.0)
+    Gc = G.tocoo()
+    a, b = Gc.data * lb[Gc.col], Gc.data * ub[Gc.col]
+    lo = np.zeros(G.shape[0])
+    hi = np.zeros(G.shape[0])
+    np.add.at(lo, Gc.row, np.minimum(a, b))
+    np.add.at(hi, Gc.row, np.maximum(a, b))
+    return lo + g0, hi + g0
+
+
+def _with_tails(p, q, lo, hi, rules, margin):
+    """The curves beyond the scenarios' prices: at ``margin`` [EUR/MWh] below the lowest
+    scenario price each asset buys all it can in that period (``lo``), at ``margin``
+    above the highest it sells all it can (``hi``); the exchange interpolates in between.
+
+    ``q`` is assets × points; ``lo`` and ``hi`` one value per asset."""
+    p, q = np.asarray(p, float), np.atleast_2d(np.asarray(q, float))
+    lo, hi = np.minimum(lo, q[:, 0]), np.maximum(hi, q[:, -1])
+    pl, ph = p[0] - margin, p[-1] + margin
+    if pl > rules.min_price and (lo < q[:, 0] - 1e-9).any():
+        p, q = np.r_[pl, p], np.c_[lo, q]
+    if ph < rules.max_price and (hi > q[:, -1] + 1e-9).any():
+        p, q = np.r_[p, ph], np.c_[q, hi]
+    return p, q
+
+
+def make_order_book(
+    inputs,
+    scenarios,
+    *,
+    rules: ExchangeRules = EPEX_DAY_AHEAD,
+    limits: dict[str, float] | None = None,
+    portfolio: str = DEFAULT_PORTFOLIO,
+    time_limit: float | None = None,
+    program_resolution: str | pd.Timedelta | None = None,
+    tails: float | None = None,
+) -> BidResult:
+    """The portfolio's order book of one day (module docstring).
+
+    Parameters
+    ----------
+    inputs : bvp_lib.scheduling.inputs.DayInputs
+        The day in forecast mode (baseline forecasts known at gate closure).
+    scenarios : bvp_lib.forecasting.probabilistic.PriceScenarios
+        Joint price scenarios of the day, made at gate closure.
+    rules : ExchangeRules
+    limits : dict, optional
+        Curtailable producer -> limit price [EUR/MWh] (default :func:`limit_prices`).
+    tails : float, optional
+        Margin [EUR/MWh] beyond the lowest and highest scenario price of a period at
+        which each flexible asset's curve reaches all it can buy or sell in that period
+        (default :data:`TAIL_MARGIN`; 0 keeps the curve flat beyond the scenarios). A
+        price no scenario foresaw is then used, not ignored; where the assets cannot
+        follow every such extreme at once, delivery settles the rest as imbalance.
+    program_resolution : str or pandas.Timedelta, optional
+        Steps of the stochastic programs (default the delivery period: prices are
+        constant within it, and a program on hourly steps is a quarter of the size of one
+        on quarter-hours; the delivery after clearing runs on the schedule's own steps).
+
+    Returns
+    -------
+    BidResult
+        The validated :class:`~bvp_lib.market.orders.OrderBook` and per group the
+        program's size, expected revenue and time.
+
+    Raises
+    ------
+    BiddingError
+        No scenario, weights that are not a distribution, more scenarios than the
+        exchange's points per curve allow.
+    """
+    tails = TAIL_MARGIN if tails is None else (float(tails) or None)
+    t0 = time.perf_counter()
+    idx = inputs.prices.index
+    periods = day_index(inputs.day, inputs.tz, rules.period)
+    if len(idx) % len(periods):
+        raise BiddingError(f"the schedule's {len(idx)} steps do not split into {len(periods)} delivery periods of "
+                           f"{rules.period}.")  # fmt: skip
+    per = len(idx) // len(periods)
+    if scenarios.n < 1:
+        raise BiddingError("no price scenarios: the stochastic program's price points are the scenarios' prices.")
+    w_all = scenarios.weights.to_numpy(float)
+    if (w_all < 0).any() or abs(w_all.sum() - 1.0) > 1e-6:
+        raise BiddingError(f"the scenario weights must be non-negative and sum to 1, not {w_all.sum():g}.")
+    if scenarios.n + 2 > rules.max_points:
+        raise BiddingError(f"{scenarios.n} price scenarios make up to {scenarios.n + 2} points per curve; the exchange "
+                           f"takes at most {rules.max_points}: use at most {rules.max_points - 2} scenarios.")  # fmt: skip
+    w = scenarios.weights.to_numpy(float)
+    info = inputs.info
+    limits = dict(limit_prices(info, inputs.rows) if limits is None else limits)
+    by_name = {a.name: a for a in inputs.assets}
+    parts, groups, members, shares = [], [], {}, {}
+    # producers: one limit order per connection point and limit price (the parks behind it
+    # sell together, so one rounding to the volume tick instead of one per park)
+    cp_of = {a: info.at[a, "connection_point"] for a in info.index}
+    park_groups: dict[tuple, list] = {}
+    for a in inputs.assets:
+        if isinstance(a, Curtailable):
+            lim = float(rules.round_price(limits.get(a.name, DEFAULT_LIMIT_PRICE)))
+            park_groups.setdefault((cp_of.get(a.name), lim), []).append(a)
+    for (cp, lim), parks in park_groups.items():
+        q = sum(_hourly_mean(np.asarray(pd.Series(a.forecast).reindex(idx).to_numpy(float)), per) for a in parks)
+        name = f"limit:{cp or parks[0].name}@{lim:g}"
+        curves = [limit_order_curve(x, lim, rules) for x in q]
+        parts.append(_rows(portfolio, name, periods, rules, [c[0] for c in curves], [c[1] for c in curves]))
+        members[name] = [a.name for a in parks]
+    fixed = info.index[~info["scheduled"].astype(bool)]
+    for a in fixed:
+        if a in inputs.baseline.columns:
+            q = rules.round_volume(_hourly_mean(inputs.baseline[a].reindex(idx).to_numpy(float), per))
+            parts.append(_rows(portfolio, a, periods, rules, [np.array([rules.min_price, rules.max_price])] * len(q),
+                               [np.array([x, x]) for x in q]))  # fmt: skip
+            members[a] = [a]
+    # flexible assets: one stochastic program per connection point, on the program's steps
+    t1 = time.perf_counter()
+    coarse = inputs.at_resolution(program_resolution or rules.period)
+    cidx = coarse.prices.index
+    S_coarse = rules.round_price(scenarios.on_steps(cidx))
+    cpoints = {cp.name: cp for cp in coarse.connection_points}
+    keys = list(dict.fromkeys(cp_of[a.name] for a in coarse.assets if isinstance(a, FLEXIBLE)))
+    for key in keys:
+        flex = [a for a in coarse.assets if isinstance(a, FLEXIBLE) and cp_of[a.name] == key]
+        parks = [(a, limits.get(a.name, DEFAULT_LIMIT_PRICE)) for a in coarse.assets
+                 if isinstance(a, Curtailable) and cp_of[a.name] == key]  # fmt: skip
+        name = f"flex:{key}" if key is not None else f"flex:{flex[0].name}"
+        try:
+            g = group_program(flex, cpoints.get(key), parks, S_coarse, w, cidx, periods, rules, name=name,
+                              time_limit=time_limit, tails=tails)  # fmt: skip
+        except SchedulingInputError as e:
+            raise BiddingError(f"{name}: {e}") from None
+        groups.append(g)
+        curves = [scenario_curve(*g.points[t], rules) for t in periods]
+        parts.append(_rows(portfolio, name, periods, rules, [c[0] for c in curves], [c[1] for c in curves]))
+        members[name] = [a.name for a in flex]
+        shares[name] = g.by_asset
+    rows = pd.concat(parts, ignore_index=True)
+    book = OrderBook(rows, periods, rules, portfolio, meta={"day": inputs.day.isoformat(),
+                                                            "scenarios": scenarios.n,
+                                                            "belief_time": scenarios.belief_time.isoformat()})  # fmt: skip
+    book.validate()
+    seconds = {"programs": time.perf_counter() - t1, "total": time.perf_counter() - t0}
+    del by_name
+    return BidResult(book, groups, limits, seconds, members, shares)
