@@ -164,3 +164,11 @@ def test_dst_days_have_their_hours():
     x = autumn.expected_sessions("2015-10-25")
     on = x[x["arrival"] >= pd.Timestamp("2015-10-25", tz=TZ)]
     assert len(on) == 1 and on["arrival"].iloc[0] == pd.Timestamp("2015-10-25 00:30", tz="UTC")  # 02:30 CEST
+
+
+def test_the_ensemble_crps_is_the_price_scenarios_crps_with_equal_weights():
+    from bvp_lib.forecasting.probabilistic import crps
+
+    rng = np.random.default_rng(0)
+    x, y = rng.gamma(2.0, size=(40, 24)), rng.gamma(2.0, size=24)  # 40 samples of 24 hours
+    assert crps_ensemble(x.T, y).mean() == pytest.approx(crps(x, np.full(40, 1 / 40), y), rel=1e-12)

@@ -15,7 +15,9 @@ CRPS of an ensemble
     in the unit of :math:`y` (the CRPS of the ensemble's empirical distribution; for a
     point forecast it is the absolute error, so a point forecast and a distribution are
     compared on one scale). With sorted samples :math:`x_{(1)} ≤ … ≤ x_{(m)}` the double
-    sum is :math:`2 \\sum_i (2i - m - 1) x_{(i)}`.
+    sum is :math:`2 \\sum_i (2i - m - 1) x_{(i)}`: O(m log m) per outcome, where the
+    weighted form of the price scenarios (:func:`bvp_lib.forecasting.probabilistic.crps`)
+    holds all m² pairs (it gives the same number for equal weights).
 Pinball loss
     Of a quantile forecast :math:`q_τ`: :math:`L_τ = \\max(τ (y - q_τ), (τ - 1)(y - q_τ))`;
     its mean over τ evenly spread in (0, 1) approaches CRPS / 2.
