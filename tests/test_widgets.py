@@ -195,6 +195,8 @@ def test_second_change_does_not_touch_the_database(small):
         ({"solver": "gurobi"}, "solver 'gurobi' is not supported"),
         ({"mode": "magic"}, "mode must be 'perfect' or 'forecast'"),
         ({"mode": "forecast"}, "forecast"),  # no day-ahead forecasts stored: says so
+        ({"strategy": "orders"}, "pick mode 'forecast'"),  # orders are made at gate closure, on the forecasts
+        ({"strategy": "auction"}, "strategy must be 'schedule' or 'orders'"),
         ({"battery_power_mw": 0}, "SoC target 5 MWh unreachable"),  # self-discharge, no power to make up for it
         ({"assets": ("building-havel-rathaus-01",), "connection_capacity_mw": 0}, "no feasible schedule"),
     ],
@@ -515,3 +517,23 @@ def test_use_zoomable_figures_outside_ipython():
     from bvp_lib.widgets import use_zoomable_figures
 
     assert use_zoomable_figures() == matplotlib.get_backend()
+
+
+def test_orders_strategy_bids_clears_and_delivers_on_the_forecasts(small):
+    """Forecast mode with the orders strategy: the book from price scenarios, cleared at
+    the realised prices; the view's schedule is the delivery, and it says so."""
+    from bvp_lib.forecasting.day_ahead import forecast_day_ahead
+
+    forecast_day_ahead(DAY, assets=list(SMALL_ASSETS), save=True, bind=small)
+    cache = L.ScheduleCache(bind=small)
+    state = L.ScheduleInputs(day=DAY, assets=SMALL_ASSETS, mode="forecast")
+    orders = L.explore_schedule(state.replace(strategy="orders"), cache=cache)
+    assert orders.ok, orders.message
+    assert any(n.startswith("orders: ") and "price scenarios" in n for n in orders.notes)
+    fixed = L.explore_schedule(state, cache=cache)
+    assert fixed.ok
+    # the same assets and steps; the orders' plan is valued at the realised prices, the schedule at the forecast's
+    assert sorted(orders.result.schedule.columns) == sorted(fixed.result.schedule.columns)
+    assert orders.result.schedule.index.equals(fixed.result.schedule.index)
+    realised = cache.day_inputs(DAY, SMALL_ASSETS, "perfect").prices
+    assert orders.result.prices.to_numpy() == pytest.approx(realised.to_numpy())

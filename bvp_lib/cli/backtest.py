@@ -25,7 +25,8 @@ def backtest(
     first: Optional[str] = typer.Option(None, "--from", help="First local day, YYYY-MM-DD."),
     last: Optional[str] = typer.Option(None, "--to", help="Last local day, YYYY-MM-DD (included)."),
     name: Optional[str] = typer.Option(None, "--name", "-n", help="Run name (default: the scenario file's stem, else 'default')."),
-    file: Optional[Path] = typer.Option(None, "-f", "--file", help="Scenario YAML: owner, assets, solver, models, spread, resolution, mip_gap, time_limit, overrides."),
+    file: Optional[Path] = typer.Option(None, "-f", "--file", help="Scenario YAML: owner, assets, solver, models, spread, resolution, mip_gap, time_limit, overrides, strategy."),
+    strategy: Optional[str] = typer.Option(None, "--strategy", "-s", help="orders (bid curves cleared at the realised price) or schedule (one fixed quantity per step); default: the file's, else schedule."),
     force: bool = typer.Option(False, "--force", help="Recompute days already done under this run."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
     report: bool = typer.Option(False, "--report", help="Render the run's report into reports/backtests/<name>/ afterwards."),
@@ -53,6 +54,8 @@ def backtest(
         params = yaml.safe_load(file.read_text()) or {}
         if not isinstance(params, dict):
             raise ValueError(f"Scenario file {file} must hold a mapping of parameter: value.")
+    if strategy is not None:
+        params["strategy"] = strategy
     _normalise(params)  # a bad parameter is named before the data is looked at
     check_days(days_between(first, last), first_name="--from", last_name="--to")
     run_name = name or (file.stem if file is not None else "default")

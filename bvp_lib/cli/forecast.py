@@ -186,6 +186,37 @@ def evaluate(
         typer.echo(accuracy_table(m[is_station]))
     elif m is None:
         typer.echo(f"\n(no stored power forecasts: {missing})")
+    if price:
+        _price_scenario_scores(start, end, _split(models))
+
+
+def _price_scenario_scores(start: str, end: str, models: list[str] | None) -> None:
+    """The probabilistic price forecasts (the orders strategy's scenarios) beside the
+    climatological benchmark: CRPS, mean pinball loss, coverage of the central 50 % and
+    80 % intervals, MAE of the median, averaged over the days."""
+    from bvp_lib.forecasting.errors import ForecastingError
+    from bvp_lib.forecasting.probabilistic import evaluate_scenarios
+
+    try:
+        scores = evaluate_scenarios(start, end, model=models[0] if models and len(models) == 1 else None)
+    except ForecastingError as e:
+        typer.echo(f"\nPrice scenarios: not scored ({e}).")
+        return
+    mean = scores.groupby(level="method").mean()
+    days = scores.index.get_level_values("day").nunique()
+    clim = mean.loc["climatology"] if "climatology" in mean.index else None
+    rows = []
+    for method, r in mean.iterrows():
+        skill = "" if clim is None or clim["crps"] <= 0 else f"{1 - r['crps'] / clim['crps']:.3f}"
+        rows.append({"price scenarios": method, "days": str(days), "CRPS": _fmt(r["crps"]),
+                     "pinball (mean)": _fmt(r["pinball_mean"]), "cover 50%": f"{100 * r['coverage_50']:.0f}%",
+                     "cover 80%": f"{100 * r['coverage_80']:.0f}%", "MAE median": _fmt(r["mae_median"]),
+                     "CRPS skill": skill})  # fmt: skip
+    typer.echo("")
+    typer.echo(table(rows))
+    typer.echo("CRPS, pinball and MAE in EUR/MWh, lower is better; a calibrated forecast covers 50% and 80% of the "
+               "hours with its central 50% and 80% intervals; CRPS skill = 1 - CRPS / CRPS of climatology (the last "
+               "days' realised prices as scenarios).")  # fmt: skip
 
 
 @app.command("day-ahead")

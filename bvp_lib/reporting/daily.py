@@ -31,9 +31,16 @@ from bvp_lib.reporting.runner import RunResult, read_parameters, run_notebook
 from bvp_lib.timing import as_date, days_between
 
 NOTEBOOK = "daily-report.ipynb"
-#: strategies whose value a daily report shows: value column stem → what it is (issue 13
-#: adds price-dependent orders here, with their ``<stem>_value_eur`` column in the valuation)
-STRATEGIES = {"realised": "the day-ahead schedule made at gate closure, applied to what happened"}
+#: strategies a daily report can show: name → what it is; a strategy that ran brings its
+#: ``<name>_value_eur`` column into the valuation (:func:`bvp_lib.runs.day.value` and
+#: :func:`~bvp_lib.runs.day.compare`)
+STRATEGIES = {
+    "orders": "Price-dependent orders: at gate closure the portfolio bids a curve per hour (parks a limit order at "
+              "their limit price, flexible assets curves from a stochastic program over price scenarios); the "
+              "auction's price picks the quantity sold, and the assets deliver it.",
+    "schedule": "One fixed quantity per step: the schedule made at gate closure on the point forecast of the price, "
+                "sold whatever the price turns out to be.",
+}
 #: entries of a day's folder that a new portfolio report keeps (the other scopes' reports)
 SCOPE_PATTERNS = ("owner-*", "assets-*", "*.failed.ipynb")
 
@@ -205,11 +212,9 @@ def headline(valuation, scope: Scope | None = None) -> dict:
     energy shifted, battery throughput and curtailed [MWh]."""
     p = valuation.portfolio
     a = valuation.assets
-    out = {}
-    for stem in STRATEGIES:
-        v = p.get(f"{stem}_value_eur")
-        out["value realised [EUR]" if stem == "realised" else f"value of {stem} [EUR]"] = (
-            None if v is None else round(float(v), 2))  # fmt: skip
+    out = {"value realised [EUR]": round(float(p["realised_value_eur"]), 2)}
+    for name in others(valuation):
+        out[f"value of the {name} strategy [EUR]"] = round(float(p[f"{name}_value_eur"]), 2)
     out["value with perfect foresight [EUR]"] = round(float(p["perfect_foresight_value_eur"]), 2)
     share = p.get("captured_share")
     out["captured share [%]"] = None if share is None else round(100 * float(share), 1)
@@ -226,6 +231,24 @@ def headline_record(day, valuation, scope: Scope, n_assets: int) -> dict:
             "assets": n_assets, **headline(valuation, scope)}  # fmt: skip
 
 
+def others(valuation) -> list[str]:
+    """The strategies besides the run's own whose value the valuation holds."""
+    p = valuation.portfolio
+    return [s for s in STRATEGIES if s != p.get("strategy") and f"{s}_value_eur" in p]
+
+
+def strategy_text(valuation) -> dict[str, str]:
+    """Definitions of the strategies compared with the report's own: ``the <name>
+    strategy`` → what it is (the headline tile is ``value of the <name> strategy``)."""
+    return {f"the {s} strategy": STRATEGIES[s] for s in others(valuation)}
+
+
+def own_strategy(valuation) -> tuple[str, str] | None:
+    """The report's own strategy and what it is (None for a valuation without one)."""
+    s = valuation.portfolio.get("strategy")
+    return (s, STRATEGIES[s]) if s in STRATEGIES else None
+
+
 def title_html(day, scope: Scope, n_assets: int, n_owners: int) -> str:
     """The report's title with its scope label."""
     import html
@@ -236,9 +259,10 @@ def title_html(day, scope: Scope, n_assets: int, n_owners: int) -> str:
 
 
 def value_columns() -> list[str]:
-    """The value table's columns: per strategy its value, then perfect foresight, value
-    lost, captured share, the energies and the baseline revenue."""
-    return [*(f"{s}_value_eur" for s in STRATEGIES), "perfect_foresight_value_eur", "value_lost_eur",
+    """The value table's columns: the value realised and that of any other strategy,
+    then perfect foresight, value lost, captured share, the energies and the baseline
+    revenue (columns a valuation lacks are left out)."""
+    return ["realised_value_eur", *(f"{s}_value_eur" for s in STRATEGIES), "perfect_foresight_value_eur", "value_lost_eur",
             "captured_share", "energy_shifted_mwh", "energy_curtailed_mwh", "energy_cycled_mwh",
             "baseline_revenue_eur"]  # fmt: skip
 
@@ -263,3 +287,36 @@ def actions_periods(actions_table):
     with units in its headers."""
     return actions_table.rename(columns={"start": "start (local)", "end": "end (local)", "MW": "mean power [MW]",
                                          "MWh": "energy [MWh]", "value EUR": "value at the day-ahead price [EUR]"})
+
+
+def strategies_table(valuation) -> pd.DataFrame | None:
+    """The strategies side by side, per asset type and for the portfolio: each
+    strategy's value [EUR] and captured share [-], and the perfect-foresight value [EUR];
+    None when only one strategy ran."""
+    names = [valuation.portfolio.get("strategy"), *others(valuation)]
+    if len(names) < 2:
+        return None
+    a = valuation.assets.copy()
+    own = names[0]
+    a[f"{own}_value_eur"] = a["realised_value_eur"]
+    cols = [f"{s}_value_eur" for s in names]
+    g = a.groupby("type")[[*cols, "perfect_foresight_value_eur"]].sum()
+    g.loc["portfolio"] = [valuation.portfolio[c] for c in cols] + [valuation.portfolio["perfect_foresight_value_eur"]]
+    from bvp_lib.valuation import captured_share
+
+    for s in names:
+        g[f"{s}_captured_share"] = [captured_share(v, p) for v, p in zip(g[f"{s}_value_eur"],
+                                                                         g["perfect_foresight_value_eur"])]  # fmt: skip
+    g.index.name = "asset type"
+    return g.reset_index()
+
+
+def offer_of(ctx):
+    """The orders strategy's book, clearing and delivery of a day run (its own, or the
+    compared one's), and the price scenarios; (None, None) when orders did not run."""
+    if ctx.offer is not None:
+        return ctx.offer, ctx.scenarios
+    other = ctx.compared.get("orders")
+    if other and other.get("offer") is not None:
+        return other["offer"], ctx.scenarios
+    return None, None

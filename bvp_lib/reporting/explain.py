@@ -34,10 +34,12 @@ class Definition:
 #: every headline of the daily report, in the order of the tiles; the tile keys are ``name [unit]``
 DEFINITIONS = (
     Definition("value realised",
-               "What flexibility earned on the day: the day-ahead plan's balancing actions applied to what really "
-               "happened, its revenue minus the baseline's, deviations from the plan settled at the imbalance price.",
-               "V = Σₜ (P_real,t − P_base,t) · πₜ · Δt + settlement(P_real − P_plan) − settlement(P_base − P̂_base) "
-               "+ SoC term;  settlement(d) = Σₜ (dₜ · πₜ − |dₜ| · s) · Δt"),
+               "What flexibility earned on the day with this report's strategy: what was sold day-ahead (the plan, "
+               "or with orders what the auction accepted) at the day-ahead price, the plan's balancing actions "
+               "applied to what really happened, deviations from what was sold settled at the imbalance price, "
+               "minus the baseline's revenue.",
+               "V = Σₜ P_sold,t · πₜ · Δt + settlement(P_real − P_sold) − [Σₜ P̂_base,t · πₜ · Δt "
+               "+ settlement(P_base − P̂_base)] + SoC term;  settlement(d) = Σₜ (dₜ · πₜ − |dₜ| · s) · Δt"),
     Definition("value with perfect foresight",
                "What the same assets would have earned with a schedule made on what really happened (prices, "
                "weather, loads): the most their flexibility could have earned that day.",
@@ -64,20 +66,26 @@ TERMS = (
                  "arrival, buildings' load unshifted, nothing curtailed (P_base as it happened, P̂_base as "
                  "forecast at gate closure)."),
     ("plan", "The schedule made at gate closure (12:00 local time on the day before) on the day-ahead forecasts "
-             "of prices, production and load (P_plan)."),
+             "of prices, production and load (P_plan); with orders, the plan made once the auction's prices are "
+             "published (13:00 on the day before) to deliver what was accepted, on the same forecasts."),
     ("realised", "The plan's balancing actions applied to what happened, within what each asset can do: "
                  "P_real = P_base + a, a solar park producing no more than the sun gave."),
+    ("sold (P_sold)", "The day-ahead position: the plan itself (schedule strategy), or the quantities the auction "
+                      "accepted from the bid curves at the realised price (orders strategy), each asset its own part."),
     ("SoC term", "A battery's change of stored energy over the day valued at the day's mean price, so that "
                  "emptying it earns nothing."),
     ("value lost", "Value with perfect foresight − value realised: what imperfect forecasts cost."),
 )
 
 
-def definitions_html(spread: float | None = None, strategies: dict[str, str] | None = None) -> str:
-    """The "How to read this report" block: each headline in one sentence with its formula,
-    then the terms. ``strategies`` (name → description) adds a line per further strategy
-    (e.g. price-dependent orders) whose value a report shows beside the schedule's."""
-    rows = "".join(
+def definitions_html(spread: float | None = None, strategies: dict[str, str] | None = None,
+                     own: tuple[str, str] | None = None) -> str:  # fmt: skip
+    """The "How to read this report" block: the report's own strategy (``own``: name,
+    description), each headline in one sentence with its formula, then the terms.
+    ``strategies`` (name → description) adds a line per further strategy whose value a
+    report shows beside its own (tile ``value of <name>``)."""
+    rows = "" if own is None else f"<dt>strategy: {html.escape(own[0])}</dt><dd>{html.escape(own[1])}</dd>"
+    rows += "".join(
         f"<dt>{html.escape(d.name)}</dt><dd>{html.escape(d.sentence)}<br><code>{html.escape(d.formula)}</code></dd>"
         for d in DEFINITIONS
     )

@@ -39,6 +39,19 @@ def provenance(ctx, parameters: dict) -> pd.DataFrame:
             rows.append((f"{label} solver", f"{get('solver')} via {get('backend')}, status {get('status')}, "
                          f"{get('n_variables')} variables, {get('n_integer')} integer, {get('n_constraints')} constraints, "
                          f"solve {get('solve_time') or 0:.2f} s"))  # fmt: skip
+    sc = getattr(ctx, "scenarios", None)
+    if sc is not None:
+        i = sc.info
+        rows.append(("price scenarios", f"{sc.n} made at {sc.belief_time:%Y-%m-%d %H:%M %Z} on {sc.model!r}: "
+                     f"{i.get('error_days')} from past errors ({i.get('own_error_days', i.get('error_days'))} the "
+                     f"model's own), {i.get('climatology_days')} climatological at "
+                     f"{100 * float(i.get('climatology_share') or 0):.0f} % of the weight"))  # fmt: skip
+    offer = getattr(ctx, "offer", None) or (getattr(ctx, "compared", {}).get("orders") or {}).get("offer")
+    if offer is not None:
+        d = offer.delivery
+        rows.append(("order book", f"{len(offer.book.orders)} orders, {len(offer.book.rows)} points; delivery "
+                     f"imbalance {d.info.get('imbalance_mwh', 0.0):.2f} MWh; bidding {offer.timings.get('bid', 0):.2f} s, "
+                     f"delivery {offer.timings.get('deliver', 0):.2f} s"))  # fmt: skip
     rows.append(("data sources", "SMARD day-ahead prices (CC BY 4.0); bundled 2015 data set (data/README.md)"))
     for k, v in ctx.timings.items():
         rows.append((f"time {k} [s]", f"{v:.2f}"))

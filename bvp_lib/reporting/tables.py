@@ -44,6 +44,11 @@ MANIFEST = "tables.json"
 #: display names of columns whose words alone do not say it (without the unit)
 NAMES = {
     "realised_value_eur": "value realised",
+    "orders_value_eur": "value of orders",
+    "schedule_value_eur": "value of the schedule",
+    "orders_captured_share": "captured share of orders",
+    "schedule_captured_share": "captured share of the schedule",
+    "value_at_stake_eur": "value at stake",
     "perfect_foresight_value_eur": "value with perfect foresight",
     "planned_value_eur": "value planned (on the forecasts)",
     "value_lost_eur": "value lost (perfect foresight − realised)",
@@ -64,13 +69,13 @@ NAMES = {
 }
 #: units of names that do not end in one
 UNITS = {"seconds_per_day": "s", "time_limit": "s", "mip_gap": "-", "spread": "EUR/MWh", "battery_cycles": "-",
-         "captured_share": "%"}  # fmt: skip
+         "captured_share": "%", "orders_captured_share": "%", "schedule_captured_share": "%"}  # fmt: skip
 #: name suffix → unit, the longest suffix first
 SUFFIXES = (("_eur_mwh", "EUR/MWh"), ("_eur_per_mwh", "EUR/MWh"), ("_per_hour", "1/h"), ("_hours", "h"),
             ("_eur", "EUR"), ("_mwh", "MWh"), ("_mw", "MW"), ("_s", "s"), ("share", "-"),
             ("efficiency", "-"))  # fmt: skip
 #: columns shown in percent: their values [-] are multiplied by 100 on the page and in the files
-PERCENT = ("captured_share",)
+PERCENT = ("captured_share", "orders_captured_share", "schedule_captured_share")
 _SNAKE = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)+$")
 
 
@@ -320,9 +325,10 @@ class ReportTable:
 
 
 def table_decimals(frame: pd.DataFrame) -> dict[str, int]:
-    """Decimals per column (:func:`decimals_for`); money columns of one table share the
-    fewest, so a row never mixes ``1,230`` and ``403.31`` EUR."""
-    out = {c: decimals_for(frame[c], unit_of_label(c)) if _numeric(frame[c]) else 2 for c in frame.columns}
+    """Decimals per column (:func:`decimals_for`; counts, integer columns, none); money
+    columns of one table share the fewest, so a row never mixes ``1,230`` and ``403.31`` EUR."""
+    out = {c: (0 if pd.api.types.is_integer_dtype(frame[c]) else decimals_for(frame[c], unit_of_label(c)))
+           if _numeric(frame[c]) else 2 for c in frame.columns}  # fmt: skip
     eur = [c for c in frame.columns if _numeric(frame[c]) and unit_of_label(c) == "EUR"]
     if eur:
         shared = min(out[c] for c in eur)

@@ -126,6 +126,16 @@ def _normalise(parameters: dict | None) -> dict:
         check_solver_limits(params.get("time_limit"), params.get("mip_gap"))
     except ValueError as e:
         raise BacktestParameterError(str(e)) from None
+    if "strategy" in params:
+        from bvp_lib.market.offer import STRATEGIES
+        from bvp_lib.db.catalogue import did_you_mean
+
+        if params["strategy"] not in STRATEGIES:
+            hint = did_you_mean(str(params["strategy"]), STRATEGIES)
+            raise BacktestParameterError(f"strategy {params['strategy']!r} is not known;{hint} Use "
+                                         f"{' or '.join(STRATEGIES)}.")  # fmt: skip
+        if params["strategy"] == "schedule":
+            del params["strategy"]  # the default: runs made before strategies existed keep their parameters
     for k in ("assets", "models"):
         if isinstance(params.get(k), str):
             params[k] = [a.strip() for a in params[k].split(",") if a.strip()]

@@ -74,6 +74,8 @@ class DayRun:
     #: the orders strategy: the price scenarios, and the book, clearing and delivery
     scenarios: object | None = field(default=None, repr=False)
     offer: object | None = field(default=None, repr=False)
+    #: the other strategy, run by :func:`compare` (not stored): name -> planned, offer, valuation
+    compared: dict = field(default_factory=dict, repr=False)
 
     def bind(self, bind=None):
         """Where the steps read and write: the caller's bind, or the run's own transaction."""
@@ -217,7 +219,7 @@ def schedule(ctx: DayRun, *, bind=None):
     return ctx.planned, ctx.perfect
 
 
-def _offer(ctx: DayRun, bind=None):
+def _offer(ctx: DayRun, bind=None, *, save: bool | None = None):
     """The orders strategy's plan: price scenarios, order book, clearing at the realised
     prices, and the delivery (stored as the ``bvp scheduler (orders)`` schedule, known at
     the prices' publication, with the book and what was accepted)."""
@@ -229,59 +231,108 @@ def _offer(ctx: DayRun, bind=None):
     from bvp_lib.scheduling.inputs import prepare_day
     from bvp_lib.scheduling.store import DaySchedule, save_schedule
 
+    save = ctx.save if save is None else save
     where = ctx.bind(bind)
     inputs = prepare_day(ctx.day, mode="forecast", assets=ctx.assets, resolution=ctx.resolution,
                          forecast_source=forecast_source(ctx), soc_start=ctx.soc_start, overrides=ctx.overrides,
                          bind=where, catalogue=ctx.catalogue, ev_sessions=ctx.ev_sessions)  # fmt: skip
-    if ctx.book is None:
-        ctx.scenarios = price_scenarios(ctx.day, model=forecast_source(ctx), save=ctx.save, bind=where,
+    if ctx.book is None and ctx.scenarios is None:
+        ctx.scenarios = price_scenarios(ctx.day, model=forecast_source(ctx), save=save, bind=where,
                                         catalogue=ctx.catalogue)  # fmt: skip
     offer = offer_day(inputs, ctx.scenarios, ctx.perfect.inputs.prices, book=ctx.book, solver=ctx.solver or "highs",
                       time_limit=ctx.time_limit, mip_gap=ctx.mip_gap)  # fmt: skip
     ctx.offer = offer
     published = dataclasses.replace(inputs, belief_time=market_clock().price_known_at(ctx.day))
     planned = DaySchedule(result=offer.delivery.result, inputs=published)
-    if ctx.save:
+    if save:
         planned.source, planned.saved_rows = save_schedule(offer.delivery.result, published, bind=where,
                                                            strategy="orders")  # fmt: skip
         save_order_book(ctx.day, offer.book, offer.accepted, offer.delivery.imbalance, bind=where)
     return planned
 
 
-def value(ctx: DayRun):
-    """Value of flexibility for the day (see :mod:`bvp_lib.valuation`). Charging stations
-    planned on forecast sessions are realised on their real cars (the perfect-foresight
-    inputs' stations, :func:`bvp_lib.valuation.realise_station`)."""
+def _value_of(ctx: DayRun, planned, offer):
+    """Value of one strategy's plan. Charging stations planned on forecast sessions are
+    realised on their real cars (the perfect-foresight inputs' stations,
+    :func:`bvp_lib.valuation.realise_station`)."""
     from bvp_lib.scheduling.assets import ChargingStation
     from bvp_lib.valuation import value_day
 
+    plan, pf = planned.result, ctx.perfect.result
+    info = planned.info
+    cols = list(plan.schedule.columns)
+    storage = None
+    if len(plan.soc.columns):
+        st = [a for a in plan.soc.columns if a in info.index]
+        storage = pd.DataFrame({
+            "soc_start": plan.soc[st].iloc[0],
+            "planned_soc_end": plan.soc[st].iloc[-1],
+            "perfect_soc_end": pf.soc[st].iloc[-1],
+            "charge_efficiency": info.loc[st, "charge_efficiency"].astype(float).fillna(1.0),
+            "discharge_efficiency": info.loc[st, "discharge_efficiency"].astype(float).fillna(1.0),
+            "capacity_mwh": info.loc[st, "capacity_mwh"].astype(float),
+        })  # fmt: skip
+    real = ({a.name: a for a in ctx.perfect.inputs.assets if isinstance(a, ChargingStation)}
+            if planned.inputs.ev_sessions == "forecast" else None)  # fmt: skip
+    return value_day(
+        price=ctx.perfect.inputs.prices, forecast_price=planned.inputs.prices, planned=plan.schedule,
+        forecast_baseline=plan.baseline[cols], actual_baseline=pf.baseline[cols], perfect=pf.schedule[cols],
+        kinds=info["type"].to_dict(), owners=info["owner"].to_dict(), storage=storage, spread=ctx.spread,
+        stations=real, position=offer.delivery.position[cols] if offer is not None else None,
+    )  # fmt: skip
+
+
+def value(ctx: DayRun):
+    """Value of flexibility for the day (see :mod:`bvp_lib.valuation`); the portfolio
+    also holds the ``strategy`` and, as ``<strategy>_value_eur``, its realised value."""
     if ctx.planned is None or ctx.perfect is None:
         raise ValueError("Schedule the day first (bvp_lib.runs.day.schedule).")
     with _timed(ctx, "value"):
-        plan, pf = ctx.planned.result, ctx.perfect.result
-        info = ctx.planned.info
-        cols = list(plan.schedule.columns)
-        storage = None
-        if len(plan.soc.columns):
-            st = [a for a in plan.soc.columns if a in info.index]
-            storage = pd.DataFrame({
-                "soc_start": plan.soc[st].iloc[0],
-                "planned_soc_end": plan.soc[st].iloc[-1],
-                "perfect_soc_end": pf.soc[st].iloc[-1],
-                "charge_efficiency": info.loc[st, "charge_efficiency"].astype(float).fillna(1.0),
-                "discharge_efficiency": info.loc[st, "discharge_efficiency"].astype(float).fillna(1.0),
-                "capacity_mwh": info.loc[st, "capacity_mwh"].astype(float),
-            })  # fmt: skip
-        real = ({a.name: a for a in ctx.perfect.inputs.assets if isinstance(a, ChargingStation)}
-                if ctx.planned.inputs.ev_sessions == "forecast" else None)  # fmt: skip
-        ctx.valuation = value_day(
-            price=ctx.perfect.inputs.prices, forecast_price=ctx.planned.inputs.prices, planned=plan.schedule,
-            forecast_baseline=plan.baseline[cols], actual_baseline=pf.baseline[cols], perfect=pf.schedule[cols],
-            kinds=info["type"].to_dict(), owners=info["owner"].to_dict(), storage=storage, spread=ctx.spread,
-            stations=real,
-            position=ctx.offer.delivery.position[cols] if ctx.offer is not None else None,
-        )  # fmt: skip
+        ctx.valuation = _value_of(ctx, ctx.planned, ctx.offer)
+        ctx.valuation.portfolio["strategy"] = ctx.strategy
+        ctx.valuation.portfolio[f"{ctx.strategy}_value_eur"] = ctx.valuation.portfolio["realised_value_eur"]
     return ctx.valuation
+
+
+def _label(valuation, strategy: str, of) -> None:
+    """Add ``<strategy>_value_eur``, the realised value of ``of`` (another strategy's
+    valuation of the day), to ``valuation``'s assets, owners and portfolio."""
+    col = f"{strategy}_value_eur"
+    valuation.assets[col] = of.assets["realised_value_eur"].reindex(valuation.assets.index)
+    valuation.owners[col] = of.owners["realised_value_eur"].reindex(valuation.owners.index)
+    valuation.portfolio[col] = float(of.portfolio["realised_value_eur"])
+    valuation.portfolio[f"{strategy}_captured_share"] = of.portfolio["captured_share"]
+
+
+def compare(ctx: DayRun, *, bind=None):
+    """The other strategy on the same day, forecasts and perfect-foresight schedule,
+    stored nowhere: its realised value joins the run's valuation as
+    ``<other>_value_eur`` (per asset, owner and portfolio), and its plan (and, for
+    orders, the book and what was accepted) is kept in ``ctx.compared[<other>]``.
+
+    Returns the other strategy's :class:`~bvp_lib.valuation.DayValue`.
+    """
+    from bvp_lib.scheduling.store import schedule_day
+
+    if ctx.valuation is None:
+        raise ValueError("Value the day first (bvp_lib.runs.day.value).")
+    other = next(s for s in STRATEGIES if s != ctx.strategy)
+    with _timed(ctx, f"compare ({other})"):
+        if other == "orders":
+            main_offer = ctx.offer
+            planned = _offer(ctx, bind, save=False)
+            offer, ctx.offer = ctx.offer, main_offer
+        else:
+            planned = schedule_day(ctx.day, mode="forecast", forecast_source=forecast_source(ctx), assets=ctx.assets,
+                                   solver=ctx.solver, resolution=ctx.resolution, mip_gap=ctx.mip_gap,
+                                   time_limit=ctx.time_limit, soc_start=ctx.soc_start, overrides=ctx.overrides,
+                                   save=False, bind=ctx.bind(bind), catalogue=ctx.catalogue,
+                                   ev_sessions=ctx.ev_sessions)  # fmt: skip
+            offer = None
+        val = _value_of(ctx, planned, offer)
+        _label(ctx.valuation, other, val)
+        ctx.compared[other] = {"planned": planned, "offer": offer, "valuation": val}
+    return val
 
 
 def commit(ctx: DayRun) -> DayRun:

@@ -75,6 +75,11 @@ class ScheduleInputs:
     mip_gap : float, optional
         Relative MIP gap: a MIP schedule proven within this share of the optimum counts
         as solved (1e-3, as the daily run).
+    strategy : {"schedule", "orders"}
+        ``"schedule"``: one schedule on the mode's prices. ``"orders"`` (forecast mode
+        only): bid curves made at gate closure from price scenarios, cleared at the
+        realised prices, and the plan that delivers what was accepted
+        (:func:`bvp_lib.market.offer.offer_day`); value at the realised prices.
     """
 
     day: dt.date | str = DEFAULT_DAY
@@ -88,6 +93,7 @@ class ScheduleInputs:
     resolution: str = "15min"
     time_limit: float | None = 10.0
     mip_gap: float | None = 1e-3
+    strategy: str = "schedule"
 
     def replace(self, **changes) -> ScheduleInputs:
         """A copy with some fields changed."""
@@ -171,6 +177,14 @@ class ScheduleCache(Cache):
             key, lambda: prepare_day(d, mode=mode, assets=list(assets) if assets is not None else None,
                                      resolution=resolution, bind=self.bind)  # fmt: skip
         )
+
+    def price_scenarios(self, day):
+        """The day's price scenarios made at gate closure (not stored), from memory when
+        made before (:func:`bvp_lib.forecasting.probabilistic.price_scenarios`)."""
+        from bvp_lib.forecasting.probabilistic import price_scenarios
+
+        d = as_date(day)
+        return self._lru.get(("scenarios", d), lambda: price_scenarios(d, save=False, bind=self.bind))
 
 
 @dataclass
@@ -299,10 +313,16 @@ def explore_schedule(state: ScheduleInputs, *, cache: ScheduleCache, figures: bo
         changed = inputs.with_overrides(over) if over else inputs
         objs, points = changed.assets, changed.connection_points
         view.notes += override_notes(inputs, over)
+        if state.strategy not in ("schedule", "orders"):
+            raise ValueError(f"strategy must be 'schedule' or 'orders', not {state.strategy!r}")
         t1 = time.perf_counter()
-        result = solve_schedule(objs, inputs.prices, points, resolution=inputs.resolution, solver=solver,
-                                time_limit=state.time_limit, mip_gap=state.mip_gap)  # fmt: skip
-        view.timings["solve"] = time.perf_counter() - t1
+        if state.strategy == "orders":
+            result = _offer(state, day, assets, changed, cache, view)
+            view.timings["bid, clear and deliver"] = time.perf_counter() - t1
+        else:
+            result = solve_schedule(objs, inputs.prices, points, resolution=inputs.resolution, solver=solver,
+                                    time_limit=state.time_limit, mip_gap=state.mip_gap)  # fmt: skip
+            view.timings["solve"] = time.perf_counter() - t1
     except Exception as err:  # noqa: BLE001 - the widget shows the message, never a traceback
         view.message = error_message(err)
         view.timings["total"] = time.perf_counter() - t0
@@ -332,6 +352,23 @@ def explore_schedule(state: ScheduleInputs, *, cache: ScheduleCache, figures: bo
         view.timings["figures"] = time.perf_counter() - t2
     view.timings["total"] = time.perf_counter() - t0
     return view
+
+
+def _offer(state: ScheduleInputs, day, assets, changed, cache: ScheduleCache, view: ScheduleView):
+    """The orders strategy of the explorer: the day's book from the price scenarios on the
+    changed assets, cleared at the realised prices, and its delivery (the result)."""
+    from bvp_lib.market.offer import offer_day
+
+    if state.mode != "forecast":
+        raise ValueError("the orders strategy bids at gate closure on the day-ahead forecasts: pick mode 'forecast'")
+    scenarios = cache.price_scenarios(day)
+    realised = cache.day_inputs(day, assets, "perfect", state.resolution).prices
+    offer = offer_day(changed, scenarios, realised, solver="highs", time_limit=state.time_limit, mip_gap=state.mip_gap)
+    d = offer.delivery
+    view.notes.append(f"orders: {len(offer.book.orders)} orders from {scenarios.n} price scenarios, cleared at the "
+                      f"realised prices; delivery imbalance {d.info['imbalance_mwh']:.2f} MWh (settled, not in the "
+                      "value below)")  # fmt: skip
+    return d.result
 
 
 def schedule_values_html(view: ScheduleView) -> str:

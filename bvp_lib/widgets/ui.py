@@ -165,7 +165,7 @@ class ScheduleExplorer(_Explorer):
 
     def __init__(self, *, day=L.DEFAULT_DAY, assets: Sequence[str] | None = None, mode: str = "perfect",
                  solver: str | None = None, time_limit: float | None = 10.0, cache: L.ScheduleCache | None = None,
-                 bind: Bind = None):  # fmt: skip
+                 bind: Bind = None, strategy: str = "schedule"):  # fmt: skip
         from bvp_lib.reporting.explore import portfolio
 
         self.cache = cache or L.ScheduleCache(bind=bind)
@@ -178,6 +178,9 @@ class ScheduleExplorer(_Explorer):
         self.mode = W.Dropdown(options=[("perfect foresight (realised data)", "perfect"),
                                         ("day-ahead forecasts (stored)", "forecast")], value=mode,
                                description="mode")  # fmt: skip
+        self.strategy = W.Dropdown(options=[("one schedule", "schedule"),
+                                            ("orders: bid curves, cleared at the realised price", "orders")],
+                                   value=strategy, description="strategy")  # fmt: skip
         self.solver = W.Dropdown(options=[("auto (HiGHS LP, Cbc if binaries)", "auto"), ("highs", "highs"),
                                           ("cbc", "cbc")], value=(solver or L.default_solver()),
                                  description="solver")  # fmt: skip
@@ -186,9 +189,9 @@ class ScheduleExplorer(_Explorer):
         fields = {name: OverrideField(LIMITS[name][0], *SLIDERS[name]) for name in SLIDERS}
         self.battery_power, self.battery_energy = fields["battery_power_mw"], fields["battery_energy_mwh"]
         self.shiftable_share, self.connection_capacity = fields["shiftable_share"], fields["connection_capacity_mw"]
-        super().__init__([self.day, self.assets, self.mode, self.solver, self.battery_power, self.battery_energy,
-                          self.shiftable_share, self.connection_capacity])  # fmt: skip
-        self._watch(self.day, self.assets, self.mode, self.solver)
+        super().__init__([self.day, self.assets, self.mode, self.strategy, self.solver, self.battery_power,
+                          self.battery_energy, self.shiftable_share, self.connection_capacity])  # fmt: skip
+        self._watch(self.day, self.assets, self.mode, self.strategy, self.solver)
         for f in fields.values():
             self._watch(f.enabled, f.slider)
         self.refresh()
@@ -199,7 +202,7 @@ class ScheduleExplorer(_Explorer):
             day=self.day.value, assets=tuple(self.assets.value), mode=self.mode.value,
             battery_power_mw=self.battery_power.override, battery_energy_mwh=self.battery_energy.override,
             shiftable_share=self.shiftable_share.override, connection_capacity_mw=self.connection_capacity.override,
-            solver=self.solver.value, time_limit=self.time_limit,
+            solver=self.solver.value, time_limit=self.time_limit, strategy=self.strategy.value,
         )  # fmt: skip
 
     def _compute(self) -> L.View:
@@ -329,7 +332,8 @@ class DataBrowser(_Explorer):
 
 def schedule_explorer(day=L.DEFAULT_DAY, assets: Sequence[str] | None = None, *, mode: str = "perfect",
                       solver: str | None = None, time_limit: float | None = 10.0,
-                      cache: L.ScheduleCache | None = None, bind: Bind = None) -> ScheduleExplorer:  # fmt: skip
+                      cache: L.ScheduleCache | None = None, bind: Bind = None,
+                      strategy: str = "schedule") -> ScheduleExplorer:  # fmt: skip
     """The schedule explorer: change a day's flexibility and see schedule, SoC and value.
 
     Parameters
@@ -348,6 +352,9 @@ def schedule_explorer(day=L.DEFAULT_DAY, assets: Sequence[str] | None = None, *,
     cache : ScheduleCache, optional
         Share one cache between explorers (or with :func:`~bvp_lib.widgets.explore_schedule`).
     bind : Engine or Connection, optional
+    strategy : {"schedule", "orders"}
+        One schedule, or (mode ``"forecast"``) price-dependent orders cleared at the
+        realised prices and delivered.
 
     Returns
     -------
@@ -356,7 +363,7 @@ def schedule_explorer(day=L.DEFAULT_DAY, assets: Sequence[str] | None = None, *,
         :class:`~bvp_lib.widgets.ScheduleView`.
     """
     return ScheduleExplorer(day=day, assets=assets, mode=mode, solver=solver, time_limit=time_limit, cache=cache,
-                            bind=bind)  # fmt: skip
+                            bind=bind, strategy=strategy)  # fmt: skip
 
 
 def forecast_explorer(asset: str | None = "solar-havel-01", model: str = "seasonal_naive_daily",
