@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
 
-.PHONY: help setup db populate data lab report test bench clean strip lock
+.PHONY: help setup db populate data lab report backtest-report test bench clean strip lock
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -34,7 +34,7 @@ endif
 
 setup: $(STAMP) db ## virtual environment in .venv, embedded PostgreSQL, schema migrated, bundled data loaded
 	$(BIN)/bvp db populate --structure --data --if-empty
-	@echo "Set up. Next: make report, make lab."
+	@$(if $(filter setup,$(MAKECMDGOALS)),echo "Set up. Next: make report, make lab.",true)
 
 populate: $(STAMP) db ## (re)load the whole bundled data set, YEAR=2015 (default) or YEAR=2018 (idempotent)
 	$(BIN)/bvp db populate --structure --data --year $(YEAR)
@@ -44,6 +44,10 @@ data: $(STAMP) ## regenerate the bundled data set of YEAR (2015 or 2018) from da
 
 report: setup ## the daily report into reports/<day>/ (DATE=YYYY-MM-DD, default the last complete day)
 	$(BIN)/bvp report $(if $(DATE),--date $(DATE),)
+
+backtest-report: setup ## a stored backtest run's report into reports/backtests/<NAME>/ (NAME=run name)
+	@test -n "$(NAME)" || { echo "Give the run: make backtest-report NAME=<run name> (bvp backtest --from D1 --to D2 --name NAME stores one)"; exit 1; }
+	$(BIN)/bvp backtest report $(NAME)
 
 lab: setup ## JupyterLab on notebooks/ with the project kernel and the database running
 	$(BIN)/jupyter lab --notebook-dir=notebooks

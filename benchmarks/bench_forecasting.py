@@ -34,7 +34,10 @@ and, for the day-ahead issue:
     without the fundamentals** against seasonal naive, and the **negative-price hours**
     each model forecast below zero (hit rate, false alarms). Goals: the price WAPE at least
     25 % lower with fundamentals than without, and more than half of the negative hours
-    forecast below zero; printed as reached or not.
+    forecast below zero; printed as reached or not;
+(9) the charging stations' day-ahead **session-forecast scores** (CRPS and pinball loss of the
+    energy arriving per hour and per day, against the sessions of the same day a week before;
+    :func:`bvp_lib.forecasting.evaluation.evaluate_sessions`), their headline accuracy.
 
 The default period is 15 February .. 31 December of the year: the data set covers one year,
 and the first issue needs 30 days of training plus 8 days of lags. That is 320 daily issues
@@ -329,6 +332,34 @@ def price_with_and_without_fundamentals(engine, start, end, market, price) -> No
                   f"below zero (goal > 50 %: {'reached' if hr > 0.5 else 'NOT reached'})")  # fmt: skip
 
 
+def session_scores(engine, start: str, end: str, assets) -> pd.DataFrame:
+    """The charging stations' day-ahead session-forecast scores over the period
+    (:func:`bvp_lib.forecasting.evaluation.evaluate_sessions`)."""
+    from bvp_lib.forecasting.evaluation import evaluate_sessions
+
+    return evaluate_sessions(start, end, assets=assets, bind=engine)
+
+
+def print_session_scores(scores: pd.DataFrame) -> None:
+    """The stations' headline: CRPS of the energy arriving per hour and per day [kWh], against
+    the sessions of the same day a week before (skill), pinball loss and 10-90 % coverage."""
+    print("\n== (9) EV stations: day-ahead session forecasts (energy arriving per hour and per day; kWh)")
+    if scores.empty:
+        print("  no charging station selected")
+        return
+    t = scores.set_index("station")
+    cols = {"actual_mwh_per_day": "actual/d", "forecast_mwh_per_day": "forecast/d", "crps_hour_mwh": "CRPS hour",
+            "reference_crps_hour_mwh": "ref hour", "crps_day_mwh": "CRPS day", "reference_crps_day_mwh": "ref day",
+            "pinball_day_mwh": "pinball day"}  # fmt: skip
+    out = (t[list(cols)] * 1e3).rename(columns=cols)
+    out["CRPS day %"] = 100 * t["crps_day_relative"]
+    out["skill hour %"], out["skill day %"] = 100 * t["skill_hour"], 100 * t["skill_day"]
+    out["in 10-90 %"] = 100 * t["coverage_day"]
+    out["days"] = t["days"]
+    print(out.round(2).to_string())
+    print("  ref = the sessions of the same day a week before (a point forecast: CRPS = absolute error)")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--year", type=int, default=2015, choices=(2015, 2018), help="bundled data set (default 2015)")
@@ -371,6 +402,10 @@ def main() -> int:
 
         limits = {s: fit_vs_lstsq(engine, s, start) for s in
                   ("solar-havel-01", "wind-flaeming-01", "building-havel-rathaus-01")}  # fmt: skip
+
+        t0 = time.perf_counter()
+        sessions = session_scores(engine, start, end, assets)
+        stages["evaluate_sessions (EV session forecasts)"] = time.perf_counter() - t0
 
         cat = Catalogue.read(engine)
         types = out.attrs["asset_types"]
@@ -434,6 +469,7 @@ def main() -> int:
             price_with_and_without_fundamentals(engine, start, end, market, price)
         else:
             print(f"\n== (8) the market has no system fundamentals in the {y} set: run with --year 2018")
+        print_session_scores(sessions)
     return 0 if ok else 1
 
 

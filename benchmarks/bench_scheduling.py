@@ -13,11 +13,23 @@ directly as a sparse matrix (``highspy.Highs.passModel`` with numpy/scipy arrays
 ``run``), with nothing else around it. It checks that every path's objective agrees
 with the limit's to 1e-6 relative.
 
+**Issue 16's table** (``--issue``; ``make bench`` runs its small cases): N batteries of
+varied size (1–3 MW, 2–6 MWh, η = 0.95 each way, start at half charge), one site limit
+of half the summed power, a two-peak price with noise, and the same day with six hours
+at −80 EUR/MWh (:func:`bvp_lib.scheduling.synthetic.battery_fleet`,
+:func:`~bvp_lib.scheduling.synthetic.two_peak_prices`). Per case: the status, the proven
+gap, the time of the default solve (strict rule, matrix backend, canonical tie-break),
+**the reference measured in the same run** — HiGHS alone on the same problem's LP
+relaxation (the final model with integrality dropped) — and their ratio; then the
+intra-step option's time and objective, and the goal beside the figures.
+
 Usage::
 
-    python benchmarks/bench_scheduling.py            # N = 1, 10, 100, 1000
+    python benchmarks/bench_scheduling.py            # N = 1, 10, 100, 1000, then the issue's small cases
     python benchmarks/bench_scheduling.py --quick    # N = 1, 10
     python benchmarks/bench_scheduling.py --sizes 1 10 100 --pulp-max 100
+    python benchmarks/bench_scheduling.py --issue    # the whole issue-16 table (N up to 10,000; long)
+    python benchmarks/bench_scheduling.py --issue --cases pos:1000 neg:50 --time-limit 60
 
 This is a script, not a test: it prints a table and exits non-zero if objectives
 disagree.
@@ -124,6 +136,91 @@ def run(
     return 1 if failures else 0
 
 
+# (name, N, days, negative?, goal [s] or None)
+ISSUE_CASES = [
+    ("pos", 200, 1, False, None),
+    ("pos", 1000, 1, False, 5.0),
+    ("pos", 10000, 1, False, 60.0),
+    ("week", 50, 7, False, None),
+    ("neg", 1, 1, True, None),
+    ("neg", 2, 1, True, None),
+    ("neg", 50, 1, True, 5.0),
+    ("neg", 1000, 1, True, 60.0),
+]
+SMALL_ISSUE_CASES = ["pos:200", "neg:1", "neg:2", "neg:50"]
+
+
+def relaxation_time(problem, time_limit=None, threads=None) -> tuple[float, bool]:
+    """Seconds of HiGHS alone on the problem's final model without integrality, and whether it finished."""
+    m = problem.to_matrix(tie_break=False)
+    m.integrality = np.zeros(m.n_vars, bool)
+    t0 = time.perf_counter()
+    h = highs_instance(time_limit=time_limit, threads=threads)
+    pass_matrix(h, m)
+    h.run()
+    return time.perf_counter() - t0, highs_status(h)[0] == "optimal"
+
+
+def run_issue(cases: list[str], time_limit: float, seed: int, day: str, repeat: int = 1) -> int:
+    """Print issue 16's table (see the module docstring)."""
+    from bvp_lib.scheduling.synthetic import battery_fleet, two_peak_prices
+
+    wanted = [(c.split(":")[0], int(c.split(":")[1])) for c in cases]
+    rows = [c for c in ISSUE_CASES if (c[0], c[1]) in wanted]
+    print()
+    print(f"Issue 16: N batteries 1–3 MW / 2–6 MWh, η 0.95, site limit = half the summed power, two-peak price "
+          f"(seed {seed}); 'neg' = six hours at −80 EUR/MWh. Time limit {time_limit:g} s per solve; "
+          f"best of {repeat}. Machine: 2 cores, shared.")
+    head = (f"{'case':<11} {'steps':>5} {'status':<10} {'gap':>8} {'time':>8} {'LP rel.':>8} {'ratio':>6} "
+            f"{'binaries':>8} {'objective':>14} {'intra-step':>10} {'intra obj':>14} {'goal':<22}")
+    print(head)
+    print("-" * len(head))
+    for name, n, days, neg, goal in rows:
+        last = (pd.Timestamp(day) + pd.Timedelta(days=days - 1)).date()
+        idx = period_index(day, last)
+        prices = two_peak_prices(idx, seed, negative_hours=6 if neg else 0)
+        bats, cps = battery_fleet(n, idx, seed)
+        best = None
+        for _ in range(repeat):
+            problem = build_problem(bats, prices, cps)
+            try:
+                r = problem.solve("highs", backend="matrix", time_limit=time_limit)
+                t, st, gap, obj, nint = r.stats.total_time, r.status, r.stats.proven_gap, r.objective, r.stats.n_integer
+            except Exception as e:  # a time limit without a schedule
+                t, st, gap, obj, nint = time_limit, "no schedule", None, float("nan"), -1
+                print(f"   ({name}:{n}: {type(e).__name__}: {str(e)[:80]})")
+            if best is None or t < best[0]:
+                best = (t, st, gap, obj, nint, problem)
+        t, st, gap, obj, nint, problem = best
+        lp_t, lp_done = min(relaxation_time(problem, 3 * time_limit) for _ in range(repeat))
+        it_t, it_obj = np.inf, float("nan")
+        for _ in range(repeat):
+            try:
+                ri = build_problem(bats, prices, cps, complementarity="intra-step").solve(
+                    "highs", backend="matrix", time_limit=time_limit)
+            except Exception:  # time limit without a schedule
+                continue
+            if ri.stats.total_time < it_t:
+                it_t, it_obj = ri.stats.total_time, ri.objective
+        ok_time = goal is None or t <= goal
+        ok_gap = gap is not None and gap <= 1e-6 and st == "optimal"
+        ok_ratio = nint <= 0 or t <= 2.0 * lp_t
+        verdict = "met" if (ok_time and ok_gap and ok_ratio) else "NOT met"
+        goal_text = (f"≤ {goal:g} s, exact" if goal else "exact") + (", ≤ 2× LP" if nint > 0 else "")
+        ratio = format(t / lp_t, ".2f") if (lp_done and nint >= 0) else "-"
+        print(f"{name + ':' + str(n):<11} {len(idx):>5} {st:<10} {('%.1e' % gap) if gap is not None else '-':>8} "
+              f"{t:>8.2f} {('' if lp_done else '>') + format(lp_t, '.2f'):>8} {ratio:>6} "
+              f"{(str(nint) if nint >= 0 else '-'):>8} {obj:>14.4f} "
+              f"{(format(it_t, '.2f') if np.isfinite(it_t) else '>' + format(time_limit, 'g')):>10} {it_obj:>14.4f} "
+              f"{goal_text + ': ' + verdict:<22}", flush=True)
+    print()
+    print("time = build + solve (+ binaries rounds) + canonical tie-break [s]; LP rel. = HiGHS alone on the same")
+    print("final model with integrality dropped (the reference); ratio = time / LP rel.; gap = proven relative gap")
+    print("(the MIP's final gap; 0 for an LP); intra-step = the same case with complementarity='intra-step' (pure LP,")
+    print("dissipation through losses allowed), whose objective minus the strict one is what switching is worth.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="small N only (1, 10)")
@@ -135,11 +232,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--days", type=int, default=1, help="horizon length in days (steps = 96 per day)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=1, help="runs of the matrix path and the limit (best time kept)")
+    ap.add_argument("--issue", action="store_true", help="only issue 16's table, all cases (N up to 10,000)")
+    ap.add_argument("--cases", nargs="+", help="issue cases as kind:N, e.g. pos:1000 neg:50 (kinds: pos, week, neg)")
+    ap.add_argument("--time-limit", type=float, default=120.0, help="seconds per solve in the issue table")
     a = ap.parse_args(argv)
+    if a.issue or a.cases:
+        cases = a.cases or [f"{c[0]}:{c[1]}" for c in ISSUE_CASES]
+        return run_issue(cases, a.time_limit, a.seed, a.day, max(1, a.repeat))
     sizes = a.sizes or ([1, 10] if a.quick else [1, 10, 100, 1000])
     pulp_max = a.pulp_max if a.pulp_max is not None else (10 if a.quick else 100)
     np.seterr(all="ignore")
-    return run(sizes, pulp_max, a.day, a.seed, a.solvers, a.days, max(1, a.repeat))
+    rc = run(sizes, pulp_max, a.day, a.seed, a.solvers, a.days, max(1, a.repeat))
+    if not a.quick:
+        rc |= run_issue(SMALL_ISSUE_CASES, min(a.time_limit, 60.0), a.seed, a.day)
+    return rc
 
 
 if __name__ == "__main__":

@@ -34,6 +34,26 @@ Value
     day-ahead price, no deviations). The captured share is realised value / perfect
     foresight value (undefined when the latter is ~0).
 
+Charging stations planned on forecast sessions
+    The planned schedule of a station is made on the sessions *forecast* at gate closure
+    (:mod:`bvp_lib.forecasting.sessions`); the real cars differ. Its realised power
+    follows the real cars (:func:`realise_station`): each real car, when it arrives
+    (in order of arrival), takes the planned power no earlier car has taken, in the steps
+    it is plugged in, from its arrival on, until it has its energy; what the plan leaves
+    it short is charged as the baseline would, at full power from its arrival. On a
+    bidirectional station a car also charges ahead for the plan's later discharges, and
+    gives only what the plan's later charging puts back. Planned power no real car takes
+    is not drawn. The deviation from the plan is settled as imbalance, like every asset's.
+    A plan made on the real sessions themselves (look-ahead, ``ev_sessions="actual"``) is
+    applied as planned.
+
+    Since ``revenue(x) + settlement(y − x) = revenue(y) − spread Σ|y − x| Δt``, a station's
+    realised value splits into a price part and an imbalance part:
+    ``[revenue(realised) − revenue(actual baseline)] − spread Δt (Σ|realised − planned| −
+    Σ|actual baseline − forecast baseline|)``. Perfect foresight earns only the price part
+    (no forecast error), so where following the plan absorbs more of the session forecast's
+    error than the baseline does, the realised value can exceed it.
+
 End-of-day state of charge
     A schedule could earn money by emptying a battery. Each storage's SoC change over
     the day, ``ΔSoC = SoC_end − SoC_start`` [MWh], is valued at the day's mean
@@ -49,7 +69,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from bvp_lib.scheduling.assets import ChargingStation
+from bvp_lib.scheduling.ev import session_arrays
+from bvp_lib.scheduling.timeseries import TimeGrid
 from bvp_lib.timing import step_hours
+
 
 CAPTURED_SHARE_MIN_EUR = 0.01  # perfect-foresight value below this: captured share undefined
 
@@ -90,7 +114,8 @@ def apply_actions(
     much the sun or wind gave (a park told to stop produces nothing). Buildings:
     ``min(actual + action, 0)`` (a building does not produce). Batteries and charging
     stations: the action is the schedule itself, applied as planned (storage is not
-    weather dependent; EV sessions are taken as known at gate closure).
+    weather dependent). A station planned on forecast sessions is realised on its real
+    cars instead (:func:`realise_station`, through ``value_day(stations=...)``).
     """
     out = actual_baseline.reindex(columns=actions.columns).fillna(0.0) + actions
     for a in actions.columns:
@@ -103,6 +128,92 @@ def apply_actions(
         elif k == "building":
             out[a] = np.minimum(out[a].to_numpy(), 0.0)
     return out
+
+
+def realise_station(planned: pd.Series, station: ChargingStation, resolution: pd.Timedelta | str | None = None) -> pd.Series:
+    """Realised power of a charging station [MW, charging negative] whose plan was made on
+    forecast sessions, following the real cars of ``station`` (their sessions cut to the
+    day, as :func:`bvp_lib.scheduling.ev.clip_sessions` does).
+
+    Notation: step t of length Δt [h]; the planned power ``P_t`` gives the charging
+    left to take ``c_t = max(−P_t, 0)`` and (bidirectional) the discharging left
+    ``d_t = max(P_t, 0)`` [MW]. Real car k needs ``E_k`` [MWh] into its battery by
+    departure, draws at most ``a_kt = f_kt P^max_k`` in step t (f: the share of the step it
+    is plugged in), with efficiencies η_c, η_d; its SoC ``S`` starts at its SoC at arrival
+    ``S_0`` and must reach ``T = S_0 + E_k`` by departure, within ``[S^min, C]`` (the car's
+    battery; unidirectional cars: no limit is needed).
+
+    The cars are taken in order of arrival (ties by session id). Car k walks its steps
+    from its arrival:
+
+    1. where ``c_t > 0``: it takes ``x = min(c_t, a_kt, (min(C, T + D_t) − S) / (η_c Δt))``,
+       with ``D_t = Δt / η_d Σ_{i>t} min(d_i, a_ki)`` what the plan's later discharging
+       could take out of it (0 for a unidirectional car: it charges only what it needs);
+       ``c_t −= x``, ``S += η_c Δt x``;
+    2. where ``d_t > 0`` (bidirectional): it gives
+       ``y = min(d_t, a_kt, (S − S^min) η_d / Δt, (S + η_c Δt Σ_{i>t} min(c_i, a_ki) − T) η_d / Δt)``:
+       never more than the plan's charging left in its later steps puts back;
+       ``d_t −= y``, ``S −= y Δt / η_d``;
+    3. what it still lacks, ``T − S``, is charged as the baseline would: at full power
+       (what the step has left, ``a_kt − x_kt``) from its arrival, until it has it (after
+       a discharge rule 2 leaves nothing to lack).
+
+    Realised power ``Σ_k (y_kt − x_kt − z_kt)`` with ``z`` the charging of rule 3. Every
+    car leaves with at least its energy (unidirectional: exactly); a plan of zero gives
+    the real cars' baseline (full power from arrival), and planned power that no real car
+    takes is not drawn.
+
+    Parameters
+    ----------
+    planned : pandas.Series
+        The planned power of the station [MW] on the day's steps (UTC).
+    station : ChargingStation
+        The station with its real sessions (``arrival``, ``departure``, ``energy``,
+        ``max_power``; ``capacity``, ``soc_at_arrival``, ``soc_min`` when bidirectional).
+    resolution : pandas.Timedelta, optional
+        Δt (default: from the index).
+    """
+    res = pd.Timedelta(resolution) if resolution is not None else pd.Timedelta(planned.index[1] - planned.index[0])
+    grid = TimeGrid(pd.DatetimeIndex(planned.index), res)
+    h = grid.hours
+    s = session_arrays([station], [0], grid)
+    p = planned.to_numpy(float)
+    c_left = np.clip(-p, 0.0, None)
+    d_left = np.clip(p, 0.0, None) if station.bidirectional else np.zeros_like(p)
+    out = np.zeros_like(p)
+    if s.n == 0:
+        return pd.Series(out, index=planned.index, name=planned.name)
+    tol = 1e-12
+    order = sorted(range(s.n), key=lambda k: (s.arrival[k].value, str(s.session_ids[k])))
+    for k in order:
+        ent = np.arange(s.first[k], s.first[k] + s.count[k])
+        steps = s.entry_step[ent]
+        cap = s.entry_fraction[ent] * s.max_power[k]
+        eta_c, eta_d = s.eta_c[k], s.eta_d[k]
+        soc = float(s.soc_arrival[k]) if np.isfinite(s.soc_arrival[k]) else 0.0
+        target = soc + float(s.energy[k])
+        battery = float(s.capacity[k]) if np.isfinite(s.capacity[k]) else np.inf
+        x, y, z = np.zeros(ent.size), np.zeros(ent.size), np.zeros(ent.size)
+        for j, t in enumerate(steps):
+            if c_left[t] > tol:
+                later_out = (np.minimum(d_left[steps[j + 1 :]], cap[j + 1 :]).sum() * h / eta_d) if s.bidirectional[k] else 0.0
+                x[j] = max(0.0, min(c_left[t], cap[j], (min(battery, target + later_out) - soc) / (eta_c * h)))
+                c_left[t] -= x[j]
+                soc += eta_c * h * x[j]
+            elif d_left[t] > tol:
+                later_in = np.minimum(c_left[steps[j + 1 :]], cap[j + 1 :]).sum() * eta_c * h  # plan charging left later
+                y[j] = max(0.0, min(d_left[t], cap[j], (soc - s.soc_min[k]) * eta_d / h, (soc + later_in - target) * eta_d / h))
+                d_left[t] -= y[j]
+                soc -= y[j] * h / eta_d
+        for j in range(ent.size):
+            if target - soc <= tol:
+                break
+            if y[j] > tol:
+                continue
+            z[j] = min(cap[j] - x[j], (target - soc) / (eta_c * h))
+            soc += eta_c * h * z[j]
+        np.add.at(out, steps, y - x - z)
+    return pd.Series(out, index=planned.index, name=planned.name)
 
 
 def soc_adjustment(
@@ -151,6 +262,7 @@ def value_day(
     owners: dict[str, str],
     storage: pd.DataFrame | None = None,
     spread: float = 10.0,
+    stations: dict[str, ChargingStation] | None = None,
     position: pd.DataFrame | None = None,
 ) -> DayValue:
     """Value one day of a portfolio.
@@ -170,6 +282,11 @@ def value_day(
         [MWh], ``charge_efficiency``, ``discharge_efficiency``.
     spread : float
         Imbalance spread around the day-ahead price [EUR/MWh].
+    stations : dict, optional
+        Charging station → the station with its *real* sessions, for stations whose plan
+        was made on forecast sessions: their realised power follows the real cars
+        (:func:`realise_station`) instead of the plan. Stations left out are realised as
+        planned (right only when the plan was made on the real sessions).
     position : DataFrame, optional
         What each asset sold on the day-ahead market [MW] when that is not its plan (the
         orders strategy sells what the auction accepted; the plan delivers it as well as
@@ -191,6 +308,9 @@ def value_day(
     h = step_hours(price.index)
     actions = planned - fb
     realised = apply_actions(actions, ab, kinds, planned=planned)
+    for a, st in (stations or {}).items():
+        if a in realised.columns:
+            realised[a] = realise_station(planned[a], st).to_numpy()
     sold = planned if position is None else position.reindex(index=planned.index, columns=cols).fillna(planned)
     rev_base = revenue(fb, price) + settlement(ab - fb, price, spread)
     rev_real = revenue(sold, price) + settlement(realised - sold, price, spread)

@@ -179,6 +179,10 @@ def test_second_change_does_not_touch_the_database(small):
     "changes, expected",
     [
         ({"battery_power_mw": -1}, "battery power [MW] must be at least 0"),
+        ({"battery_power_mw": 1e6}, "battery power [MW] must be at most 1,000"),
+        ({"battery_power_mw": 1e6, "shiftable_share": 2, "connection_capacity_mw": "x"},
+         "battery power [MW] must be at most 1,000, not 1e+06; building shiftable share [-] must be at most 1, not 2; "
+         "connection capacity [MW]: 'x' is not a number"),
         ({"battery_energy_mwh": 0}, "battery energy [MWh] must be above 0"),
         ({"battery_energy_mwh": "ten"}, "battery energy [MWh]: 'ten' is not a number"),
         ({"shiftable_share": 1.5}, "building shiftable share [-] must be at most 1"),
@@ -191,6 +195,8 @@ def test_second_change_does_not_touch_the_database(small):
         ({"solver": "gurobi"}, "solver 'gurobi' is not supported"),
         ({"mode": "magic"}, "mode must be 'perfect' or 'forecast'"),
         ({"mode": "forecast"}, "forecast"),  # no day-ahead forecasts stored: says so
+        ({"strategy": "orders"}, "pick mode 'forecast'"),  # orders are made at gate closure, on the forecasts
+        ({"strategy": "auction"}, "strategy must be 'schedule' or 'orders'"),
         ({"battery_power_mw": 0}, "SoC target 5 MWh unreachable"),  # self-discharge, no power to make up for it
         ({"assets": ("building-havel-rathaus-01",), "connection_capacity_mw": 0}, "no feasible schedule"),
     ],
@@ -467,12 +473,17 @@ def test_schedule_explorer_widget_builds_and_shows_messages(small):
 
     ex = schedule_explorer(DAY, list(SMALL_ASSETS), bind=small)
     assert isinstance(ex, W.VBox) and ex.view.ok
-    assert ex.solver.value == "auto" and ex.battery_power.placeholder == "as stored: 5 MW"
-    assert "value of flexibility" in ex.numbers.value
-    ex.battery_power.value = "-1"
-    assert "battery power [MW] must be at least 0" in ex.status.value and not ex.view.ok
-    ex.battery_power.value = "2"
-    assert ex.view.ok and "✓" in ex.status.value
+    assert ex.solver.value == "auto" and "as stored: 5 MW" in ex.battery_power.stored.value
+    assert isinstance(ex.battery_power.slider, W.FloatSlider) and ex.battery_power.slider.disabled
+    assert isinstance(ex.mode, W.Dropdown) and isinstance(ex.solver, W.Dropdown)
+    assert "value of flexibility" in ex.numbers.value and "optimal" in ex.numbers.value
+    before = ex.view.values["value_eur"]
+    ex.battery_power.slider.value = 1.0  # unticked: the stored value stays
+    assert ex.view.values["value_eur"] == pytest.approx(before)
+    ex.battery_power.enabled.value = True
+    ex.battery_power.slider.value = 2.0
+    assert ex.view.ok and "✓" in ex.status.value and ex.inputs().battery_power_mw == 2.0
+    assert ex.view.values["value_eur"] < before  # 2 MW instead of 5 MW earns less
     assert ex.cache.loads == 1
     ex.assets.value = ()
     assert "pick at least one asset" in ex.status.value
@@ -506,3 +517,23 @@ def test_use_zoomable_figures_outside_ipython():
     from bvp_lib.widgets import use_zoomable_figures
 
     assert use_zoomable_figures() == matplotlib.get_backend()
+
+
+def test_orders_strategy_bids_clears_and_delivers_on_the_forecasts(small):
+    """Forecast mode with the orders strategy: the book from price scenarios, cleared at
+    the realised prices; the view's schedule is the delivery, and it says so."""
+    from bvp_lib.forecasting.day_ahead import forecast_day_ahead
+
+    forecast_day_ahead(DAY, assets=list(SMALL_ASSETS), save=True, bind=small)
+    cache = L.ScheduleCache(bind=small)
+    state = L.ScheduleInputs(day=DAY, assets=SMALL_ASSETS, mode="forecast")
+    orders = L.explore_schedule(state.replace(strategy="orders"), cache=cache)
+    assert orders.ok, orders.message
+    assert any(n.startswith("orders: ") and "price scenarios" in n for n in orders.notes)
+    fixed = L.explore_schedule(state, cache=cache)
+    assert fixed.ok
+    # the same assets and steps; the orders' plan is valued at the realised prices, the schedule at the forecast's
+    assert sorted(orders.result.schedule.columns) == sorted(fixed.result.schedule.columns)
+    assert orders.result.schedule.index.equals(fixed.result.schedule.index)
+    realised = cache.day_inputs(DAY, SMALL_ASSETS, "perfect").prices
+    assert orders.result.prices.to_numpy() == pytest.approx(realised.to_numpy())

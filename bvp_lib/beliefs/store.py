@@ -110,8 +110,12 @@ def sensor_table(conn: Connection, names: Iterable[str] | None = None) -> pd.Dat
     if names is not None:
         missing = [n for n in names if n not in df.index]
         if missing:
+            from bvp_lib.db.catalogue import did_you_mean
+
+            known = [r[0] for r in conn.execute(sa.text("SELECT name FROM sensors"))]
             raise BeliefError(
-                f"Unknown sensor(s): {', '.join(map(str, missing[:10]))}"
+                "Unknown sensor(s): " + ", ".join(f"{n}{' (' + did_you_mean(n, known).strip() + ')' if did_you_mean(n, known) else ''}"
+                                                 for n in map(str, missing[:10]))
                 + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
                 + ". Load the structure first (`bvp db populate --structure`) or check the names "
                 "(`bvp db show`)."

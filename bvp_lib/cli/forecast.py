@@ -120,6 +120,24 @@ def run(
     _run(start, end, assets, models, horizons, train_window, refit, save, workers, price)
 
 
+def session_table(scores) -> str:
+    """The session scores of :func:`evaluate_sessions` as a plain text table (kWh, %)."""
+    rows = []
+    for r in scores.itertuples(index=False):
+        if not r.days:
+            rows.append({"station": r.station, "days": "0", "skipped": str(r.skipped_days)})
+            continue
+        rows.append({
+            "station": r.station, "days": str(r.days), "actual kWh/d": _fmt(1e3 * r.actual_mwh_per_day, 1),
+            "forecast kWh/d": _fmt(1e3 * r.forecast_mwh_per_day, 1), "CRPS hour kWh": _fmt(1e3 * r.crps_hour_mwh, 2),
+            "CRPS day kWh": _fmt(1e3 * r.crps_day_mwh, 1), "CRPS day %": _fmt(100 * r.crps_day_relative, 1),
+            "pinball day kWh": _fmt(1e3 * r.pinball_day_mwh, 1), "in 10-90 %": _fmt(100 * r.coverage_day, 0),
+            "skill hour %": _fmt(100 * r.skill_hour, 1), "skill day %": _fmt(100 * r.skill_day, 1),
+            "skipped": str(r.skipped_days),
+        })  # fmt: skip
+    return table(rows)
+
+
 @app.command()
 @friendly
 def evaluate(
@@ -130,18 +148,75 @@ def evaluate(
     horizons: list[str] = HORIZONS,
     price: bool = typer.Option(True, "--price/--no-price", help="Also evaluate the price forecasts."),
 ) -> None:
-    """Accuracy of the stored forecasts: MAE, RMSE, WAPE, bias, skill per asset, model and horizon."""
-    from bvp_lib.forecasting.evaluation import evaluate_range
+    """Accuracy of the stored forecasts: MAE, RMSE, WAPE, bias, skill per asset, model and horizon;
+    for charging stations the session forecasts' CRPS and pinball loss."""
+    from bvp_lib.forecasting.errors import ForecastingError
+    from bvp_lib.forecasting.evaluation import STATION_TYPES, evaluate_range, evaluate_sessions
 
     if not start or not end:
         raise ValueError("say which days to evaluate: --from YYYY-MM-DD --to YYYY-MM-DD.")
-    m = evaluate_range(start, end, assets=_split(assets), models=_split(models), horizons=_split(horizons),
-                       include_price=price)  # fmt: skip
-    typer.echo(accuracy_table(m))
-    typer.echo(
-        "\nMAE, RMSE, bias in the series' unit (bias = forecast - actual); WAPE = sum|error| / sum|actual|; "
-        "skill = 1 - MAE / MAE of seasonal_naive_daily on the same events."
-    )
+    names = _split(assets)
+    scores = evaluate_sessions(start, end, assets=names)
+    try:
+        m = evaluate_range(start, end, assets=names, models=_split(models), horizons=_split(horizons),
+                           include_price=price)  # fmt: skip
+    except ForecastingError as e:
+        if scores.empty:
+            raise
+        m, missing = None, str(e)
+    is_station = m["asset_type"].isin(STATION_TYPES) if m is not None else None
+    if m is not None and (~is_station).any():
+        typer.echo(accuracy_table(m[~is_station]))
+        typer.echo(
+            "\nMAE, RMSE, bias in the series' unit (bias = forecast - actual); WAPE = sum|error| / sum|actual|; "
+            "skill = 1 - MAE / MAE of seasonal_naive_daily on the same events."
+        )
+    if not scores.empty:
+        typer.echo("\nEV charging stations: day-ahead session forecasts (energy of the sessions arriving per hour "
+                   "and per day, made at gate closure on the sessions ended by then)")  # fmt: skip
+        typer.echo(session_table(scores))
+        typer.echo(
+            "\nCRPS of the energy arriving per hour (mean over hours) and per day [kWh] (CRPS day % = CRPS / mean "
+            "actual); pinball = mean pinball loss at 10, 50, 90 %; in 10-90 % = days inside that interval; skill = "
+            "1 - CRPS / that of the sessions of the same day a week before."
+        )
+    if m is not None and is_station.any():
+        typer.echo("\nCharging stations' quarter-hour power forecasts (not what their schedules use; WAPE of an "
+                   "on/off series, where a forecast of 0 scores 100 %):")  # fmt: skip
+        typer.echo(accuracy_table(m[is_station]))
+    elif m is None:
+        typer.echo(f"\n(no stored power forecasts: {missing})")
+    if price:
+        _price_scenario_scores(start, end, _split(models))
+
+
+def _price_scenario_scores(start: str, end: str, models: list[str] | None) -> None:
+    """The probabilistic price forecasts (the orders strategy's scenarios) beside the
+    climatological benchmark: CRPS, mean pinball loss, coverage of the central 50 % and
+    80 % intervals, MAE of the median, averaged over the days."""
+    from bvp_lib.forecasting.errors import ForecastingError
+    from bvp_lib.forecasting.probabilistic import evaluate_scenarios
+
+    try:
+        scores = evaluate_scenarios(start, end, model=models[0] if models and len(models) == 1 else None)
+    except ForecastingError as e:
+        typer.echo(f"\nPrice scenarios: not scored ({e}).")
+        return
+    mean = scores.groupby(level="method").mean()
+    days = scores.index.get_level_values("day").nunique()
+    clim = mean.loc["climatology"] if "climatology" in mean.index else None
+    rows = []
+    for method, r in mean.iterrows():
+        skill = "" if clim is None or clim["crps"] <= 0 else f"{1 - r['crps'] / clim['crps']:.3f}"
+        rows.append({"price scenarios": method, "days": str(days), "CRPS": _fmt(r["crps"]),
+                     "pinball (mean)": _fmt(r["pinball_mean"]), "cover 50%": f"{100 * r['coverage_50']:.0f}%",
+                     "cover 80%": f"{100 * r['coverage_80']:.0f}%", "MAE median": _fmt(r["mae_median"]),
+                     "CRPS skill": skill})  # fmt: skip
+    typer.echo("")
+    typer.echo(table(rows))
+    typer.echo("CRPS, pinball and MAE in EUR/MWh, lower is better; a calibrated forecast covers 50% and 80% of the "
+               "hours with its central 50% and 80% intervals; CRPS skill = 1 - CRPS / CRPS of climatology (the last "
+               "days' realised prices as scenarios).")  # fmt: skip
 
 
 @app.command("day-ahead")

@@ -11,6 +11,7 @@ from bvp_lib.cli import backtest as backtest_cli
 from bvp_lib.cli import data as data_cli
 from bvp_lib.cli import db as db_cli
 from bvp_lib.cli import forecast as forecast_cli
+from bvp_lib.cli import orders as orders_cli
 from bvp_lib.cli import report as report_cli
 from bvp_lib.cli import schedule as schedule_cli
 from bvp_lib.cli import sweep as sweep_cli
@@ -47,7 +48,8 @@ app.add_typer(data_cli.app, name="data")
 app.add_typer(forecast_cli.app, name="forecast")
 app.command("schedule")(schedule_cli.schedule)
 app.command("report")(report_cli.report)
-app.command("backtest")(backtest_cli.backtest)
+app.add_typer(backtest_cli.app, name="backtest")
+app.command("orders")(orders_cli.orders)
 app.command("sweep")(sweep_cli.sweep)
 
 

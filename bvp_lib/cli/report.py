@@ -28,10 +28,13 @@ def report(
     file: Path = typer.Option(None, "-f", "--file", help="Parameter file (default parameters/daily-report.yaml)."),
     param: list[str] = typer.Option(None, "-p", "--param", help="Override one parameter: name=value (repeatable)."),
 ) -> None:
-    """Run notebooks/daily-report.ipynb with papermill into reports/<day>/ and render HTML."""
+    """Run notebooks/daily-report.ipynb with papermill into its scope's folder and render HTML.
+
+    The portfolio's report goes to reports/<day>/, an owner's (-p owner=NAME) to reports/<day>/owner-NAME/, chosen assets' (-p assets=[A,B]) to reports/<day>/assets-…/; reports/index.html lists them all. One progress line per step goes to stderr.
+    """
     from bvp_lib.reporting.daily import run_reports
 
     results = run_reports(date, to, parameters_file=file, overrides=_parse_sets(param))
-    for r in results:
-        typer.echo(f"{r.html}  ({r.seconds:.1f} s)")
-    typer.echo(f"Index: {results[0].folder.parent / 'index.html'}")
+    from bvp_lib.config import get_settings
+
+    typer.echo(f"{len(results)} report(s); index of every report: {get_settings().reports_path / 'index.html'}")

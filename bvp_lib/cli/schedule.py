@@ -43,6 +43,11 @@ def schedule(
     time_limit: Optional[float] = typer.Option(None, "--time-limit", help="Seconds per solver call."),
     mip_gap: Optional[float] = typer.Option(None, "--mip-gap", help="Relative MIP gap (when binaries are needed)."),
     save: bool = typer.Option(True, "--save/--no-save", help="Store the schedule as beliefs (default) or only print it."),
+    ev_sessions: str = typer.Option(
+        "forecast", "--ev-sessions",
+        help="forecast: plan charging stations on the sessions forecast at gate closure (default); actual: on the "
+        "real sessions of the day (look-ahead, for comparison).",
+    ),
 ) -> None:
     """Schedule a day on the day-ahead forecasts (or with perfect foresight) and store it.
 
@@ -62,7 +67,7 @@ def schedule(
     mode = "perfect" if perfect_foresight else "forecast"
     ds = schedule_day(
         date, mode=mode, assets=_assets(assets), solver=solver, time_limit=time_limit, mip_gap=mip_gap,
-        resolution=resolution, forecast_source=forecast_source, save=save,
+        resolution=resolution, forecast_source=forecast_source, save=save, ev_sessions=ev_sessions,
     )  # fmt: skip
     summary = ds.summary()
     rows = [

@@ -37,6 +37,11 @@ def sweep(
     if report:
         from bvp_lib.reporting.sweep import render_sweep_report
 
-        typer.echo(f"report: {render_sweep_report(spec.name).html}")
+        import sys
+
+        # the report records the workers that really ran the sweep
+        r = render_sweep_report(spec.name, workers=result.workers,
+                                steps=lambda line: print(line, file=sys.stderr, flush=True))  # fmt: skip
+        typer.echo(f"report: {r.html}")
     if result.task_errors:
         raise SystemExit(1)

@@ -257,25 +257,46 @@ class Catalogue:
     # -----------------------------------------------------------------------------------
     # per day
 
-    def sessions(self, assets: Sequence[str], start: pd.Timestamp, end: pd.Timestamp, *, bind=None) -> pd.DataFrame:
+    def sessions(self, assets: Sequence[str], start: pd.Timestamp, end: pd.Timestamp, *, bind=None,
+                 known_before: pd.Timestamp | None = None) -> pd.DataFrame:  # fmt: skip
         """Charging sessions of the stations ``assets`` plugged in during ``[start, end)``
-        (arrival < end and departure > start), columns :data:`SESSION_COLUMNS` plus ``asset``."""
+        (arrival < end and departure > start), columns :data:`SESSION_COLUMNS` plus ``asset``.
+
+        ``known_before``: only the sessions known then, i.e. ended (departure <= it)."""
         ids = {int(self.assets.at[a, "id"]): a for a in assets}
         if not ids:
             return pd.DataFrame(columns=[*SESSION_COLUMNS, "asset"])
+        known = "" if known_before is None else "AND departure <= :known "
+        args = {"ids": list(ids), "start": start.to_pydatetime(), "end": end.to_pydatetime()}
+        if known_before is not None:
+            args["known"] = known_before.to_pydatetime()
         with transaction(bind) as c:
             rows = c.execute(
                 sa.text(
                     f"SELECT {', '.join(SESSION_COLUMNS)} FROM charging_sessions WHERE asset_id = ANY(:ids) "
-                    "AND arrival < :end AND departure > :start ORDER BY asset_id, arrival, session_key"
+                    f"AND arrival < :end AND departure > :start {known}ORDER BY asset_id, arrival, session_key"
                 ),
-                {"ids": list(ids), "start": start.to_pydatetime(), "end": end.to_pydatetime()},
+                args,
             ).all()
         df = pd.DataFrame(rows, columns=SESSION_COLUMNS)
         for col in ("arrival", "departure"):
             df[col] = pd.to_datetime(df[col], utc=True)
         df["asset"] = df["asset_id"].map(ids)
         return df
+
+    def first_arrivals(self, assets: Sequence[str], *, known_before: pd.Timestamp, bind=None) -> dict[str, pd.Timestamp]:
+        """The first arrival (UTC) of each station's sessions known at ``known_before``
+        (ended by then); stations without one are left out."""
+        ids = {int(self.assets.at[a, "id"]): a for a in assets}
+        if not ids:
+            return {}
+        with transaction(bind) as c:
+            rows = c.execute(
+                sa.text("SELECT asset_id, min(arrival) FROM charging_sessions WHERE asset_id = ANY(:ids) "
+                        "AND departure <= :known GROUP BY asset_id"),
+                {"ids": list(ids), "known": known_before.to_pydatetime()},
+            ).all()  # fmt: skip
+        return {ids[int(i)]: pd.Timestamp(t).tz_convert("UTC") for i, t in rows if t is not None}
 
 
 def catalogue(bind=None, catalogue: Catalogue | None = None) -> Catalogue:

@@ -21,6 +21,11 @@ regressor forecasts known at ``b``, parameters fitted on data before ``b``. Eval
 :func:`evaluate`. Measured weather becomes forecasts with :func:`derive_weather_forecasts`.
 Model choice per asset type: ``parameters/forecasting.yaml`` via :func:`models_for`.
 
+EV charging sessions are forecast apart (:mod:`~bvp_lib.forecasting.sessions`: arrivals,
+energy and dwell per station and arrival window, from the sessions ended by gate closure;
+an expected-sessions day and seeded scenarios), scored with CRPS and pinball loss
+(:mod:`~bvp_lib.forecasting.session_scores`).
+
 The database side lives apart, imported explicitly, one module per concept:
 :mod:`~bvp_lib.forecasting.targets` (what to forecast, from the catalogue),
 :mod:`~bvp_lib.forecasting.weather_feed` (weather forecasts as beliefs, derived once per issue
@@ -28,9 +33,10 @@ or from a real archive), :mod:`~bvp_lib.forecasting.system_feed` (the market's s
 fundamentals' day-ahead forecasts as price regressors),
 :mod:`~bvp_lib.forecasting.day_ahead` (forecasts at gate closure, and what the
 scheduler reads; ``bvp forecast day-ahead``), :mod:`~bvp_lib.forecasting.rolling`
-(rolling-origin forecasts over a period; ``bvp forecast``) and
-:mod:`~bvp_lib.forecasting.evaluation` (accuracy of stored forecasts; ``bvp forecast
-evaluate``). Figures are in :mod:`bvp_lib.reporting.figures.forecast`.
+(rolling-origin forecasts over a period; ``bvp forecast``),
+:mod:`~bvp_lib.forecasting.session_feed` (session forecasts at gate closure, their
+scenarios and scores) and :mod:`~bvp_lib.forecasting.evaluation` (accuracy of stored
+forecasts and of the session forecasts; ``bvp forecast evaluate``). Figures are in :mod:`bvp_lib.reporting.figures.forecast`.
 
 Example
 -------

@@ -7,6 +7,12 @@ horizon (:func:`evaluate_range`: MAE, RMSE, WAPE, bias and skill against the ref
 benchmark, seasonal naive daily). :func:`day_ahead_vs_actual` feeds the figures of
 :mod:`bvp_lib.reporting.figures.forecast`.
 
+Charging stations are scored on their session forecasts (:func:`evaluate_sessions`, from
+:mod:`bvp_lib.forecasting.session_feed`: CRPS and pinball loss of the energy arriving per
+hour and per day), which is what their planned schedules are made on. The WAPE of their
+quarter-hour power forecasts is still computed but is no headline: on an on/off series a
+forecast of zero scores exactly 100 %.
+
 Power in MW, production positive and consumption negative; prices in EUR/MWh.
 """
 
@@ -25,6 +31,7 @@ from bvp_lib.forecasting.day_ahead import load_actuals
 from bvp_lib.forecasting.errors import ForecastingError
 from bvp_lib.forecasting.horizons import FixedHorizon, day_ahead_issue_times, parse_horizons
 from bvp_lib.forecasting.metrics import evaluate
+from bvp_lib.forecasting.session_feed import STATION_TYPES, evaluate_sessions  # noqa: F401 (part of this API)
 from bvp_lib.forecasting.targets import PRICE_TYPE, forecast_targets
 from bvp_lib.market.clock import market_clock
 from bvp_lib.timing import as_date, day_bounds

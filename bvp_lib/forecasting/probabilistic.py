@@ -13,6 +13,12 @@ sunny holiday with negative prices) in view, a share ``climatology_share`` of th
 probability goes to *climatological* scenarios: the realised prices of the most recent
 days themselves.
 
+In the first weeks of the data, where fewer than seven days of the model's own errors are
+known, the recent days' deviations from their mean price profile stand in for the
+missing ones (the errors of a forecast that knew only that profile: wider than a fitted
+model's, so the scenarios err on the side of spread); ``info["own_error_days"]`` says
+how many of a day's error scenarios are the model's own.
+
 Every input was known at gate closure: past forecasts were issued at their own gate
 closure (missing ones are made now, as a rolling-origin forecast of those days, each
 with only what was known at its own issue time), past prices were published on the day
@@ -186,8 +192,10 @@ def price_scenarios(
     Raises
     ------
     ForecastingError
-        No point forecast of D stored, fewer than 7 past days with an error, bad
-        parameters.
+        No point forecast of D stored, fewer than 7 past days with published prices,
+        bad parameters. (With fewer than 7 days of the model's own errors, the first
+        weeks of the data, the recent days' deviations from their mean price profile
+        complete them; ``info["own_error_days"]`` says how many are the model's own.)
     """
     from bvp_lib.forecasting.config import parameters_of
 
@@ -218,12 +226,15 @@ def price_scenarios(
             made = _backfill(sensor, model, [x for x in past if x not in errors], p, bind=conn, catalogue=cat)
             if made:
                 errors = _past_errors(sensor, model, past, res, tz, b, bind=conn)
+        own_errors = len(errors)
+        if own_errors < MIN_ERROR_DAYS:
+            errors = _proxy_errors(errors, _past_prices(sensor, past, tz, b, res, bind=conn))
         if len(errors) < MIN_ERROR_DAYS:
             raise ForecastingError(
-                f"price scenarios of {d} need at least {MIN_ERROR_DAYS} past days with a stored day-ahead forecast by "
-                f"{model!r} and published prices; {len(errors)} found in the {history_days} days before. Start the "
-                "orders strategy later in the data, or make those forecasts first (`bvp forecast --horizons day-ahead`)."
-            )
+                f"price scenarios of {d} need at least {MIN_ERROR_DAYS} past days with published prices (and, at "
+                f"best, a stored day-ahead forecast by {model!r}); {len(errors)} found in the {history_days} days "
+                "before. Start the orders strategy later in the data, or use strategy 'schedule' on the first days."
+            )  # fmt: skip
         days_used = sorted(errors, reverse=True)[:n_scenarios]
         hours = _local_hours(point.index, tz)
         rows, names = [], []
@@ -241,7 +252,7 @@ def price_scenarios(
         prices = pd.DataFrame(np.vstack(rows), index=pd.Index(names, name="scenario"), columns=point.index)
         out = PriceScenarios(d, prices, pd.Series(w, index=prices.index, name="weight"), point, b, model, sensor, res,
                              {"error_days": n_e, "climatology_days": n_c, "climatology_share": share,
-                              "history_days": history_days})  # fmt: skip
+                              "history_days": history_days, "own_error_days": min(own_errors, n_e)})  # fmt: skip
         if save:
             save_scenarios(out, bind=conn)
     return out
@@ -274,6 +285,21 @@ def _past_errors(sensor, model, days, res, tz, b, *, bind) -> dict[dt.date, np.n
             continue
         out[x] = actual[x] - _by_local_hour(_hourly(f, res), tz)
     return {k: v for k, v in out.items() if np.isfinite(v).all()}
+
+
+def _proxy_errors(errors: dict, prices: dict) -> dict:
+    """The model's own past errors, completed (where fewer than :data:`MIN_ERROR_DAYS` are
+    known, in the first weeks of the data) by the deviations of the recent days' realised
+    prices from their mean profile by local hour: the errors of a forecast that knew only
+    that profile, a wider spread than a fitted model's, and known at gate closure."""
+    if not prices:
+        return errors
+    days = sorted(prices)
+    with np.errstate(all="ignore"):
+        profile = np.nanmean(np.vstack([prices[x] for x in days]), axis=0)
+    out = {x: prices[x] - profile for x in days if np.isfinite(prices[x] - profile).all()}
+    out.update(errors)
+    return out
 
 
 def _past_prices(sensor, days, tz, b, res, *, bind) -> dict[dt.date, np.ndarray]:

@@ -10,6 +10,7 @@ top). Accepted quantities are rounded to the exchange's volume tick.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from bvp_lib.market.orders import OrderBook, OrderBookError, volume_at
@@ -56,9 +57,35 @@ def clear(book: OrderBook, prices: pd.Series) -> pd.DataFrame:
     return out
 
 
+def split_accepted(accepted: pd.DataFrame, shares: dict) -> pd.DataFrame:
+    """Each asset's part of its order's accepted quantity [MW] per period.
+
+    ``shares`` maps an order to its assets' own curves (asset -> period start ->
+    (prices, quantities), :attr:`bvp_lib.market.bidding.BidResult.shares`); each asset's
+    part is its own curve at the clearing price, and the order's rounding to the volume
+    tick (accepted − the sum of the parts) is shared in proportion to the parts' size
+    (equally when all are zero). Orders without shares are left out.
+    """
+    out = {}
+    price = accepted["price"].to_numpy(float)
+    for order, by_asset in shares.items():
+        if order not in accepted.columns or not by_asset:
+            continue
+        names = list(by_asset)
+        y = np.array([[np.interp(price[i], *by_asset[a][t]) for i, t in enumerate(accepted.index)] for a in names])
+        gap = accepted[order].to_numpy(float) - y.sum(axis=0)
+        size = np.abs(y)
+        tot = size.sum(axis=0)
+        w = np.where(tot > 0, size / np.where(tot > 0, tot, 1.0), 1.0 / len(names))
+        y = y + w * gap
+        for a, row in zip(names, y):
+            out[a] = row
+    return pd.DataFrame(out, index=accepted.index)
+
+
 def accepted_energy(accepted: pd.Series, period: pd.Timedelta) -> pd.Series:
     """Energy of accepted quantities [MWh] = quantity [MW] × period [h]."""
     return accepted * (pd.Timedelta(period) / pd.Timedelta("1h"))
 
 
-__all__ = ["accepted_energy", "clear", "volume_at"]
+__all__ = ["accepted_energy", "clear", "split_accepted", "volume_at"]

@@ -17,7 +17,14 @@ Where the accepted quantities can be delivered the slack is zero; where they can
 clearing price no scenario foresaw asks for more than a battery holds), the plan comes
 as close as the assets allow and the rest is an **imbalance**, settled like any other
 deviation (:func:`bvp_lib.valuation.value_day`): this is the documented repair step.
-Each order's imbalance is shared among its assets in proportion to their power limits.
+With the workbench's own book each asset also knows its own part of its order's accepted
+quantity (:func:`bvp_lib.market.clearing.split_accepted`), tracked by a second family,
+``part_tracking``, at a lower penalty (``10^3`` EUR/MWh): the assets follow their own
+parts and make up for one another only where one cannot deliver its part. An order's
+imbalance is then shared among the assets that fell short of their part, in proportion
+to how far. Orders made elsewhere, whose parts are unknown, are tracked as a whole and
+their imbalance is shared by the assets' power limits. The penalties are not revenue:
+the plan's objective leaves them out.
 
 Power in MW, sold positive; energy in MWh; prices in EUR/MWh.
 """
@@ -31,10 +38,11 @@ import numpy as np
 import pandas as pd
 
 from bvp_lib.scheduling.assets import Curtailable
-from bvp_lib.scheduling.problem import build_problem
+from bvp_lib.scheduling.build import build_problem
 from bvp_lib.scheduling.result import ScheduleResult
 
 TRACKING_PENALTY = 1e4  # [EUR/MWh], above any day-ahead price
+PART_TRACKING_PENALTY = 1e3  # [EUR/MWh], each asset's own part: below the order's, above usual prices
 
 
 @dataclass
@@ -59,11 +67,13 @@ class Delivery:
     imbalance: pd.DataFrame
     accepted: pd.DataFrame
     info: dict = field(default_factory=dict)
+    #: each asset's own part of its order's accepted quantity [MW] per period, if known
+    targets: pd.DataFrame | None = None
 
 
 def deliver(inputs, members: dict[str, list[str]], accepted: pd.DataFrame, prices: pd.Series, *,
-            solver: str | None = "highs", time_limit: float | None = None, mip_gap: float | None = None,
-            tie_break: float | None = None) -> Delivery:  # fmt: skip
+            targets: pd.DataFrame | None = None, solver: str | None = "highs", time_limit: float | None = None,
+            mip_gap: float | None = None, tie_break: float | None = None) -> Delivery:  # fmt: skip
     """Plan the day to deliver the accepted quantities (module docstring).
 
     Parameters
@@ -77,6 +87,12 @@ def deliver(inputs, members: dict[str, list[str]], accepted: pd.DataFrame, price
         per order) [MW].
     prices : pandas.Series
         The clearing prices on the schedule's steps [EUR/MWh].
+    targets : pandas.DataFrame, optional
+        Each asset's own part of its order's accepted quantity per period [MW]
+        (:func:`bvp_lib.market.clearing.split_accepted`). Each asset then tracks its own
+        part, and an order's imbalance is shared among the assets that fell short of
+        theirs, in proportion to how far. Without parts (orders made elsewhere) the plan
+        tracks each order as a whole and its imbalance is shared by the power limits.
     solver, time_limit, mip_gap, tie_break
         As :meth:`bvp_lib.scheduling.Problem.solve` and
         :func:`~bvp_lib.scheduling.build_problem`.
@@ -112,32 +128,55 @@ def deliver(inputs, members: dict[str, list[str]], accepted: pd.DataFrame, price
     problem = build_problem(flex, prices.reindex(idx), points, resolution=inputs.resolution, complementarity="lp",
                             **kw)  # fmt: skip
     add_switching(problem)
-    up, down = _add_tracking(problem, flex_orders, accepted, H, per)
+    # what the plan tracks: every order as a whole, and (at a lower penalty) each asset
+    # its own part where the parts are known, so the assets make up for one another only
+    # where an asset cannot deliver its part
+    _add_tracking(problem, flex_orders, accepted, H, per)
+    own = [] if targets is None else [m for m in targets.columns if m in {x.name for x in flex}]
+    if own:
+        _add_tracking(problem, {m: [m] for m in own}, targets, H, per, family="part_tracking",
+                      penalty=PART_TRACKING_PENALTY)  # fmt: skip
     lp_result = problem.solve(solver, time_limit, mip_gap)
     x, netted = net_simultaneous(problem, lp_result.x)
     result = problem._result(dataclasses.replace(_raw(lp_result), x=x), lp_result.stats) if netted else lp_result
-    x = result.x
-    orders = list(flex_orders)
-    slack = (x[up] - x[down]).reshape(len(orders), H) if orders else np.zeros((0, H))
-    imbalance = pd.DataFrame(slack.T, index=periods, columns=orders)
+    # the tracking slack's penalty is no revenue: the plan's objective leaves it out
+    fams = [f for f in ("order_tracking", "part_tracking") if f in result.terms.index]
+    trk = float(result.terms[fams].sum()) if fams else 0.0
+    result = dataclasses.replace(result, objective=result.objective - trk,
+                                 objective_with_tie_break=result.objective_with_tie_break - trk,
+                                 terms=result.terms.drop(fams))  # fmt: skip
     schedule = result.schedule.copy()
     for name, (order, plan) in park_plan.items():
         schedule[name] = plan
-    for order in dict.fromkeys(o for o, _ in park_plan.values()):
-        plans = sum(p.reshape(H, per).mean(axis=1) for o, p in park_plan.values() if o == order)
-        imbalance[order] = (accepted[order].to_numpy(float) if order in accepted else np.zeros(H)) - plans
-    # positions: the plan, plus each order's imbalance shared by its assets' power limits
+    # each order's imbalance from the final plan (after the netting repair): accepted − delivered
+    hourly = schedule.to_numpy().reshape(H, per, -1).mean(axis=1)
+    col = {n: i for i, n in enumerate(schedule.columns)}
+    imbalance = pd.DataFrame(index=periods)
+    for o, ms in members.items():
+        ms = [m for m in ms if m in col]
+        if not ms:
+            continue
+        got = hourly[:, [col[m] for m in ms]].sum(axis=1)
+        imbalance[o] = (accepted[o].to_numpy(float) if o in accepted.columns else np.zeros(H)) - got
+    imbalance[np.abs(imbalance) < 1e-9] = 0.0
+    # positions: the plan, plus each order's imbalance shared by its assets: in proportion
+    # to how far each fell short of its own part (targets), else to their power limits
     position = schedule.copy()
     for o, ms in members.items():
         ms = [m for m in ms if m in position.columns]
         if not ms or o not in imbalance.columns:
             continue
+        gap = imbalance[o].to_numpy(float)  # H
         lim = np.array([float(info.at[m, "max_power_mw"]) if m in info.index and pd.notna(info.at[m, "max_power_mw"])
                         else 1.0 for m in ms])  # fmt: skip
-        share = lim / lim.sum() if lim.sum() > 0 else np.full(len(ms), 1 / len(ms))
-        gap = np.repeat(imbalance[o].to_numpy(float), per)
-        for m, sh in zip(ms, share):
-            position[m] = position[m].to_numpy() + sh * gap
+        share = np.tile((lim / lim.sum() if lim.sum() > 0 else np.full(len(ms), 1 / len(ms)))[:, None], (1, H))
+        if targets is not None and all(m in targets.columns for m in ms):
+            short = np.stack([targets[m].to_numpy(float) - hourly[:, col[m]] for m in ms])  # ms × H
+            short = np.where(np.sign(short) == np.sign(gap)[None, :], np.abs(short), 0.0)
+            tot = short.sum(axis=0)
+            share = np.where(tot > 1e-12, short / np.where(tot > 1e-12, tot, 1.0), share)
+        for i, m in enumerate(ms):
+            position[m] = position[m].to_numpy() + np.repeat(share[i] * gap, per)
     baseline = result.baseline.copy()
     for park in parks:
         baseline[park.name] = pd.Series(park.forecast).reindex(idx).to_numpy(float)
@@ -147,7 +186,7 @@ def deliver(inputs, members: dict[str, list[str]], accepted: pd.DataFrame, price
     hours = per * inputs.resolution / pd.Timedelta("1h")
     return Delivery(result, position, imbalance, accepted,
                     {"imbalance_mwh": float(imbalance.abs().to_numpy().sum() * hours), "parks": curtailed,
-                     "binaries": int(result.stats.n_integer)})  # fmt: skip
+                     "binaries": int(result.stats.n_integer)}, targets)  # fmt: skip
 
 
 def _raw(result: ScheduleResult):
@@ -211,15 +250,17 @@ def _minus(capacity, production: np.ndarray, idx: pd.DatetimeIndex):
     return pd.Series(base - production, index=idx)
 
 
-def _add_tracking(problem, orders: dict[str, list[str]], accepted: pd.DataFrame, H: int, per: int):
-    """The ``order_tracking`` family (module docstring); returns the slack variables."""
+def _add_tracking(problem, orders: dict[str, list[str]], accepted: pd.DataFrame, H: int, per: int, *,
+                  family: str = "order_tracking", penalty: float = TRACKING_PENALTY):  # fmt: skip
+    """A tracking family (module docstring): per entry of ``orders`` and period, the mean
+    power of its assets equals ``accepted[entry]`` up to slack costing ``penalty``."""
     lp = problem.lp
     pos = {n: i for i, n in enumerate(problem.names)}
     a, s, v, c = lp.power_terms()
     names = list(orders)
     n_rows = len(names) * H
-    up = lp.add_variables("tracking_up", np.full(n_rows, -1), np.zeros(n_rows, np.int64), 0.0, np.inf)
-    down = lp.add_variables("tracking_down", np.full(n_rows, -1), np.zeros(n_rows, np.int64), 0.0, np.inf)
+    up = lp.add_variables(f"{family}_up", np.full(n_rows, -1), np.zeros(n_rows, np.int64), 0.0, np.inf)
+    down = lp.add_variables(f"{family}_down", np.full(n_rows, -1), np.zeros(n_rows, np.int64), 0.0, np.inf)
     if not names:
         return up, down
     rows, cols, vals, rhs = [], [], [], []
@@ -233,8 +274,10 @@ def _add_tracking(problem, orders: dict[str, list[str]], accepted: pd.DataFrame,
         vals += [c[sel] / per, np.ones(H), -np.ones(H)]
         rhs.append(y - const)
     rhs = np.concatenate(rhs)
-    lp.add_constraints("order_tracking", np.full(n_rows, -1), np.tile(np.arange(H), len(names)), np.concatenate(rows),
+    lp.add_constraints(family, np.full(n_rows, -1), np.tile(np.arange(H), len(names)), np.concatenate(rows),
                        np.concatenate(cols), np.concatenate(vals), rhs, rhs, relaxable=False)  # fmt: skip
-    lp.add_penalty(up, TRACKING_PENALTY)
-    lp.add_penalty(down, TRACKING_PENALTY)
+    # part of the objective (a tie-break penalty would only choose among optimal plans)
+    hours = per * problem.grid.resolution / pd.Timedelta("1h")
+    lp.add_cost(family, up, penalty * hours)
+    lp.add_cost(family, down, penalty * hours)
     return up, down

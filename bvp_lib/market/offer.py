@@ -16,7 +16,7 @@ import pandas as pd
 
 from bvp_lib.beliefs import to_grid
 from bvp_lib.market.bidding import BidResult, make_order_book
-from bvp_lib.market.clearing import clear
+from bvp_lib.market.clearing import clear, split_accepted
 from bvp_lib.market.dispatch import Delivery, deliver
 from bvp_lib.market.orders import OrderBook
 from bvp_lib.market.rules import EPEX_DAY_AHEAD, ExchangeRules
@@ -73,9 +73,10 @@ def offer_day(inputs, scenarios, clearing_prices: pd.Series, *, rules: ExchangeR
         bid = BidResult(book.validate(), members=members)
     t1 = time.perf_counter()
     accepted = clear(bid.book, period_prices(clearing_prices, rules))
+    targets = split_accepted(accepted, bid.shares) if bid.shares else None
     t2 = time.perf_counter()
-    delivery = deliver(inputs, bid.members, accepted, clearing_prices, solver=solver, time_limit=time_limit,
-                       mip_gap=mip_gap)  # fmt: skip
+    delivery = deliver(inputs, bid.members, accepted, clearing_prices, targets=targets, solver=solver,
+                       time_limit=time_limit, mip_gap=mip_gap)  # fmt: skip
     t3 = time.perf_counter()
     return OfferResult(bid, accepted, delivery, {"bid": t1 - t0, "clear": t2 - t1, "deliver": t3 - t2})
 

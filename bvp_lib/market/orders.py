@@ -96,10 +96,11 @@ class OrderBook:
             raise OrderBookError(f"{_where(b, i, src)}: price {price[i]:g} EUR/MWh is outside the exchange's limits "
                                  f"[{r.min_price:g}, {r.max_price:g}] ({r.name}).")  # fmt: skip
         for i in np.flatnonzero(~r.on_price_tick(price)):
-            raise OrderBookError(f"{_where(b, i, src)}: price {price[i]!r} EUR/MWh is not on the {r.price_tick:g} "
+            raise OrderBookError(f"{_where(b, i, src)}: price {float(price[i])!r} EUR/MWh is not on the {r.price_tick:g} "
                                  "EUR/MWh tick.")  # fmt: skip
         for i in np.flatnonzero(~r.on_volume_tick(vol)):
-            raise OrderBookError(f"{_where(b, i, src)}: volume {vol[i]!r} MW is not on the {r.volume_tick:g} MW tick.")
+            raise OrderBookError(f"{_where(b, i, src)}: volume {float(vol[i])!r} MW is not on the {r.volume_tick:g} MW "
+                                 "tick.")  # fmt: skip
         starts = pd.DatetimeIndex(b["period_start"])
         ends = pd.DatetimeIndex(b["period_end"])
         known = set(self.periods.asi8)
@@ -153,8 +154,9 @@ class OrderBook:
         return g["price_eur_mwh"].to_numpy(float), g["volume_mw"].to_numpy(float)
 
     def aggregate(self) -> OrderBook:
-        """The portfolio's one curve per period: the sum of its orders (exact: the union of
-        their price points, each order interpolated there, vertical steps kept)."""
+        """The portfolio's one curve per period: the sum of its orders (the union of their
+        price points, each order interpolated there, vertical steps kept; the sums rounded
+        to the volume tick, so within half a tick of the exact sum)."""
         parts = []
         for start, g in self.rows.groupby("period_start", sort=True):
             curves = [(gg["price_eur_mwh"].to_numpy(float), gg["volume_mw"].to_numpy(float))
@@ -163,7 +165,8 @@ class OrderBook:
             lo = sum(volume_at(p, v, grid, side="left") for p, v in curves)
             hi = sum(volume_at(p, v, grid, side="right") for p, v in curves)
             prices = np.repeat(grid, 2)
-            vols = np.column_stack([lo, hi]).ravel()
+            vols = np.maximum.accumulate(self.rules.round_volume(np.column_stack([lo, hi]).ravel()))
+            lo, hi = vols[0::2], vols[1::2]
             keep = np.ones(len(prices), bool)
             keep[1::2] = np.abs(hi - lo) > 1e-12  # a second point only where a vertical step is
             end = pd.Timestamp(g["period_end"].iloc[0])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
@@ -183,3 +184,103 @@ def forecast_error_vs_value_lost(days: pd.DataFrame, *, bind=None) -> pd.DataFra
     v = value_lost(days)
     v.insert(0, "price_forecast_mae_eur_mwh", price_forecast_error(days, bind=bind).reindex(v.index))
     return v
+
+
+# ---------------------------------------------------------------------------------------
+# for the page
+
+
+def summary_items(days: pd.DataFrame) -> list[tuple[str, object]]:
+    """The run's totals as (field, value) pairs for :func:`bvp_lib.reporting.tables.field_table`:
+    day counts as whole numbers, money to the euro, the captured share in percent."""
+    s = summary(days)["value"]
+    share = s["captured share"]
+    return [("days in the run", int(s["days"])), ("days done", int(s["days done"])),
+            ("days failed", int(s["days failed"])),
+            ("value realised [EUR]", f"{s['realised value [EUR]']:,.0f}"),
+            ("value with perfect foresight [EUR]", f"{s['perfect-foresight value [EUR]']:,.0f}"),
+            ("value lost [EUR]", f"{s['value lost [EUR]']:,.0f}"),
+            ("captured share [%]", "n/a" if share is None or pd.isna(share) else f"{100 * float(share):.1f}")]  # fmt: skip
+
+
+def headline(days: pd.DataFrame, info: RunInfo | None) -> dict:
+    """The run's headline for ``reports/index.html``: period, days, values [EUR], captured share [%]."""
+    d = _done(days)
+    r, p = float(d["realised_value_eur"].sum()), float(d["perfect_foresight_value_eur"].sum())
+    share = captured_share(r, p)
+    first = min(days.index).isoformat() if len(days) else None
+    last = max(days.index).isoformat() if len(days) else None
+    return {"name": info.name if info else None, "period": f"{first} to {last}" if first else "no days",
+            "days done": len(d), "days failed": len(days) - len(d), "value realised [EUR]": round(r, 2),
+            "value with perfect foresight [EUR]": round(p, 2),
+            "captured share [%]": None if share is None else round(100 * share, 1)}  # fmt: skip
+
+
+def run_items(info: RunInfo) -> list[tuple[str, object]]:
+    """The run's provenance as (field, value) pairs (parameters written for people)."""
+    return list(info.to_frame()["value"].items())
+
+
+def report_folder(name: str, reports_dir: str | Path | None = None) -> Path:
+    """``<reports dir>/backtests/<name>``; the reports dir defaults to the settings' (``reports/``)."""
+    from bvp_lib.config import get_settings
+
+    if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
+        raise ValueError(f"Backtest run name {name!r} cannot name a report folder.")
+    base = Path(reports_dir) if reports_dir else get_settings().reports_path
+    return base / "backtests" / name
+
+
+def render_backtest_report(name: str, reports_dir: str | Path | None = None, *, bind=None, steps=None):
+    """Run ``notebooks/05-backtest.ipynb`` for a stored run into ``<reports dir>/backtests/<name>/``
+    (``index.html``, the executed notebook, ``tables/`` as CSV and Parquet), replaced
+    atomically, and refresh ``reports/index.html``. Reporting starts no run: the run must
+    be stored (``bvp backtest --from … --to … --name NAME``).
+
+    Raises
+    ------
+    ValueError
+        No run of that name is stored (the stored runs are named, with "did you mean").
+    bvp_lib.reporting.runner.ReportError
+        The notebook failed (the executed notebook is kept next to the folder).
+    """
+    from bvp_lib.db.catalogue import unknown_names
+    from bvp_lib.reporting.index import build_index
+    from bvp_lib.reporting.runner import run_notebook
+
+    dest = report_folder(name, reports_dir)
+    if run_info(name, bind=bind) is None:
+        with transaction(bind) as c:
+            known = [r[0] for r in c.execute(sa.text(
+                "SELECT name FROM backtest_runs WHERE id NOT IN (SELECT run_id FROM sweep_scenarios) ORDER BY name"))]
+        if not known:
+            raise ValueError(f"No backtest run is stored (asked for {name!r}): run one first with "
+                             "`bvp backtest --from D1 --to D2 --name NAME`.")
+        msg = unknown_names("backtest run", [name], known, "; `bvp backtest --from D1 --to D2 --name NAME` stores one.")
+        raise ValueError(msg[0].upper() + msg[1:])
+    from bvp_lib.config import get_settings
+
+    nb = get_settings().root / "notebooks" / "05-backtest.ipynb"
+    params = {"run_name": name, "run_if_missing": False}
+    result = run_notebook(nb, dest, params, title=f"BVP backtest {name}", steps=steps,
+                          nav=[("all reports", "../../index.html")])  # fmt: skip
+    build_index(dest.parent.parent, bind=bind)
+    return result
+
+
+def value_per_asset(assets: pd.DataFrame) -> pd.DataFrame:
+    """Realised and perfect-foresight value [EUR] of each asset summed over the run's done
+    days, with its type, the value lost and the captured share [-] (index ``asset``)."""
+    cols = ["type", *VALUE_COLUMNS, "value_lost_eur", "captured_share"]
+    if not len(assets):
+        return pd.DataFrame(columns=cols, index=pd.Index([], name="asset"))
+    v = value_by(assets, ["asset", "type"], VALUE_COLUMNS).reset_index(level="type")
+    v["value_lost_eur"] = v["perfect_foresight_value_eur"] - v["realised_value_eur"]
+    return v[cols]
+
+
+def with_value_lost(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with a ``value_lost_eur`` column (perfect foresight − realised) [EUR]."""
+    out = table.copy()
+    out["value_lost_eur"] = out["perfect_foresight_value_eur"] - out["realised_value_eur"]
+    return out

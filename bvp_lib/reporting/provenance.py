@@ -16,14 +16,19 @@ from bvp_lib.redact import mask_text
 
 def provenance(ctx, parameters: dict) -> pd.DataFrame:
     """Parameters, code version, the market clock, data sources, models, solver, status and
-    run time of a day run (a :class:`bvp_lib.runs.day.DayRun`), no secrets."""
+    run time of a day run (a :class:`bvp_lib.runs.day.DayRun`), no secrets.
+
+    One row per item (index ``item``, column ``value``); parameter values are kept as
+    given (``''``, ``[]``, ``True``): show the table with
+    :func:`bvp_lib.reporting.tables.field_table`, which writes them as ``–``, ``none``, ``yes``."""
     import bvp_lib
 
     s = get_settings()
     rows = [("bvp_lib version", bvp_lib.__version__), ("git commit", git_commit()),
             ("environment", s.env), ("package lock", lock_summary()), ("market clock", market_clock().describe()),
             ("database", "embedded PostgreSQL" if s.uses_embedded_server else mask_url(s.database_url))]  # fmt: skip
-    rows += [(f"parameter {k}", repr(v)) for k, v in sorted(parameters.items()) if k != "report_dir"]
+    # values as they are (not their Python repr): the report's table formatter writes them for people
+    rows += [(f"parameter {k}", v) for k, v in sorted(parameters.items()) if k != "report_dir"]
     if ctx.forecasts is not None and len(ctx.forecasts):
         for src in sorted(ctx.forecasts["source"].astype(str).unique()):
             rows.append(("forecast model", src))
@@ -34,6 +39,19 @@ def provenance(ctx, parameters: dict) -> pd.DataFrame:
             rows.append((f"{label} solver", f"{get('solver')} via {get('backend')}, status {get('status')}, "
                          f"{get('n_variables')} variables, {get('n_integer')} integer, {get('n_constraints')} constraints, "
                          f"solve {get('solve_time') or 0:.2f} s"))  # fmt: skip
+    sc = getattr(ctx, "scenarios", None)
+    if sc is not None:
+        i = sc.info
+        rows.append(("price scenarios", f"{sc.n} made at {sc.belief_time:%Y-%m-%d %H:%M %Z} on {sc.model!r}: "
+                     f"{i.get('error_days')} from past errors ({i.get('own_error_days', i.get('error_days'))} the "
+                     f"model's own), {i.get('climatology_days')} climatological at "
+                     f"{100 * float(i.get('climatology_share') or 0):.0f} % of the weight"))  # fmt: skip
+    offer = getattr(ctx, "offer", None) or (getattr(ctx, "compared", {}).get("orders") or {}).get("offer")
+    if offer is not None:
+        d = offer.delivery
+        rows.append(("order book", f"{len(offer.book.orders)} orders, {len(offer.book.rows)} points; delivery "
+                     f"imbalance {d.info.get('imbalance_mwh', 0.0):.2f} MWh; bidding {offer.timings.get('bid', 0):.2f} s, "
+                     f"delivery {offer.timings.get('deliver', 0):.2f} s"))  # fmt: skip
     rows.append(("data sources", "SMARD day-ahead prices (CC BY 4.0); bundled 2015 data set (data/README.md)"))
     for k, v in ctx.timings.items():
         rows.append((f"time {k} [s]", f"{v:.2f}"))

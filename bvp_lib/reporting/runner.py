@@ -33,6 +33,12 @@ td:first-child,th:first-child{text-align:left} img{max-width:100%} pre{backgroun
 .jp-InputArea,.jp-InputPrompt,.jp-OutputPrompt,.prompt{display:none}
 .bvp-headline{display:flex;gap:1.5em;flex-wrap:wrap}.bvp-headline div{background:#eef3f8;padding:.8em 1.2em;border-radius:6px}
 .bvp-headline b{display:block;font-size:1.6em}
+td:not(.num){text-align:left} td.num{font-variant-numeric:tabular-nums;white-space:nowrap} .bvp-table{overflow-x:auto;max-width:100%}
+.bvp-table table{margin:0} .bvp-table-foot,.bvp-empty{font-size:.85em;color:#555;margin-top:.2em}
+.bvp-nav{font-size:.9em;padding:.4em 0;border-bottom:1px solid #ddd;margin-bottom:1em}
+.bvp-nav a{margin-right:1.2em} .bvp-scope{display:inline-block;background:#123;color:#fff;padding:.1em .6em;border-radius:4px;font-size:.8em;vertical-align:middle}
+.bvp-read dt{font-weight:bold;margin-top:.5em} .bvp-read dd{margin-left:1.2em} .bvp-read code{background:#f2f4f7;padding:0 .2em}
+.bvp-why li{margin:.3em 0} .bvp-explorer{color:#555;font-style:italic}
 """
 
 
@@ -139,18 +145,44 @@ def _failing_step(nb_path: Path) -> str:
             if out.get("output_type") == "error":
                 tags = [t for t in cell.get("metadata", {}).get("tags", []) if t.startswith("step-")]
                 step = tags[0][5:] if tags else (cell.source.strip().splitlines() or ["?"])[0][:80]
-                return f"step {step!r} (cell {i}): {out.get('ename')}: {out.get('evalue')}"
-    return "unknown step"
+                text = str(out.get("evalue") or "").rstrip()
+                end = "" if text.endswith((".", "!", "?")) else "."
+                return f"step {step!r} (cell {i}): {out.get('ename')}: {text}{end}"
+    return "unknown step."
 
 
-def render_html(nb_path: Path, title: str) -> str:
-    """Self-contained HTML of an executed notebook with the code hidden."""
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+WIDGET_NOTE = "(an interactive explorer: open the notebook in JupyterLab to use it; the figures below are its answer)"
+
+
+def _static_outputs(nb) -> None:
+    """Widgets cannot run in a static page: each widget output becomes one short note
+    instead of its ``VBox(children=...)`` text (and nothing else of it is shown)."""
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data") or {}
+            if WIDGET_MIME in data:
+                out["data"] = {"text/html": f"<p class='bvp-explorer'>{WIDGET_NOTE}</p>"}
+
+
+def nav_html(links: list[tuple[str, str]] | None) -> str:
+    """The navigation bar of a report: (label, relative link) pairs."""
+    if not links:
+        return ""
+    return "<nav class='bvp-nav'>" + "".join(
+        f"<a href='{html.escape(href)}'>{html.escape(label)}</a>" for label, href in links) + "</nav>\n"  # fmt: skip
+
+
+def render_html(nb_path: Path, title: str, nav: list[tuple[str, str]] | None = None) -> str:
+    """Self-contained HTML of an executed notebook with the code hidden, headings without
+    the "¶" anchor mark, widgets as a short note, and ``nav`` links on top."""
     import nbformat
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(nb_path, as_version=4)
     exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True, embed_images=True)  # fmt: skip
+                            exclude_output_prompt=True, embed_images=True, anchor_link_text="")  # fmt: skip
+    _static_outputs(nb)
     # papermill's parameter cells and hidden cells are not part of the report
     nb.cells = [
         c for c in nb.cells
@@ -159,8 +191,43 @@ def render_html(nb_path: Path, title: str) -> str:
     body, _ = exporter.from_notebook_node(nb)
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>\n{body}\n</body></html>\n"
+        f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>\n{nav_html(nav)}{body}\n</body></html>\n"
     )
+
+
+def _step_engine(report):
+    """A papermill engine that calls ``report(line)`` once per finished ``step-*`` cell
+    (``"  prepare … 1.2 s"``), so a long report is not silent."""
+    from papermill.engines import NBClientEngine
+
+    class StepEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
+            steps = [i for i, c in enumerate(nb_man.nb.cells) if _step_of(c)]
+            started = {}
+            start, complete = nb_man.cell_start, nb_man.cell_complete
+
+            def cell_start(cell, cell_index=None, **kw):
+                started[cell_index] = time.perf_counter()
+                return start(cell, cell_index, **kw)
+
+            def cell_complete(cell, cell_index=None, **kw):
+                out = complete(cell, cell_index, **kw)
+                step = _step_of(cell)
+                if step and cell_index in started:
+                    n = steps.index(cell_index) + 1 if cell_index in steps else 0
+                    report(f"  [{n}/{len(steps)}] {step} {time.perf_counter() - started[cell_index]:.1f} s")
+                return out
+
+            nb_man.cell_start, nb_man.cell_complete = cell_start, cell_complete
+            return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+
+    return StepEngine
+
+
+def _step_of(cell) -> str | None:
+    tags = [t for t in cell.get("metadata", {}).get("tags", []) if t.startswith("step-")]
+    return tags[0][5:] if tags else None
 
 
 def run_notebook(
@@ -171,9 +238,28 @@ def run_notebook(
     title: str = "BVP report",
     kernel_name: str | None = None,
     progress: bool = False,
+    steps=None,
+    nav: list[tuple[str, str]] | None = None,
+    keep: tuple[str, ...] = (),
+    lock: str | Path | None = None,
 ) -> RunResult:
     """Execute ``notebook`` with ``parameters`` into folder ``dest`` (``<dest>/<name>.ipynb``
-    and ``<dest>/index.html``), atomically."""
+    and ``<dest>/index.html``), atomically.
+
+    Parameters
+    ----------
+    steps : callable, optional
+        Called with one line of text per finished cell tagged ``step-<name>`` (the name
+        and its seconds): the CLI prints them.
+    nav : list of (label, href), optional
+        Links on top of the page (the index of every report, the portfolio's report).
+    keep : tuple of str
+        Glob patterns of entries of an existing ``dest`` carried into the new one (a day's
+        owner reports inside the portfolio's folder survive a new portfolio report).
+    lock : path, optional
+        The lock file serialising runs (default ``.<dest name>.lock`` beside ``dest``);
+        reports that share a folder tree share one lock.
+    """
     import papermill as pm
 
     notebook, dest = Path(notebook), Path(dest)
@@ -187,7 +273,13 @@ def run_notebook(
         )
     dest.parent.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
-    with _lock(dest.parent / f".{dest.name}.lock"):
+    extra = {}
+    if steps is not None:
+        from papermill.engines import papermill_engines
+
+        papermill_engines.register("bvp-steps", _step_engine(steps))
+        extra["engine_name"] = "bvp-steps"
+    with _lock(Path(lock) if lock else dest.parent / f".{dest.name}.lock"):
         tmp = dest.parent / f".tmp-{dest.name}-{uuid.uuid4().hex[:8]}"
         tmp.mkdir()
         out_nb = tmp / notebook.name
@@ -200,25 +292,29 @@ def run_notebook(
                 pm.execute_notebook(
                     str(notebook), str(out_nb), parameters=parameters, report_mode=True,
                     kernel_name=kernel_name, progress_bar=progress, cwd=str(notebook.parent),
-                    kernel_manager_class=_ipc_kernel_manager(),
+                    kernel_manager_class=_ipc_kernel_manager(), **extra,
                 )  # fmt: skip
             except pm.PapermillExecutionError:
                 shutil.copy(out_nb, failed)
                 raise ReportError(
-                    f"{notebook.name} failed at {_failing_step(out_nb)}. The executed notebook is kept as {failed}; "
+                    f"{notebook.name} failed at {_failing_step(out_nb)} The executed notebook is kept as {failed}; "
                     f"the previous report in {dest} (if any) is unchanged."
                 ) from None
-            (tmp / "index.html").write_text(render_html(out_nb, title))
+            (tmp / "index.html").write_text(render_html(out_nb, title, nav))
             (tmp / "parameters.json").write_text(
                 json.dumps({k: v for k, v in parameters.items() if k != "report_dir"}, indent=2, default=str)
             )
-            # swap into place: the old folder is moved aside first, then removed
+            # swap into place: the old folder is moved aside first, what it should keep carried over, then removed
             old = None
             if dest.exists():
                 old = dest.parent / f".old-{dest.name}-{uuid.uuid4().hex[:8]}"
                 dest.rename(old)
             tmp.rename(dest)
             if old is not None:
+                for pattern in keep:
+                    for child in old.glob(pattern):
+                        if not (dest / child.name).exists():
+                            child.rename(dest / child.name)
                 shutil.rmtree(old, ignore_errors=True)
             failed.unlink(missing_ok=True)
         finally:

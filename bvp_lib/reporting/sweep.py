@@ -293,7 +293,7 @@ def report_folder(name: str, reports_dir: str | Path | None = None) -> Path:
 
 
 def render_sweep_report(name: str, reports_dir: str | Path | None = None, bind=None, *,
-                        sweep_file: str | Path | None = None, workers: int = 1):  # fmt: skip
+                        sweep_file: str | Path | None = None, workers: int = 1, steps=None):  # fmt: skip
     """Run ``notebooks/07-sweep.ipynb`` for a sweep into ``<reports dir>/sweeps/<name>/``
     (executed notebook and ``index.html``, replaced atomically).
 
@@ -309,7 +309,10 @@ def render_sweep_report(name: str, reports_dir: str | Path | None = None, bind=N
     sweep_file : str or Path, optional
         Passed to the notebook, which runs the sweep first when it is missing or incomplete.
     workers : int
-        Local Dask workers when the notebook runs the sweep.
+        Local Dask workers when the notebook runs the sweep; when the sweep already ran
+        (``bvp sweep``), the workers that ran it, so ``parameters.json`` records them.
+    steps : callable, optional
+        Receives one progress line per notebook step.
 
     Returns
     -------
@@ -322,6 +325,7 @@ def render_sweep_report(name: str, reports_dir: str | Path | None = None, bind=N
     bvp_lib.reporting.runner.ReportError
         The notebook failed (the executed notebook is kept next to the folder).
     """
+    from bvp_lib.reporting.index import build_index
     from bvp_lib.reporting.runner import run_notebook
 
     dest = report_folder(name, reports_dir)
@@ -329,4 +333,7 @@ def render_sweep_report(name: str, reports_dir: str | Path | None = None, bind=N
         comparison(name, bind=bind)  # fails here, with the stored sweeps named, rather than in the notebook
     params = {"sweep_name": name, "sweep_file": str(Path(sweep_file).resolve()) if sweep_file else "",
               "workers": int(workers)}  # fmt: skip
-    return run_notebook(notebook_path(), dest, params, title=f"BVP sweep {name}")
+    result = run_notebook(notebook_path(), dest, params, title=f"BVP sweep {name}", steps=steps,
+                          nav=[("all reports", "../../index.html")])  # fmt: skip
+    build_index(dest.parent.parent, bind=bind)
+    return result

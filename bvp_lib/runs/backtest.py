@@ -33,7 +33,7 @@ from bvp_lib.timing import as_date, days_between
 
 #: parameters passed on to :func:`bvp_lib.runs.day.run_day`
 RUN_DAY_PARAMETERS = ("owner", "assets", "solver", "models", "spread", "resolution", "mip_gap", "time_limit",
-                      "overrides", "strategy")
+                      "overrides", "strategy", "ev_sessions")
 
 DATA_SOURCES = "SMARD day-ahead prices (CC BY 4.0); bundled 2015 data set (data/README.md)"
 
@@ -126,9 +126,21 @@ def _normalise(parameters: dict | None) -> dict:
         check_solver_limits(params.get("time_limit"), params.get("mip_gap"))
     except ValueError as e:
         raise BacktestParameterError(str(e)) from None
+    if "strategy" in params:
+        from bvp_lib.market.offer import STRATEGIES
+        from bvp_lib.db.catalogue import did_you_mean
+
+        if params["strategy"] not in STRATEGIES:
+            hint = did_you_mean(str(params["strategy"]), STRATEGIES)
+            raise BacktestParameterError(f"strategy {params['strategy']!r} is not known;{hint} Use "
+                                         f"{' or '.join(STRATEGIES)}.")  # fmt: skip
+        if params["strategy"] == "schedule":
+            del params["strategy"]  # the default: runs made before strategies existed keep their parameters
     for k in ("assets", "models"):
         if isinstance(params.get(k), str):
             params[k] = [a.strip() for a in params[k].split(",") if a.strip()]
+    if params.get("ev_sessions", "forecast") not in ("forecast", "actual"):
+        raise BacktestParameterError(f"ev_sessions must be 'forecast' or 'actual', not {params['ev_sessions']!r}.")
     if "overrides" in params:
         from bvp_lib.scheduling.overrides import normalise_overrides
 
@@ -282,8 +294,10 @@ def run_backtest(name: str, first_day, last_day, *, parameters: dict | None = No
         The period, both included (local days, ``BVP_TIMEZONE``).
     parameters : dict, optional
         Settings of :func:`bvp_lib.runs.day.run_day`: ``owner``, ``assets``, ``solver``,
-        ``models``, ``spread``, ``resolution``, ``mip_gap``, ``time_limit``, and
-        ``overrides`` (a scenario's asset parameters, :mod:`bvp_lib.scheduling.overrides`).
+        ``models``, ``spread``, ``resolution``, ``mip_gap``, ``time_limit``, ``overrides``
+        (a scenario's asset parameters, :mod:`bvp_lib.scheduling.overrides`) and
+        ``ev_sessions`` (``forecast``, the default, or ``actual``: the stations planned on
+        the real sessions, look-ahead, for comparison).
     force : bool
         Recompute days already done (default: skip them).
     progress : bool

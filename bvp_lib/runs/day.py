@@ -58,6 +58,9 @@ class DayRun:
     overrides: dict | None = None
     reuse_forecasts: bool = False
     strategy: str = "schedule"
+    #: orders made elsewhere, cleared and delivered instead of the workbench's own (orders strategy)
+    book: object | None = None
+    ev_sessions: str = "forecast"
     timings: dict[str, float] = field(default_factory=dict)
     forecasts: pd.DataFrame | None = None
     planned: object | None = None
@@ -71,6 +74,8 @@ class DayRun:
     #: the orders strategy: the price scenarios, and the book, clearing and delivery
     scenarios: object | None = field(default=None, repr=False)
     offer: object | None = field(default=None, repr=False)
+    #: the other strategy, run by :func:`compare` (not stored): name -> planned, offer, valuation
+    compared: dict = field(default_factory=dict, repr=False)
 
     def bind(self, bind=None):
         """Where the steps read and write: the caller's bind, or the run's own transaction."""
@@ -90,7 +95,8 @@ def prepare(day=None, *, owner: str | None = None, assets: list[str] | None = No
             models: list[str] | None = None, spread: float = 10.0, resolution: str = "15min",
             save: bool = True, mip_gap: float | None = 1e-3, time_limit: float | None = 60.0,
             soc_start: dict[str, float] | None = None, overrides: dict | None = None,
-            reuse_forecasts: bool = False, strategy: str = "schedule", bind=None) -> DayRun:
+            reuse_forecasts: bool = False, strategy: str = "schedule", book=None, ev_sessions: str = "forecast",
+            bind=None) -> DayRun:
     """Resolve the day (default: the last complete day), the assets (an owner's or all) and settings.
 
     ``models``: the forecast models to run; with one model the schedule uses its
@@ -99,6 +105,9 @@ def prepare(day=None, *, owner: str | None = None, assets: list[str] | None = No
     :mod:`bvp_lib.scheduling.overrides`). ``reuse_forecasts`` skips the forecast step and
     schedules on the day-ahead forecasts already stored (a sweep computes them once per
     model for all its scenarios); ``save=False`` then stores nothing at all.
+    ``ev_sessions``: the charging stations are planned on the sessions forecast at gate
+    closure (``"forecast"``) and realised on the real cars; ``"actual"`` plans them on the
+    real sessions (look-ahead, the comparison of what that overstates).
 
     ``mip_gap`` and ``time_limit`` [s] bound each solve: a schedule needs binaries only at
     negative prices with lossy storage (see :mod:`bvp_lib.scheduling.complementarity`),
@@ -110,7 +119,8 @@ def prepare(day=None, *, owner: str | None = None, assets: list[str] | None = No
     ``strategy``: ``"schedule"`` fixes one quantity per step on the point forecast of the
     price; ``"orders"`` offers price-dependent orders made at gate closure on price
     scenarios, clears them at the realised price and plans the delivery of what was
-    accepted (:mod:`bvp_lib.market.offer`).
+    accepted (:mod:`bvp_lib.market.offer`); ``book`` (an
+    :class:`~bvp_lib.market.orders.OrderBook`) offers orders made elsewhere instead.
 
     Without ``bind`` the run opens its own connection and transaction, committed by
     :func:`commit`; the portfolio is read once, here (:class:`~bvp_lib.db.catalogue.Catalogue`).
@@ -121,6 +131,8 @@ def prepare(day=None, *, owner: str | None = None, assets: list[str] | None = No
         raise ValueError(f"imbalance_spread must be >= 0 EUR/MWh, not {spread}.")
     if solver and solver not in ("cbc", "highs"):
         raise ValueError(f"solver {solver!r} is not supported; use cbc or highs.")
+    if ev_sessions not in ("forecast", "actual"):
+        raise ValueError(f"ev_sessions must be 'forecast' or 'actual', not {ev_sessions!r}.")
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy {strategy!r} is not known; use {' or '.join(STRATEGIES)}.")
     from bvp_lib.scheduling.problem import check_solver_limits
@@ -149,8 +161,13 @@ def prepare(day=None, *, owner: str | None = None, assets: list[str] | None = No
         raise
     run = DayRun(as_date(day), chosen, owner or None, solver or None, list(models) if models else None,
                  float(spread), resolution, save, market_clock().timezone, mip_gap, time_limit,
-                 dict(soc_start) if soc_start else None, overrides or None, bool(reuse_forecasts), strategy)  # fmt: skip
+                 dict(soc_start) if soc_start else None, overrides or None, bool(reuse_forecasts), strategy,
+                 ev_sessions=ev_sessions)  # fmt: skip
     run.connection, run.transaction, run.catalogue = connection, transaction, cat
+    if book is not None:
+        if strategy != "orders":
+            raise ValueError("an order book is offered with strategy='orders'.")
+        run.book = book
     return run
 
 
@@ -196,12 +213,13 @@ def schedule(ctx: DayRun, *, bind=None):
             ctx.perfect = schedule_day(ctx.day, mode="perfect", **kw)
             ctx.planned = _offer(ctx, bind)
         else:
-            ctx.planned = schedule_day(ctx.day, mode="forecast", forecast_source=forecast_source(ctx), **kw)
+            ctx.planned = schedule_day(ctx.day, mode="forecast", forecast_source=forecast_source(ctx),
+                                       ev_sessions=ctx.ev_sessions, **kw)  # fmt: skip
             ctx.perfect = schedule_day(ctx.day, mode="perfect", **kw)
     return ctx.planned, ctx.perfect
 
 
-def _offer(ctx: DayRun, bind=None):
+def _offer(ctx: DayRun, bind=None, *, save: bool | None = None):
     """The orders strategy's plan: price scenarios, order book, clearing at the realised
     prices, and the delivery (stored as the ``bvp scheduler (orders)`` schedule, known at
     the prices' publication, with the book and what was accepted)."""
@@ -213,52 +231,108 @@ def _offer(ctx: DayRun, bind=None):
     from bvp_lib.scheduling.inputs import prepare_day
     from bvp_lib.scheduling.store import DaySchedule, save_schedule
 
+    save = ctx.save if save is None else save
     where = ctx.bind(bind)
     inputs = prepare_day(ctx.day, mode="forecast", assets=ctx.assets, resolution=ctx.resolution,
                          forecast_source=forecast_source(ctx), soc_start=ctx.soc_start, overrides=ctx.overrides,
-                         bind=where, catalogue=ctx.catalogue)  # fmt: skip
-    ctx.scenarios = price_scenarios(ctx.day, model=forecast_source(ctx), save=ctx.save, bind=where,
-                                    catalogue=ctx.catalogue)  # fmt: skip
-    offer = offer_day(inputs, ctx.scenarios, ctx.perfect.inputs.prices, solver=ctx.solver or "highs",
+                         bind=where, catalogue=ctx.catalogue, ev_sessions=ctx.ev_sessions)  # fmt: skip
+    if ctx.book is None and ctx.scenarios is None:
+        ctx.scenarios = price_scenarios(ctx.day, model=forecast_source(ctx), save=save, bind=where,
+                                        catalogue=ctx.catalogue)  # fmt: skip
+    offer = offer_day(inputs, ctx.scenarios, ctx.perfect.inputs.prices, book=ctx.book, solver=ctx.solver or "highs",
                       time_limit=ctx.time_limit, mip_gap=ctx.mip_gap)  # fmt: skip
     ctx.offer = offer
     published = dataclasses.replace(inputs, belief_time=market_clock().price_known_at(ctx.day))
     planned = DaySchedule(result=offer.delivery.result, inputs=published)
-    if ctx.save:
+    if save:
         planned.source, planned.saved_rows = save_schedule(offer.delivery.result, published, bind=where,
                                                            strategy="orders")  # fmt: skip
         save_order_book(ctx.day, offer.book, offer.accepted, offer.delivery.imbalance, bind=where)
     return planned
 
 
-def value(ctx: DayRun):
-    """Value of flexibility for the day (see :mod:`bvp_lib.valuation`)."""
+def _value_of(ctx: DayRun, planned, offer):
+    """Value of one strategy's plan. Charging stations planned on forecast sessions are
+    realised on their real cars (the perfect-foresight inputs' stations,
+    :func:`bvp_lib.valuation.realise_station`)."""
+    from bvp_lib.scheduling.assets import ChargingStation
     from bvp_lib.valuation import value_day
 
+    plan, pf = planned.result, ctx.perfect.result
+    info = planned.info
+    cols = list(plan.schedule.columns)
+    storage = None
+    if len(plan.soc.columns):
+        st = [a for a in plan.soc.columns if a in info.index]
+        storage = pd.DataFrame({
+            "soc_start": plan.soc[st].iloc[0],
+            "planned_soc_end": plan.soc[st].iloc[-1],
+            "perfect_soc_end": pf.soc[st].iloc[-1],
+            "charge_efficiency": info.loc[st, "charge_efficiency"].astype(float).fillna(1.0),
+            "discharge_efficiency": info.loc[st, "discharge_efficiency"].astype(float).fillna(1.0),
+            "capacity_mwh": info.loc[st, "capacity_mwh"].astype(float),
+        })  # fmt: skip
+    real = ({a.name: a for a in ctx.perfect.inputs.assets if isinstance(a, ChargingStation)}
+            if planned.inputs.ev_sessions == "forecast" else None)  # fmt: skip
+    return value_day(
+        price=ctx.perfect.inputs.prices, forecast_price=planned.inputs.prices, planned=plan.schedule,
+        forecast_baseline=plan.baseline[cols], actual_baseline=pf.baseline[cols], perfect=pf.schedule[cols],
+        kinds=info["type"].to_dict(), owners=info["owner"].to_dict(), storage=storage, spread=ctx.spread,
+        stations=real, position=offer.delivery.position[cols] if offer is not None else None,
+    )  # fmt: skip
+
+
+def value(ctx: DayRun):
+    """Value of flexibility for the day (see :mod:`bvp_lib.valuation`); the portfolio
+    also holds the ``strategy`` and, as ``<strategy>_value_eur``, its realised value."""
     if ctx.planned is None or ctx.perfect is None:
         raise ValueError("Schedule the day first (bvp_lib.runs.day.schedule).")
     with _timed(ctx, "value"):
-        plan, pf = ctx.planned.result, ctx.perfect.result
-        info = ctx.planned.info
-        cols = list(plan.schedule.columns)
-        storage = None
-        if len(plan.soc.columns):
-            st = [a for a in plan.soc.columns if a in info.index]
-            storage = pd.DataFrame({
-                "soc_start": plan.soc[st].iloc[0],
-                "planned_soc_end": plan.soc[st].iloc[-1],
-                "perfect_soc_end": pf.soc[st].iloc[-1],
-                "charge_efficiency": info.loc[st, "charge_efficiency"].astype(float).fillna(1.0),
-                "discharge_efficiency": info.loc[st, "discharge_efficiency"].astype(float).fillna(1.0),
-                "capacity_mwh": info.loc[st, "capacity_mwh"].astype(float),
-            })  # fmt: skip
-        ctx.valuation = value_day(
-            price=ctx.perfect.inputs.prices, forecast_price=ctx.planned.inputs.prices, planned=plan.schedule,
-            forecast_baseline=plan.baseline[cols], actual_baseline=pf.baseline[cols], perfect=pf.schedule[cols],
-            kinds=info["type"].to_dict(), owners=info["owner"].to_dict(), storage=storage, spread=ctx.spread,
-            position=ctx.offer.delivery.position[cols] if ctx.offer is not None else None,
-        )  # fmt: skip
+        ctx.valuation = _value_of(ctx, ctx.planned, ctx.offer)
+        ctx.valuation.portfolio["strategy"] = ctx.strategy
+        ctx.valuation.portfolio[f"{ctx.strategy}_value_eur"] = ctx.valuation.portfolio["realised_value_eur"]
     return ctx.valuation
+
+
+def _label(valuation, strategy: str, of) -> None:
+    """Add ``<strategy>_value_eur``, the realised value of ``of`` (another strategy's
+    valuation of the day), to ``valuation``'s assets, owners and portfolio."""
+    col = f"{strategy}_value_eur"
+    valuation.assets[col] = of.assets["realised_value_eur"].reindex(valuation.assets.index)
+    valuation.owners[col] = of.owners["realised_value_eur"].reindex(valuation.owners.index)
+    valuation.portfolio[col] = float(of.portfolio["realised_value_eur"])
+    valuation.portfolio[f"{strategy}_captured_share"] = of.portfolio["captured_share"]
+
+
+def compare(ctx: DayRun, *, bind=None):
+    """The other strategy on the same day, forecasts and perfect-foresight schedule,
+    stored nowhere: its realised value joins the run's valuation as
+    ``<other>_value_eur`` (per asset, owner and portfolio), and its plan (and, for
+    orders, the book and what was accepted) is kept in ``ctx.compared[<other>]``.
+
+    Returns the other strategy's :class:`~bvp_lib.valuation.DayValue`.
+    """
+    from bvp_lib.scheduling.store import schedule_day
+
+    if ctx.valuation is None:
+        raise ValueError("Value the day first (bvp_lib.runs.day.value).")
+    other = next(s for s in STRATEGIES if s != ctx.strategy)
+    with _timed(ctx, f"compare ({other})"):
+        if other == "orders":
+            main_offer = ctx.offer
+            planned = _offer(ctx, bind, save=False)
+            offer, ctx.offer = ctx.offer, main_offer
+        else:
+            planned = schedule_day(ctx.day, mode="forecast", forecast_source=forecast_source(ctx), assets=ctx.assets,
+                                   solver=ctx.solver, resolution=ctx.resolution, mip_gap=ctx.mip_gap,
+                                   time_limit=ctx.time_limit, soc_start=ctx.soc_start, overrides=ctx.overrides,
+                                   save=False, bind=ctx.bind(bind), catalogue=ctx.catalogue,
+                                   ev_sessions=ctx.ev_sessions)  # fmt: skip
+            offer = None
+        val = _value_of(ctx, planned, offer)
+        _label(ctx.valuation, other, val)
+        ctx.compared[other] = {"planned": planned, "offer": offer, "valuation": val}
+    return val
 
 
 def commit(ctx: DayRun) -> DayRun:

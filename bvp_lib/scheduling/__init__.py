@@ -45,7 +45,36 @@ Constraint families, one function each, equations in their docstrings
     :func:`~bvp_lib.scheduling.portfolio.tie_break_weights`;
     no simultaneous charge/discharge:
     :func:`~bvp_lib.scheduling.complementarity.add_no_simultaneous` (binaries only
-    where provably needed; the argument is in :mod:`~bvp_lib.scheduling.complementarity`).
+    where provably needed; the argument is in :mod:`~bvp_lib.scheduling.complementarity`),
+    or intra-step switching :func:`~bvp_lib.scheduling.complementarity.add_intra_step`
+    (``complementarity="intra-step"``: ``c/P^c + d/P^d ≤ 1``, a pure LP);
+    battery terms: :func:`~bvp_lib.scheduling.battery.add_battery_degradation`
+    (``degradation_cost`` EUR/MWh of throughput),
+    :func:`~bvp_lib.scheduling.battery.add_battery_end_value` (``soc_value``),
+    :func:`~bvp_lib.scheduling.battery.add_battery_soft_bounds` (``soc_breach_price``);
+    SoC minima/maxima as Series, exact ``soc_targets`` over time;
+    connection terms (:mod:`~bvp_lib.scheduling.tariffs`):
+    :func:`~bvp_lib.scheduling.tariffs.add_connection_flows` (``import_price``,
+    ``export_price``, soft limits via ``limit_breach_price``),
+    :func:`~bvp_lib.scheduling.tariffs.add_peak_charges` (``peak_price``,
+    ``contracted_import``/``contracted_export`` with ``capacity_breach_price``);
+    EV: ``energy_breach_price`` makes session energy soft.
+
+Soft wishes and itemised terms
+------------------------------
+Every breach price turns a strict wish into one that may be missed at that price:
+an impossible request returns the cheapest compromise, with ``result.breaches``
+listing each miss (asset, family, time, amount, unit, price, cost) and
+``result.terms`` the objective per term (energy, tariff, end value, degradation,
+peak, capacity breach, breach). Without breach prices everything stays strict and an
+impossible request raises as before.
+
+Longer horizons
+---------------
+Plan D and D+1 in one problem (prices and forecasts over both days), keep D with
+:func:`~bvp_lib.scheduling.horizon.keep_until`, start the next plan from its end state
+with :func:`~bvp_lib.scheduling.horizon.carry_over`; ``soc_value`` values what is left
+at the end of the horizon.
 
 Adding your own constraint
 --------------------------
@@ -72,10 +101,20 @@ hands it to HiGHS through highspy — use it for large portfolios (hundreds of a
 and more). ``"auto"`` picks the matrix path when the solver is HiGHS and the PuLP model
 was not touched. Both give the same objective.
 
+Determinism without cost: the matrix path solves *without* the tie-break, then
+minimises the tie-break over the optimal face only (variables with a non-zero reduced
+cost and rows with a non-zero dual fixed; see
+:func:`~bvp_lib.scheduling.backends.canonical_solution`), so repeated runs give the
+same schedule and the revenue is never traded for it. ``stats.proven_gap`` reports
+the proven relative gap. ``method="decomposed"`` solves a battery portfolio by
+column generation with an exact single-battery algorithm
+(:mod:`~bvp_lib.scheduling.decomposition`, :mod:`~bvp_lib.scheduling.arbitrage`).
+
 From the database
 -----------------
 :mod:`bvp_lib.scheduling.inputs` reads one local day of the assets in the database (from
-the catalogue, the day's sessions, forecasts or measurements and prices);
+the catalogue, the day's sessions — forecast at gate closure in forecast mode, the real ones
+for perfect foresight —, forecasts or measurements and prices);
 :mod:`bvp_lib.scheduling.store` schedules it and stores the schedule as beliefs
 (``bvp schedule --date D`` on the command line)::
 
@@ -101,7 +140,8 @@ from bvp_lib.scheduling.errors import (
     SolverError,
     UnboundedScheduleError,
 )
-from bvp_lib.scheduling.problem import Problem, build_problem
+from bvp_lib.scheduling.build import build_problem
+from bvp_lib.scheduling.problem import Problem
 from bvp_lib.scheduling.result import ScheduleResult, SolverStats
 
 __all__ = [

@@ -34,15 +34,34 @@ class Battery:
         Maximum discharging power [MW]; defaults to ``charge_power``.
     soc_start : float
         SoC at the start of the horizon [MWh].
-    soc_min, soc_max : float
-        SoC bounds at every step end [MWh]; ``soc_max`` defaults to ``capacity``.
+    soc_min, soc_max : float or pandas.Series
+        SoC bounds at every step end [MWh]; ``soc_max`` defaults to ``capacity``. A
+        Series (FlexMeasures' soc-minima / soc-maxima) gives a bound per step *end*
+        (tz-aware index); steps it leaves out (or NaN) keep 0 and ``capacity``.
     soc_target : float, optional
         The SoC at the end of the horizon must be at least this [MWh]; defaults to
         ``soc_start``.
+    soc_targets : pandas.Series, optional
+        Exact SoC targets [MWh] at step ends (index: tz-aware step-end times, as
+        FlexMeasures' soc-targets); NaN or absent times have none.
     charge_efficiency, discharge_efficiency : float
         One-way efficiencies η_c, η_d in (0, 1] [-].
     self_discharge : float
         Share of the SoC lost per hour σ in [0, 1) [h⁻¹].
+    degradation_cost : float
+        Cost of cycling [EUR/MWh] per MWh of throughput, charged plus discharged energy
+        at the grid side: ``(c + d) Δt``. A cost per equivalent full cycle C_cyc [EUR]
+        is ``degradation_cost = C_cyc / (2 · capacity)``.
+    soc_value : float, optional
+        Value of the energy left at the end of the horizon [EUR/MWh of SoC]: the
+        objective gains ``soc_value · (s[T−1] − s_0)``. With it, a planner over D and
+        D+1 (or D alone) is not tempted to empty the battery at the horizon's end.
+    soc_breach_price : float, optional
+        Makes ``soc_min``/``soc_max`` series, ``soc_targets`` and ``soc_target`` *soft*:
+        each may be missed at this price [EUR/MWh per MWh missed, per step end]; the
+        misses are itemised in ``ScheduleResult.breaches``. The SoC always stays
+        within 0 … ``capacity``. ``None`` (default): strict, an impossible request is
+        an error naming the family.
     """
 
     name: str
@@ -56,6 +75,10 @@ class Battery:
     charge_efficiency: float = 1.0
     discharge_efficiency: float = 1.0
     self_discharge: float = 0.0
+    degradation_cost: float = 0.0
+    soc_targets: pd.Series | None = None
+    soc_value: float | None = None
+    soc_breach_price: float | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +113,10 @@ class ChargingStation:
         power [MW].
     charge_efficiency, discharge_efficiency : float
         Efficiencies between grid and car battery [-].
+    energy_breach_price : float, optional
+        Makes each session's energy by departure *soft*: energy not delivered costs
+        this much [EUR/MWh]; the misses are itemised in ``ScheduleResult.breaches``.
+        ``None`` (default): strict.
     """
 
     name: str
@@ -98,6 +125,7 @@ class ChargingStation:
     max_power: float | None = None
     charge_efficiency: float = 1.0
     discharge_efficiency: float = 1.0
+    energy_breach_price: float | None = None
 
 
 @dataclass(frozen=True)
@@ -152,12 +180,51 @@ class ConnectionPoint:
     The net power of its assets stays within ``-import_capacity`` and
     ``export_capacity`` in every step [MW]. ``None`` leaves that side open. A capacity
     may be a Series on the price index (time-varying limits).
+
+    Tariff and grid-fee terms (all optional; see
+    :mod:`~bvp_lib.scheduling.tariffs` for the equations):
+
+    import_price, export_price : float or pandas.Series
+        What the site pays per MWh imported and earns per MWh exported [EUR/MWh]
+        (a retail price or day-ahead plus grid fees; a feed-in tariff). Either
+        defaults to the day-ahead price. Needs import price ≥ export price in every
+        step (otherwise buying and selling at once would earn money).
+    peak_price : float
+        Price of the horizon's highest import [EUR/MW] (a capacity or demand charge).
+    peak_already : float
+        Import peak already reached in the billing period [MW]; only a new peak above
+        it costs.
+    contracted_import, contracted_export : float or pandas.Series
+        Contracted capacity [MW]; flows above it cost ``capacity_breach_price``.
+    capacity_breach_price : float
+        Price per MW of the highest excess over the contracted capacity [EUR/MW].
+    limit_breach_price : float, optional
+        Makes ``import_capacity``/``export_capacity`` soft: every MWh beyond them costs
+        this [EUR/MWh] and is itemised in ``ScheduleResult.breaches``. ``None``
+        (default): the limits are strict.
     """
 
     name: str
     assets: Sequence[str] = field(default_factory=tuple)
     import_capacity: Union[float, pd.Series, None] = None
     export_capacity: Union[float, pd.Series, None] = None
+    import_price: Union[float, pd.Series, None] = None
+    export_price: Union[float, pd.Series, None] = None
+    peak_price: float = 0.0
+    peak_already: float = 0.0
+    contracted_import: Union[float, pd.Series, None] = None
+    contracted_export: Union[float, pd.Series, None] = None
+    capacity_breach_price: float = 0.0
+    limit_breach_price: float | None = None
+
+    @property
+    def has_terms(self) -> bool:
+        """Whether the connection needs flow variables (tariffs, peaks, contracts, soft limits)."""
+        return (
+            self.import_price is not None or self.export_price is not None or bool(self.peak_price)
+            or self.contracted_import is not None or self.contracted_export is not None
+            or self.limit_breach_price is not None
+        )
 
 
 Asset = Union[Battery, ChargingStation, Building, Curtailable]

@@ -38,6 +38,24 @@ storage.
 
 ``complementarity="milp"`` adds binaries for every lossy step up front; ``"lp"`` never
 adds any and only reports the steps where both happen (``stats.simultaneous_steps``).
+
+**Intra-step switching** (``complementarity="intra-step"``, a pure LP). An inverter
+may alternate between charging and discharging *within* a quarter-hour, so the
+step's charge c and discharge d are time averages of a sub-step schedule: charging at
+P^c for a share c/P^c of the step and discharging at P^d for a share d/P^d of it.
+The shares cannot exceed the step, which is the family ``intra_step``:
+
+.. math::
+    \\frac{c}{\\bar{P}^c} + \\frac{d}{\\bar{P}^d} ≤ 1
+
+This is exactly the convex hull of one step's strict set {c ≤ P̄^c u, d ≤ P̄^d (1 − u),
+u ∈ {0, 1}}, so it is the LP relaxation of the strict rule and its optimum is never
+below the strict optimum. Physically it lets a lossy storage *dissipate* energy
+through its own conversion losses (1 − η_c η_d per MWh cycled) while it is paid to
+consume at a negative price, at most ``P̄^c (1 − η_c η_d) / (1 + η_c η_d)`` MW on
+average for a full battery with P̄^c = P̄^d — which real operators do with fast
+inverters. The strict rule (the default) forbids it; the difference between the two
+optima is what intra-step switching is worth (a sweep axis).
 """
 
 from __future__ import annotations
@@ -80,6 +98,7 @@ class StoragePairs:
     unit: np.ndarray
     lossy: np.ndarray
     has_binary: np.ndarray
+    has_row: np.ndarray | None = None  # whether the entry has its intra-step row
 
     @classmethod
     def empty(cls) -> "StoragePairs":
@@ -90,7 +109,8 @@ class StoragePairs:
     def concat(cls, parts: list["StoragePairs"]) -> "StoragePairs":
         if not parts:
             return cls.empty()
-        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in cls.__dataclass_fields__))
+        fields = [f for f in cls.__dataclass_fields__ if f != "has_row"]
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in fields))
 
     def __len__(self) -> int:
         return len(self.charge)
@@ -107,7 +127,7 @@ def a_priori_mask(pairs: StoragePairs, prices: np.ndarray, mode: str) -> np.ndar
     """Entries that get binaries before the first solve (see the module docstring)."""
     if mode == "milp":
         return pairs.lossy.copy()
-    if mode == "lp":
+    if mode in ("lp", "intra-step"):
         return np.zeros(len(pairs), bool)
     return pairs.lossy & (prices[pairs.step] < 0)
 
@@ -138,3 +158,43 @@ def add_no_simultaneous(lp: LinearProgram, pairs: StoragePairs, mask: np.ndarray
     )
     pairs.has_binary[sel] = True
     return n
+
+
+def add_intra_step(lp: LinearProgram, pairs: StoragePairs, mask: np.ndarray | None = None) -> int:
+    """Intra-step switching: time shares of charging and discharging within a step (``intra_step``).
+
+    .. math::
+        \\frac{c}{\\bar{P}^c} + \\frac{d}{\\bar{P}^d} ≤ 1
+
+    for the (storage, step) pairs in ``mask`` (default all) with both bounds positive
+    and no such row yet (see the module docstring for what it means physically).
+    Like the binaries, the rows are added where they can bind: a priori at negative
+    prices for lossy storage, then after a solve wherever the solution breaks one
+    (each solve is a relaxation of the full intra-step LP, so a final solution that
+    breaks no row is optimal for it). Returns how many rows were added.
+    """
+    if pairs.has_row is None:
+        pairs.has_row = np.zeros(len(pairs), bool)
+    ok = (pairs.charge_ub > 0) & (pairs.discharge_ub > 0) & ~pairs.has_row
+    sel = np.flatnonzero(ok if mask is None else ok & mask)
+    if sel.size == 0:
+        return 0
+    pairs.has_row[sel] = True
+    n = sel.size
+    r = np.arange(n)
+    lp.add_constraints(
+        "intra_step", pairs.asset[sel], pairs.step[sel], np.concatenate([r, r]),
+        np.concatenate([pairs.charge[sel], pairs.discharge[sel]]),
+        np.concatenate([1.0 / pairs.charge_ub[sel], 1.0 / pairs.discharge_ub[sel]]), -np.inf, 1.0,
+    )
+    return n
+
+
+def intra_step_violations(pairs: StoragePairs, x: np.ndarray, tol: float = 1e-7) -> np.ndarray:
+    """Entries where ``c/P̄^c + d/P̄^d > 1 + tol``."""
+    if len(pairs) == 0:
+        return np.zeros(0, bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(pairs.charge_ub > 0, x[pairs.charge] / pairs.charge_ub, 0.0) + np.where(
+            pairs.discharge_ub > 0, x[pairs.discharge] / pairs.discharge_ub, 0.0)
+    return share > 1.0 + tol

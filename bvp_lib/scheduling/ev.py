@@ -52,6 +52,7 @@ class SessionArrays:
     bidirectional: np.ndarray  # bool
     eta_c: np.ndarray
     eta_d: np.ndarray
+    breach_price: np.ndarray  # [EUR/MWh] per session, NaN = strict
     first: np.ndarray
     count: np.ndarray
     entry_session: np.ndarray
@@ -158,7 +159,7 @@ def session_arrays(
                 )
             hours = (dep[i] - arr[i]) / pd.Timedelta("1h")
             deliverable = eta_c * pmax * hours
-            if e > deliverable * (1 + 1e-9) + 1e-12:
+            if e > deliverable * (1 + 1e-9) + 1e-12 and st.energy_breach_price is None:
                 eff = "" if eta_c == 1 else f" at {eta_c:.0%} efficiency"
                 raise SchedulingInputError(
                     f"{where} needs {_kwh(e)} kWh between {arr[i]:%Y-%m-%d %H:%M} and "
@@ -206,6 +207,7 @@ def session_arrays(
                 bidirectional=np.full(len(df), bool(st.bidirectional)),
                 eta_c=np.full(len(df), eta_c),
                 eta_d=np.full(len(df), eta_d),
+                breach_price=np.full(len(df), np.nan if st.energy_breach_price is None else float(st.energy_breach_price)),
                 arrival=arr.asi8,
                 departure=dep.asi8,
             )
@@ -213,7 +215,7 @@ def session_arrays(
     cat = {
         key: (np.concatenate([p[key] for p in parts]) if parts else np.zeros(0))
         for key in ("station", "station_pos", "energy", "energy_max", "max_power", "capacity", "soc_arrival",
-                    "soc_min", "bidirectional", "eta_c", "eta_d", "arrival", "departure")
+                    "soc_min", "bidirectional", "eta_c", "eta_d", "breach_price", "arrival", "departure")
     }
     station = cat["station"].astype(np.int64)
     arrival = cat["arrival"].astype(np.int64)
@@ -243,6 +245,7 @@ def session_arrays(
         bidirectional=cat["bidirectional"].astype(bool),
         eta_c=cat["eta_c"],
         eta_d=cat["eta_d"],
+        breach_price=cat["breach_price"],
         first=first,
         count=count,
         entry_session=entry_session.astype(np.int64),
@@ -287,7 +290,9 @@ def add_session_energy(lp: LinearProgram, s: SessionArrays, ch: np.ndarray, hour
         E_k ≤ \\sum_{j ∈ W_k} η_c\\, Δt\\, ch[k, j] ≤ E^{max}_k \\quad [MWh]
 
     with E^max = capacity − SoC at arrival when both are known, else E^max = E (the
-    car is full once it has its energy).
+    car is full once it has its energy). At a station with an ``energy_breach_price``
+    π^b the lower side becomes ``… + m_k ≥ E_k`` with a miss m_k ≥ 0 [MWh] costing
+    π^b · m_k [EUR] (term ``breach``, itemised).
     """
     uni = np.flatnonzero(~s.bidirectional)
     if uni.size == 0:
@@ -296,16 +301,31 @@ def add_session_energy(lp: LinearProgram, s: SessionArrays, ch: np.ndarray, hour
     row_of = np.full(s.n, -1)
     row_of[uni] = np.arange(uni.size)
     sess = s.entry_session[entries]
+    rows, cols, vals = [row_of[sess]], [ch[entries]], [s.eta_c[sess] * hours]
+    soft = uni[np.isfinite(s.breach_price[uni])]
+    if soft.size:  # E ≤ Σ + m ≤ E^max: at the optimum m = max(0, E − Σ), and Σ ≤ E^max still holds
+        rows.append(row_of[soft])
+        cols.append(_session_miss(lp, s, soft))
+        vals.append(np.ones(soft.size))
     lp.add_constraints(
         "session_energy",
         s.station[uni],
         -1,
-        row_of[sess],
-        ch[entries],
-        s.eta_c[sess] * hours,
+        np.concatenate(rows),
+        np.concatenate(cols),
+        np.concatenate(vals),
         s.energy[uni],
         s.energy_max[uni],
     )
+
+
+def _session_miss(lp: LinearProgram, s: SessionArrays, sessions: np.ndarray) -> np.ndarray:
+    """Miss variables [MWh] of soft sessions, priced and recorded for the result."""
+    last_step = s.entry_step[s.first[sessions] + s.count[sessions] - 1]
+    m = lp.add_variables("energy_miss", s.station[sessions], last_step, 0.0, s.energy[sessions], session=sessions)
+    lp.add_cost("breach", m, s.breach_price[sessions])
+    lp.add_breach("session_energy", s.station[sessions], last_step, m, s.breach_price[sessions], "MWh")
+    return m
 
 
 def add_session_soc(
@@ -351,13 +371,20 @@ def add_session_soc(
     is_last = np.r_[sess[1:] != sess[:-1], True]
     last = np.flatnonzero(is_last)
     ks = sess[last]
+    rows, cols, vals = [np.arange(last.size)], [e[last]], [np.ones(last.size)]
+    soft = np.flatnonzero(np.isfinite(s.breach_price[ks]))
+    if soft.size:
+        m = _session_miss(lp, s, ks[soft])
+        rows.append(soft)
+        cols.append(m)
+        vals.append(np.ones(soft.size))
     lp.add_constraints(
         "session_energy",
         s.station[ks],
         s.entry_step[bi][last],
-        np.arange(last.size),
-        e[last],
-        1.0,
+        np.concatenate(rows),
+        np.concatenate(cols),
+        np.concatenate(vals),
         s.soc_arrival[ks] + s.energy[ks],
         INF,
     )

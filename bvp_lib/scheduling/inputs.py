@@ -43,11 +43,13 @@ building
     consumption; on a day whose baseline exceeds it, the baseline's peak is the cap
     (``info["max_power_mw"]`` says which was used).
 charging station (``charging_station``, ``bidirectional_charging_station``)
-    :class:`~bvp_lib.scheduling.ChargingStation` with every session plugged in during
-    the day; station limit ``max_charge_mw`` (else ``capacity_mw``). Sessions are taken
-    as known at gate closure (no session forecast exists). See
-    :func:`~bvp_lib.scheduling.ev.clip_sessions` for sessions that cross midnight.
-    Baseline: each car charges at full power from arrival.
+    :class:`~bvp_lib.scheduling.ChargingStation` with the sessions plugged in during
+    the day; station limit ``max_charge_mw`` (else ``capacity_mw``). Forecast mode: the
+    *expected sessions* forecast at gate closure from the sessions known then
+    (:func:`bvp_lib.forecasting.session_feed.day_ahead_sessions`); ``ev_sessions="actual"``
+    plans on the real sessions of D instead (look-ahead, kept for comparison). Perfect
+    mode: the real sessions. See :func:`~bvp_lib.scheduling.ev.clip_sessions` for
+    sessions that cross midnight. Baseline: each car charges at full power from arrival.
 
 The day is the local calendar day of the market's clock (92, 96 or 100 quarter-hours).
 Hourly prices are repeated on the schedule's steps. A forecast, series or price missing
@@ -88,11 +90,14 @@ from bvp_lib.scheduling.assets import (
 from bvp_lib.scheduling.errors import SchedulingInputError
 from bvp_lib.scheduling.ev import clip_sessions
 from bvp_lib.scheduling.overrides import apply_overrides, connection_overrides
-from bvp_lib.scheduling.problem import Problem, build_problem
+from bvp_lib.scheduling.build import build_problem
+from bvp_lib.scheduling.problem import Problem
 from bvp_lib.scheduling.timeseries import _runs, format_span
 from bvp_lib.timing import as_date, day_bounds, day_index
 
 Mode = Literal["forecast", "perfect"]
+EvSessions = Literal["forecast", "actual"]
+EV_SESSIONS = ("forecast", "actual")
 
 
 Bind = Engine | Connection | None
@@ -140,6 +145,9 @@ class DayInputs:
     forecast_source : str or None
         The forecaster data source asked for in forecast mode (``None``: each sensor's
         primary model, see :func:`bvp_lib.forecasting.day_ahead.load_day_ahead`).
+    ev_sessions : {"forecast", "actual"}
+        The charging sessions the stations were scheduled on: forecast at gate closure
+        (forecast mode), or the real ones (perfect mode; forecast mode with look-ahead).
     """
 
     day: dt.date
@@ -158,6 +166,7 @@ class DayInputs:
     points_table: pd.DataFrame | None = None
     soc_start: dict | None = None
     overrides: dict | None = None
+    ev_sessions: str = "actual"
 
     def with_overrides(self, overrides: dict | None) -> DayInputs:
         """The same day with a scenario's overrides of the stored parameters
@@ -478,9 +487,14 @@ def prepare_day(
     overrides: dict | None = None,
     bind: Bind = None,
     catalogue: Catalogue | None = None,
+    ev_sessions: EvSessions = "forecast",
 ) -> DayInputs:
     """Read everything a day's schedule needs from the database (see
     :func:`bvp_lib.scheduling.store.schedule_day` for the parameters).
+
+    ``ev_sessions`` (forecast mode): ``"forecast"`` schedules the charging stations on
+    the expected sessions forecast at gate closure; ``"actual"`` on the real sessions of
+    the day (look-ahead: what was done before session forecasts existed, for comparison).
 
     ``catalogue`` is the portfolio as the caller read it (a day run reads it once for
     its forecasts and both schedules); default: read it here.
@@ -502,6 +516,9 @@ def prepare_day(
 
     if mode not in ("forecast", "perfect"):
         raise ValueError(f"mode must be 'forecast' or 'perfect', got {mode!r}")
+    if ev_sessions not in EV_SESSIONS:
+        raise ValueError(f"ev_sessions must be 'forecast' or 'actual', got {ev_sessions!r}")
+    forecast_sessions = mode == "forecast" and ev_sessions == "forecast"
     clock = market_clock()
     tz = clock.timezone
     d = as_date(day)
@@ -553,7 +570,16 @@ def prepare_day(
         baseline = on_grid[sensors].rename(columns=by_sensor)
         start, end = day_bounds(d, tz)
         stations = [n for n in rows.index if rows.loc[n, "type"] in STATION_TYPES]
-        sessions = cat.sessions(stations, start, end, bind=conn)
+        if forecast_sessions and stations:
+            from bvp_lib.forecasting.session_feed import day_ahead_sessions
+
+            try:
+                sessions = day_ahead_sessions(d, stations, bind=conn, catalogue=cat)
+            except ForecastingError as e:
+                raise SchedulingInputError(f"{str(e).rstrip('.')}; or plan on the real sessions (look-ahead): "
+                                           "ev_sessions='actual'", asset=stations[0]) from e  # fmt: skip
+        else:
+            sessions = cat.sessions(stations, start, end, bind=conn)
     stored_rows = cat.rows(list(rows.index))  # before overrides, for with_overrides()
     points_table = cat.connection_points
     objs, points, info = build_portfolio(d, rows=rows, connection_points=connection_overrides(points_table, overrides),
@@ -563,4 +589,4 @@ def prepare_day(
                      connection_points=points, info=info, belief_time=bt,
                      forecast_source=forecast_source if mode == "forecast" else None, rows=stored_rows,
                      sessions=sessions, points_table=points_table, soc_start=dict(soc_start or {}),
-                     overrides=overrides or None)  # fmt: skip
+                     overrides=overrides or None, ev_sessions="forecast" if forecast_sessions else "actual")  # fmt: skip

@@ -11,7 +11,11 @@ Each constraint family adds whole blocks at once (vectorised over assets and ste
 * **power terms**: how variables make up each asset's net power,
   ``P[a, t] = const[a, t] + Σ coef · x[var]`` [MW], production positive. The
   objective, the connection-point rows and the schedule are all read from these.
-* **penalty terms**: the tie-break cost per variable [EUR per unit].
+* **penalty terms**: the tie-break cost per variable [EUR per unit];
+* **objective terms**: revenue (+) or cost (−) per variable [EUR per unit] besides
+  the day-ahead revenue of power, each under a *term* label (``"tariff"``,
+  ``"end_value"``, ``"degradation"``, ``"peak"``, ``"capacity_breach"``, ``"breach"``)
+  so a result can itemise them; they are part of the objective, unlike the tie-break.
 
 The PuLP backend turns blocks into ``LpVariable`` and ``LpConstraint`` objects; the
 matrix backend concatenates them into one ``scipy.sparse`` matrix for HiGHS. Both
@@ -96,6 +100,10 @@ class LinearProgram:
     _power: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
     _penalty: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
     penalty_constant: float = 0.0
+    _terms: list[tuple[str, np.ndarray, np.ndarray]] = field(default_factory=list)
+    term_constant: dict = field(default_factory=dict)  # term -> EUR
+    unpriced_assets: set = field(default_factory=set)  # assets whose power is not sold at the day-ahead price
+    breaches: list = field(default_factory=list)  # (family, asset, step, var, price, unit) of soft wishes
 
     def __post_init__(self) -> None:
         if self.power_constant is None:
@@ -192,7 +200,47 @@ class LinearProgram:
         v, c = np.broadcast_arrays(np.asarray(var, np.int64), np.asarray(coef, float))
         self._penalty.append((v.ravel(), c.ravel()))
 
+    def add_term(self, term: str, var, coef, constant: float = 0.0) -> None:
+        """Add ``coef · x[var] + constant`` [EUR] to the objective under the label ``term``.
+
+        Positive coefficients are revenue (flows sold at a connection's export price,
+        the value of energy left at the end), negative ones costs (degradation, peak
+        and breach charges). The result itemises the objective by term.
+        """
+        v, c = np.broadcast_arrays(np.asarray(var, np.int64), np.asarray(coef, float))
+        self._terms.append((term, v.ravel(), c.ravel()))
+        self.term_constant[term] = self.term_constant.get(term, 0.0) + float(constant)
+
+    def add_cost(self, term: str, var, coef, constant: float = 0.0) -> None:
+        """Register an economic cost ``coef · x[var] + constant`` [EUR] under ``term`` (subtracted)."""
+        self.add_term(term, var, -np.asarray(coef, float), -float(constant))
+
+    def add_revenue(self, term: str, var, coef, constant: float = 0.0) -> None:
+        """Register revenue ``coef · x[var] + constant`` [EUR] under ``term``."""
+        self.add_term(term, var, coef, constant)
+
+    def add_breach(self, family: str, asset, step, var, price, unit: str, scale: float = 1.0) -> None:
+        """Record miss variables of a soft wish (so a result can itemise what was missed).
+
+        The amount missed is ``scale · x[var]`` in ``unit`` and costs ``price`` per unit.
+        """
+        a, t, v, pr = np.broadcast_arrays(np.asarray(asset, np.int64), np.asarray(step, np.int64),
+                                          np.asarray(var, np.int64), np.asarray(price, float))
+        self.breaches.append((family, a.ravel(), t.ravel(), v.ravel(), pr.ravel(), unit, float(scale)))
+
     # -- reading ------------------------------------------------------------------
+    def term_names(self) -> list[str]:
+        """Labels of the objective terms besides day-ahead energy, in the order first added."""
+        return list(dict.fromkeys([t for t, _, _ in self._terms] + list(self.term_constant)))
+
+    def term_vector(self, term: str | None = None) -> np.ndarray:
+        """Objective coefficient per variable [EUR per unit] of one ``term`` (or all terms)."""
+        out = np.zeros(self.n_vars)
+        for t, v, c in self._terms:
+            if term is None or t == term:
+                np.add.at(out, v, c)
+        return out
+
     def power_terms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Concatenated power terms (asset, step, var, coef)."""
         if not self._power:

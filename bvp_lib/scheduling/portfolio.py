@@ -68,7 +68,7 @@ def connection_arrays(
     )
 
 
-def add_connection_limits(lp: LinearProgram, c: ConnectionArrays, first_id: int) -> None:
+def add_connection_limits(lp: LinearProgram, c: ConnectionArrays, first_id: int, skip=()) -> None:
     """Net power behind each connection point within its capacity (``connection_limit``).
 
     .. math::
@@ -76,34 +76,44 @@ def add_connection_limits(lp: LinearProgram, c: ConnectionArrays, first_id: int)
 
     The constant parts of P (fixed building load) move to the bounds. Row ``asset``
     ids are ``first_id + c`` so the diagnosis can name the connection point.
+    Connection points in ``skip`` (those with tariff terms) get flow variables with
+    these limits as bounds instead (:func:`~bvp_lib.scheduling.tariffs.add_connection_flows`).
     """
     C, T = c.import_capacity.shape
-    if C == 0:
+    skip = set(int(k) for k in np.asarray(skip, dtype=np.int64).ravel())
+    if C == 0 or len(skip) == C:
         return
     cp_of = np.full(lp.n_assets, -1, np.int64)
     for i, m in enumerate(c.members):
-        cp_of[m] = i
+        if i not in skip:
+            cp_of[m] = i
     a, s, v, coef = lp.power_terms()
     keep = cp_of[a] >= 0
-    rows = cp_of[a[keep]] * T + s[keep]
+    kept = np.array([i for i in range(C) if i not in skip], np.int64)
+    pos = np.full(C, -1, np.int64)
+    pos[kept] = np.arange(kept.size)
+    rows = pos[cp_of[a[keep]]] * T + s[keep]
     const = np.zeros((C, T))
     for i, m in enumerate(c.members):
         if m.size:
             const[i] = lp.power_constant[m].sum(axis=0)
     lp.add_constraints(
         "connection_limit",
-        np.repeat(first_id + np.arange(C), T),
-        np.tile(np.arange(T), C),
+        np.repeat(first_id + kept, T),
+        np.tile(np.arange(T), kept.size),
         rows,
         v[keep],
         coef[keep],
-        (-c.import_capacity - const).ravel(),
-        (c.export_capacity - const).ravel(),
+        (-c.import_capacity[kept] - const[kept]).ravel(),
+        (c.export_capacity[kept] - const[kept]).ravel(),
     )
 
 
 def objective_vector(lp: LinearProgram, prices: np.ndarray, hours: float) -> tuple[np.ndarray, float]:
     """Revenue coefficient per variable [EUR per MW] and the constant revenue [EUR].
+
+    Assets behind a connection point with its own prices (``lp.unpriced_assets``)
+    are left out: their energy is valued by the ``tariff`` term.
 
     .. math::
         R = \\sum_t π_t\\, Δt \\sum_a P[a, t]
@@ -111,8 +121,12 @@ def objective_vector(lp: LinearProgram, prices: np.ndarray, hours: float) -> tup
             + \\sum_{a,t} const[a, t]\\, π_t Δt
     """
     a, s, v, coef = lp.power_terms()
-    c = np.bincount(v, weights=coef * prices[s] * hours, minlength=lp.n_vars)
-    const = float((lp.power_constant.sum(axis=0) * prices).sum() * hours)
+    priced = np.ones(lp.n_assets, bool)
+    if lp.unpriced_assets:
+        priced[list(lp.unpriced_assets)] = False
+    w = coef * prices[s] * hours * priced[a]
+    c = np.bincount(v, weights=w, minlength=lp.n_vars)
+    const = float((lp.power_constant[priced].sum(axis=0) * prices).sum() * hours)
     return c, const
 
 

@@ -1,71 +1,60 @@
-"""Build a scheduling problem from assets and prices, solve it, read the result.
+"""A built scheduling problem: solve it, read the result.
 
-:func:`build_problem` only wires the constraint families of
-:mod:`~bvp_lib.scheduling.battery`, :mod:`~bvp_lib.scheduling.ev`,
-:mod:`~bvp_lib.scheduling.building`, :mod:`~bvp_lib.scheduling.curtailment` and
-:mod:`~bvp_lib.scheduling.portfolio` together; :meth:`Problem.solve` hands the LP to a
-backend (:mod:`~bvp_lib.scheduling.backends`) and turns the solution into a
-:class:`~bvp_lib.scheduling.result.ScheduleResult`.
+:func:`~bvp_lib.scheduling.build.build_problem` makes a :class:`Problem`;
+:meth:`Problem.solve` hands the LP to a backend (:mod:`~bvp_lib.scheduling.backends`)
+and turns the solution into a :class:`~bvp_lib.scheduling.result.ScheduleResult`
+(:mod:`~bvp_lib.scheduling.reading`).
 """
 
 from __future__ import annotations
 
 import time
-from typing import Iterable, Literal, Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from bvp_lib.scheduling.assets import Asset, Battery, Building, ChargingStation, ConnectionPoint, Curtailable
+from bvp_lib.scheduling.assets import Asset
 from bvp_lib.scheduling.backends import SOLVERS, MatrixLP, PulpBridge, RawSolution, solve_matrix
 from bvp_lib.scheduling.battery import (
     BatteryArrays,
-    add_battery_power,
-    add_battery_soc,
-    add_battery_target,
-    battery_arrays,
 )
-from bvp_lib.scheduling.building import (
-    add_building_energy_neutral,
-    add_building_shift,
-    add_building_window,
-    building_arrays,
+from bvp_lib.scheduling.complementarity import (
+    StoragePairs,
+    add_intra_step,
+    add_no_simultaneous,
+    intra_step_violations,
+    simultaneous,
 )
-from bvp_lib.scheduling.complementarity import StoragePairs, a_priori_mask, add_no_simultaneous, simultaneous
-from bvp_lib.scheduling.curtailment import add_curtailment, curtailable_arrays
 from bvp_lib.scheduling.diagnose import _feasible, diagnose_infeasible, diagnose_unbounded
 from bvp_lib.scheduling.errors import (
     InfeasibleScheduleError,
-    SchedulingInputError,
     SolverError,
     UnboundedScheduleError,
 )
 from bvp_lib.scheduling.ev import (
     SessionArrays,
-    add_session_energy,
-    add_session_power,
-    add_session_soc,
-    add_station_power,
-    session_arrays,
-    session_baseline,
-    session_pairs,
 )
 from bvp_lib.scheduling.lp import LinearProgram
 from bvp_lib.scheduling.portfolio import (
     ConnectionArrays,
-    add_connection_limits,
-    connection_arrays,
-    objective_vector,
-    tie_break_weights,
 )
 from bvp_lib.scheduling.result import ScheduleResult, SolverStats
-from bvp_lib.scheduling.timeseries import TimeGrid, make_grid
+from bvp_lib.scheduling.tariffs import (
+    TariffArrays,
+)
+from bvp_lib.scheduling.timeseries import TimeGrid
 
 DEFAULT_TIE_BREAK = 1e-3  # [EUR/MWh]
 DEFAULT_MIP_GAP = 1e-7  # relative
 END_KINDS = {"soc", "car_soc", "shift_energy"}  # variables that hold a value at the step end
 Backend = Literal["auto", "pulp", "matrix"]
+COMPLEMENTARITY = ("auto", "milp", "lp", "intra-step")
+# batteries from which method="auto" decomposes; None: only on request. Measured
+# (benchmarks/bench_scheduling.py --decomposed): column generation is exact but needs ~100
+# rounds on these problems and is slower than the monolithic dual simplex, so off by default.
+DECOMPOSE_MIN: int | None = None
 
 
 
@@ -135,6 +124,7 @@ class Problem:
         complementarity: str,
         tie_break: float,
         build_time: float,
+        tariffs: TariffArrays | None = None,
     ):
         self.grid = grid
         self.prices = prices
@@ -155,6 +145,7 @@ class Problem:
         self.complementarity = complementarity
         self.tie_break = tie_break
         self.build_time = build_time
+        self.tariffs = tariffs
         self._bridge: PulpBridge | None = None
         self._index = {n: i for i, n in enumerate(self.names)}
 
@@ -278,17 +269,27 @@ class Problem:
         return pd.Series(out, index=self.grid.index, name=f"{asset}:power", dtype=object)
 
     # ------------------------------------------------------------------ the LP
-    def objective(self) -> tuple[np.ndarray, float]:
-        """Objective coefficients per variable and constant [EUR]: revenue − tie-break."""
+    def objective(self, tie_break: bool = True) -> tuple[np.ndarray, float]:
+        """Objective coefficients per variable and constant [EUR]: revenue − costs (− tie-break).
+
+        Revenue is the day-ahead revenue of the assets' power plus the terms of
+        :meth:`terms` (tariffs, end value, degradation, peak and breach charges);
+        ``tie_break=False`` leaves out the tie-break penalty.
+        """
         n = self.lp.n_vars
         cost = np.zeros(n)
         cost[: self.cost.size] = self.cost
-        return cost - self.lp.penalty_vector(), self.revenue_constant - self.lp.penalty_constant
+        cost += self.lp.term_vector()
+        const = self.revenue_constant + sum(self.lp.term_constant.values())
+        if not tie_break:
+            return cost, const
+        return cost - self.lp.penalty_vector(), const - self.lp.penalty_constant
 
-    def to_matrix(self, *, include_custom: bool = True) -> MatrixLP:
+    def to_matrix(self, *, include_custom: bool = True, tie_break: bool = True) -> MatrixLP:
         """The LP as one sparse matrix (what the matrix backend hands to HiGHS).
 
-        Constraints added to :attr:`model` are appended as rows when ``include_custom``.
+        Constraints added to :attr:`model` are appended as rows when ``include_custom``;
+        ``tie_break=False`` leaves the tie-break out of the objective.
         """
         lb, ub, integer = self.lp.column_bounds()
         A = self.lp.matrix("csc")
@@ -304,7 +305,7 @@ class Problem:
                 A = sp.vstack([A, extra], format="csc")
                 rlo = np.concatenate([rlo, [lo for *_, lo, _ in rows]])
                 rup = np.concatenate([rup, [up for *_, up in rows]])
-        cost, offset = self.objective()
+        cost, offset = self.objective(tie_break)
         return MatrixLP(cost=cost, offset=offset, A=A, col_lower=lb, col_upper=ub, row_lower=rlo, row_upper=rup,
                         integrality=integer)
 
@@ -317,6 +318,8 @@ class Problem:
         *,
         backend: Backend = "auto",
         threads: int | None = None,
+        algorithm: str | None = None,
+        method: Literal["auto", "monolithic", "decomposed"] = "auto",
     ) -> ScheduleResult:
         """Solve and return the schedule.
 
@@ -338,6 +341,28 @@ class Problem:
             :attr:`model` was never touched, else ``"pulp"``.
         threads : int, optional
             Solver threads.
+        algorithm : str, optional
+            HiGHS's LP algorithm for the matrix backend (``"simplex"``, ``"ipm"`` …);
+            default: its own choice (dual simplex for these LPs, measured fastest in
+            ``benchmarks/bench_scheduling.py``).
+
+        method : {"auto", "monolithic", "decomposed"}
+            ``"decomposed"`` solves a battery portfolio by column generation over the
+            batteries, coupled only by their connection limits
+            (:mod:`~bvp_lib.scheduling.decomposition`: exact single-battery pricing,
+            a proven gap ≤ 1e-9); ``"monolithic"`` hands the whole LP to HiGHS;
+            ``"auto"`` decomposes when the problem allows it (batteries only, no
+            self-discharge, soft wishes, tariffs or binaries; the matrix backend) and
+            has at least ``DECOMPOSE_MIN`` batteries (``None`` today: measured slower
+            than the monolithic solve, so only on request).
+
+        Notes
+        -----
+        The matrix backend makes the schedule deterministic *after* the solve instead
+        of inside it: it solves the LP (or MIP) without the tie-break, then, when
+        ``tie_break`` > 0, minimises the tie-break over the optimal face only (see
+        :func:`~bvp_lib.scheduling.backends.canonical_solution`). The PuLP backend
+        solves once with the tie-break in the objective (small problems).
 
         Raises
         ------
@@ -348,6 +373,36 @@ class Problem:
         check_solver_limits(time_limit, mip_gap)
         t_start = time.perf_counter()
         solver, backend = self._choose(solver, backend)
+        if method not in ("auto", "monolithic", "decomposed"):
+            raise ValueError(f"method must be 'auto', 'monolithic' or 'decomposed', got {method!r}")
+        if method != "monolithic" and backend == "matrix":
+            from bvp_lib.scheduling.decomposition import decomposable, solve_decomposed
+
+            why = decomposable(self)
+            if method == "decomposed" and why is not None:
+                raise ValueError(f"this problem cannot be decomposed: {why}; use method='monolithic'")
+            auto = DECOMPOSE_MIN is not None and why is None and len(self.batteries.names) >= DECOMPOSE_MIN
+            if why is None and (method == "decomposed" or auto):
+                raw, dstats = solve_decomposed(self, time_limit=time_limit, threads=threads)
+                if raw.status in ("infeasible", "error"):
+                    return self.solve(solver, time_limit, mip_gap, backend=backend, threads=threads,
+                                      algorithm=algorithm, method="monolithic")
+                both = simultaneous(self.pairs, raw.x)
+                if not (self.complementarity == "auto" and both.any()):
+                    stats = SolverStats(
+                        solver=solver, backend="matrix/decomposed", status=raw.status,
+                        solver_status=raw.solver_status, build_time=self.build_time, model_time=0.0,
+                        solve_time=raw.solve_time, total_time=0.0, n_variables=raw.n_variables,
+                        n_constraints=raw.n_constraints, n_integer=0, n_nonzeros=raw.n_nonzeros,
+                        rounds=dstats.rounds, simultaneous_steps=int(both.sum()), time_limit=time_limit,
+                        iterations=raw.iterations, proven_gap=raw.proven_gap, bound=raw.bound,
+                        canonical_time=raw.canonical_time,
+                    )
+                    result = self._result(raw, stats)
+                    stats.total_time = self.build_time + (time.perf_counter() - t_start)
+                    return result
+                return self.solve(solver, time_limit, mip_gap, backend=backend, threads=threads,
+                                  algorithm=algorithm, method="monolithic")
         gap = DEFAULT_MIP_GAP if mip_gap is None else float(mip_gap)
         rounds = 0
         model_time = solve_time = 0.0
@@ -359,9 +414,12 @@ class Problem:
                 raw = self._pulp().solve(solver, time_limit=time_limit, mip_gap=gap, threads=threads)
             else:
                 t0 = time.perf_counter()
-                m = self.to_matrix()
+                m = self.to_matrix(tie_break=False)
+                penalty = self.lp.penalty_vector()
+                penalty = np.concatenate([penalty, np.zeros(m.n_vars - penalty.size)])
                 t1 = time.perf_counter()
-                raw = solve_matrix(m, time_limit=time_limit, mip_gap=gap, threads=threads)
+                raw = solve_matrix(m, time_limit=time_limit, mip_gap=gap, threads=threads,
+                                   penalty=penalty if self.tie_break > 0 else None, algorithm=algorithm)
                 raw.model_time = t1 - t0
             model_time += raw.model_time
             solve_time += raw.solve_time
@@ -379,6 +437,12 @@ class Problem:
                 units = np.unique(self.pairs.unit[both])
                 if add_no_simultaneous(self.lp, self.pairs, np.isin(self.pairs.unit, units)):
                     continue
+            if self.complementarity == "intra-step":
+                over = intra_step_violations(self.pairs, raw.x)
+                if over.any():
+                    units = np.unique(self.pairs.unit[over])
+                    if add_intra_step(self.lp, self.pairs, np.isin(self.pairs.unit, units)):
+                        continue
             break
         stats = SolverStats(
             solver=solver, backend=backend, status=raw.status, solver_status=raw.solver_status,
@@ -386,6 +450,7 @@ class Problem:
             n_variables=raw.n_variables, n_constraints=raw.n_constraints, n_integer=raw.n_integer,
             n_nonzeros=raw.n_nonzeros, rounds=rounds, simultaneous_steps=int(both.sum()),
             time_limit=time_limit, mip_gap=gap if raw.n_integer else None, iterations=iterations,
+            proven_gap=raw.proven_gap, bound=raw.bound, canonical_time=raw.canonical_time,
         )
         result = self._result(raw, stats)
         stats.total_time = self.build_time + (time.perf_counter() - t_start)
@@ -448,93 +513,14 @@ class Problem:
 
     # ------------------------------------------------------------------ result
     def _result(self, raw: RawSolution, stats: SolverStats) -> ScheduleResult:
-        x = raw.x[: self.lp.n_vars]
-        g, lp = self.grid, self.lp
-        T, A = g.n, len(self.names)
-        hours = g.hours
-        a, s, v, c = lp.power_terms()
-        P = lp.power_constant + np.bincount(a * T + s, weights=c * x[v], minlength=A * T).reshape(A, T)
-        P[np.abs(P) < 1e-10] = 0.0
-        idx = pd.DatetimeIndex(g.index, name="time")
-        schedule = pd.DataFrame(P.T, index=idx, columns=self.names)
-        baseline = pd.DataFrame(self.baseline.T, index=idx, columns=self.names)
-        actions = schedule - baseline
-        prices = pd.Series(self.prices, index=idx, name="price")
-        # SoC of batteries at the start and every step end
-        soc_index = pd.DatetimeIndex(np.concatenate([[g.start.value], g.ends.asi8]), tz="UTC", name="time")
-        if self.batteries is not None and len(self.batteries.names):
-            soc_vals = np.concatenate([self.batteries.soc_start[:, None], x[self.soc_vars]], axis=1)
-            soc = pd.DataFrame(soc_vals.T, index=soc_index, columns=self.batteries.names)
-            c, d = self.battery_vars
-            charge = pd.DataFrame(x[c].T, index=idx, columns=self.batteries.names)
-            discharge = pd.DataFrame(x[d].T, index=idx, columns=self.batteries.names)
-        else:
-            soc = pd.DataFrame(index=soc_index)
-            charge = pd.DataFrame(index=idx)
-            discharge = pd.DataFrame(index=idx)
-        # tidy actions
-        act = actions.to_numpy()
-        ti, ai = np.nonzero(np.abs(act) > 1e-9)
-        action_table = pd.DataFrame(
-            {
-                "asset": np.array(self.names, dtype=object)[ai],
-                "start": idx[ti],
-                "end": idx[ti] + g.resolution,
-                "power": act[ti, ai],
-                "value": act[ti, ai] * self.prices[ti] * hours,
-            }
-        )
-        net = schedule.sum(axis=1).rename("net_position")
-        flows = pd.DataFrame(
-            {n: schedule.iloc[:, m].sum(axis=1) for n, m in zip(self.connections.names, self.connections.members)},
-            index=idx,
-        )
-        sessions = self._session_table(x)
-        revenue = float((P * self.prices[None, :]).sum() * hours)
-        baseline_revenue = float((self.baseline * self.prices[None, :]).sum() * hours)
-        cost, offset = self.objective()
-        return ScheduleResult(
-            status=raw.status,
-            objective=revenue,
-            objective_with_tie_break=float(cost @ x + offset),
-            baseline_revenue=baseline_revenue,
-            schedule=schedule,
-            soc=soc,
-            charge=charge,
-            discharge=discharge,
-            baseline=baseline,
-            actions=actions,
-            action_table=action_table,
-            net_position=net,
-            connection_flows=flows,
-            sessions=sessions,
-            prices=prices,
-            stats=stats,
-            resolution=g.resolution,
-            x=raw.x,
-        )
+        from bvp_lib.scheduling.reading import read_result
+
+        return read_result(self, raw, stats)
 
     def _session_table(self, x: np.ndarray) -> pd.DataFrame:
-        s = self.sessions
-        ch, dis, bi, car = self.session_vars
-        cols = ["station", "session", "start", "power", "baseline", "car_soc"]
-        if s.entry_session.size == 0:
-            return pd.DataFrame(columns=cols)
-        power = -x[ch]
-        power[bi] += x[dis]
-        car_soc = np.full(ch.size, np.nan)
-        car_soc[bi] = x[car]
-        sess = s.entry_session
-        return pd.DataFrame(
-            {
-                "station": np.array(s.station_names, dtype=object)[sess],
-                "session": np.array(s.session_ids, dtype=object)[sess],
-                "start": self.grid.index[s.entry_step],
-                "power": power,
-                "baseline": -self.session_base,
-                "car_soc": car_soc,
-            }
-        )
+        from bvp_lib.scheduling.reading import session_table
+
+        return session_table(self, x)
 
 
 _FAMILY_TEXT = {
@@ -550,6 +536,9 @@ _FAMILY_TEXT = {
     "shift_window": "the shift window",
     "energy_neutral": "energy neutrality",
     "no_simultaneous": "no simultaneous charging and discharging",
+    "intra_step": "the intra-step switching limit",
+    "peak": "the peak import",
+    "contracted_capacity": "the contracted capacity",
     "custom": "the custom constraints",
 }
 
@@ -563,157 +552,3 @@ def _describe(c) -> str:
 
 
 # ---------------------------------------------------------------------- building
-
-
-def build_problem(
-    assets: Iterable[Asset],
-    prices: pd.Series,
-    connection_points: Sequence[ConnectionPoint] = (),
-    *,
-    tie_break: float = DEFAULT_TIE_BREAK,
-    complementarity: Literal["auto", "milp", "lp"] = "auto",
-    resolution: pd.Timedelta | str | None = None,
-) -> Problem:
-    """Build the scheduling LP of a portfolio for the horizon of ``prices``.
-
-    Parameters
-    ----------
-    assets : iterable of Battery, ChargingStation, Building, Curtailable
-        The portfolio; names must be unique.
-    prices : pandas.Series
-        Day-ahead prices [EUR/MWh] indexed by tz-aware step starts; regular, no gaps,
-        no NaN. Their index is the horizon (92, 96 or 100 quarter-hours on a local day).
-    connection_points : sequence of ConnectionPoint
-        Shared grid connections and their import/export capacity [MW].
-    tie_break : float
-        ε of the tie-break [EUR/MWh] (see
-        :func:`~bvp_lib.scheduling.portfolio.tie_break_weights`); 0 switches it off.
-    complementarity : {"auto", "milp", "lp"}
-        How "never charge and discharge in the same step" is enforced (see
-        :mod:`~bvp_lib.scheduling.complementarity`).
-    resolution : pandas.Timedelta or str, optional
-        Step length; inferred from the price index (needed for a single step).
-
-    Returns
-    -------
-    Problem
-
-    Notes
-    -----
-    Objective (maximised):
-
-    .. math::
-        \\sum_t π_t\\, Δt \\sum_a P[a, t] \\; − \\; \\text{tie-break}
-
-    with P[a, t] the net power of asset a [MW] (production positive), π_t the price
-    [EUR/MWh] and Δt the step length [h].
-
-    Raises
-    ------
-    SchedulingInputError
-        Bad prices, missing forecasts, impossible parameters — before any solver runs.
-    """
-    t0 = time.perf_counter()
-    grid, price = make_grid(prices, resolution)
-    assets = list(assets)
-    if not assets:
-        raise SchedulingInputError("no assets to schedule")
-    if complementarity not in ("auto", "milp", "lp"):
-        raise ValueError(f"complementarity must be 'auto', 'milp' or 'lp', got {complementarity!r}")
-    tie_break = float(tie_break)
-    if not (np.isfinite(tie_break) and tie_break >= 0):
-        raise ValueError(f"tie_break must be ≥ 0 EUR/MWh, got {tie_break!r}")
-    names = []
-    for a in assets:
-        if not isinstance(a, (Battery, ChargingStation, Building, Curtailable)):
-            raise SchedulingInputError(f"not an asset: {a!r} (use Battery, ChargingStation, Building or Curtailable)")
-        if not isinstance(a.name, str) or not a.name:
-            raise SchedulingInputError(f"asset names must be non-empty strings, got {a.name!r}")
-        if a.name in names:
-            raise SchedulingInputError(f"asset name {a.name!r} is used twice", asset=a.name)
-        names.append(a.name)
-
-    def of(cls):
-        sel = [(i, a) for i, a in enumerate(assets) if isinstance(a, cls)]
-        return [a for _, a in sel], [i for i, _ in sel]
-
-    A, T, hours = len(assets), grid.n, grid.hours
-    lp = LinearProgram(n_assets=A, n_steps=T)
-    w = tie_break_weights(A, T, tie_break) * hours  # [EUR per MW of action per step]
-    baseline = np.zeros((A, T))
-    pairs: list[StoragePairs] = []
-
-    # batteries
-    bats, bat_idx = of(Battery)
-    bp = soc = bvars = None
-    if bats:
-        bp = battery_arrays(bats, bat_idx, grid)
-        c, d = add_battery_power(lp, bp)
-        soc = add_battery_soc(lp, bp, c, d, hours)
-        add_battery_target(lp, bp, soc)
-        bvars = (c, d)
-        lp.add_penalty(c, w[bp.asset])
-        lp.add_penalty(d, w[bp.asset])
-        B = len(bats)
-        pairs.append(
-            StoragePairs(
-                charge=c.ravel(), discharge=d.ravel(), charge_ub=np.repeat(bp.charge_power, T),
-                discharge_ub=np.repeat(bp.discharge_power, T), asset=np.repeat(bp.asset, T),
-                step=np.tile(np.arange(T), B), unit=np.repeat(bp.asset, T), lossy=np.repeat(~bp.lossless, T),
-                has_binary=np.zeros(B * T, bool),
-            )
-        )
-
-    # charging stations
-    stations, st_idx = of(ChargingStation)
-    sa = session_arrays(stations, st_idx, grid)
-    ch, dis, bi = add_session_power(lp, sa)
-    add_session_energy(lp, sa, ch, hours)
-    car = add_session_soc(lp, sa, ch, dis, bi, hours)
-    add_station_power(
-        lp, sa, ch, dis, bi, np.array([np.inf if s.max_power is None else float(s.max_power) for s in stations])
-    )
-    if ch.size:
-        lp.add_penalty(ch, w[sa.station[sa.entry_session], sa.entry_step])
-        lp.add_penalty(dis, w[sa.station[sa.entry_session[bi]], sa.entry_step[bi]])
-    sp_pairs = session_pairs(sa, ch, dis, bi)
-    sp_pairs.unit = sp_pairs.unit + A
-    pairs.append(sp_pairs)
-    s_base = session_baseline(sa, hours)
-    if s_base.size:
-        np.add.at(baseline, (sa.station[sa.entry_session], sa.entry_step), -s_base)
-
-    # buildings
-    blds, bld_idx = of(Building)
-    if blds:
-        bd = building_arrays(blds, bld_idx, grid)
-        up, down = add_building_shift(lp, bd)
-        F = add_building_window(lp, bd, up, down, hours)
-        add_building_energy_neutral(lp, bd, F)
-        lp.add_penalty(up, w[bd.asset])
-        lp.add_penalty(down, w[bd.asset])
-        baseline[bd.asset] = -bd.load
-
-    # solar and wind
-    curt, cu_idx = of(Curtailable)
-    if curt:
-        cp = curtailable_arrays(curt, cu_idx, grid)
-        prod = add_curtailment(lp, cp)
-        # penalty on curtailment (forecast − production): −w on production, +w·forecast constant
-        lp.add_penalty(prod, -w[cp.asset])
-        lp.penalty_constant += float((w[cp.asset] * cp.forecast).sum())
-        baseline[cp.asset] = cp.forecast
-
-    # portfolio
-    conns = connection_arrays(connection_points, names, grid)
-    add_connection_limits(lp, conns, first_id=A)
-    cost, const = objective_vector(lp, price, hours)
-
-    all_pairs = StoragePairs.concat(pairs)
-    add_no_simultaneous(lp, all_pairs, a_priori_mask(all_pairs, price, complementarity))
-    return Problem(
-        grid=grid, prices=price, assets=assets, lp=lp, cost=cost, revenue_constant=const, baseline=baseline,
-        batteries=bp, soc_vars=soc, battery_vars=bvars, sessions=sa, session_vars=(ch, dis, bi, car), session_base=s_base,
-        connections=conns, pairs=all_pairs, complementarity=complementarity, tie_break=tie_break,
-        build_time=time.perf_counter() - t0,
-    )

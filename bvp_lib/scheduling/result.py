@@ -27,6 +27,11 @@ class SolverStats:
     :mod:`~bvp_lib.scheduling.complementarity`); ``simultaneous_steps`` counts
     (storage, step) pairs charging and discharging at once in the returned schedule.
     ``iterations`` are HiGHS's simplex + IPM iterations (``None`` for Cbc).
+    ``proven_gap`` is the relative gap between the returned objective and the bound
+    the solver proved (0 for an optimal LP; a MIP's final gap; ``None`` when the
+    backend does not report it), ``bound`` that bound [EUR, including the tie-break
+    when it was in the objective]; ``canonical_time`` the seconds spent choosing
+    the canonical (tie-broken) solution on the optimal face.
     """
 
     solver: str
@@ -46,6 +51,9 @@ class SolverStats:
     iterations: int | None = None
     time_limit: float | None = None
     mip_gap: float | None = None
+    proven_gap: float | None = None
+    bound: float | None = None
+    canonical_time: float = 0.0
 
     def as_series(self) -> pd.Series:
         return pd.Series(self.__dict__)
@@ -61,7 +69,10 @@ class ScheduleResult:
         ``"optimal"``, or ``"time_limit"`` when a MIP stopped early with a feasible
         schedule (infeasible or unbounded problems raise instead).
     objective : float
-        Revenue of the schedule [EUR]: ``Σ_t π_t Δt Σ_a P[a, t]``.
+        What the schedule earns [EUR]: its revenue ``Σ_t π_t Δt Σ_a P[a, t]`` (at a
+        connection point's own import/export prices where it has them) plus the
+        other terms (end value, minus degradation, peak and breach costs); without
+        such terms simply the day-ahead revenue. ``terms`` itemises it.
     objective_with_tie_break : float
         What the solver maximised: revenue minus the tie-break cost [EUR].
     baseline_revenue : float
@@ -97,6 +108,17 @@ class ScheduleResult:
         Step length Δt.
     x : numpy.ndarray
         The raw solution vector (variables in the order of ``Problem.lp``).
+    terms : pandas.Series
+        The objective itemised [EUR]: ``energy`` (day-ahead revenue of the assets not
+        behind a tariffed connection), ``tariff`` (import and export at a
+        connection's own prices), ``end_value`` (+), ``degradation``, ``peak``,
+        ``capacity_breach``, ``breach`` (−, as negative numbers). Sums to ``objective``.
+    breaches : pandas.DataFrame
+        What soft wishes missed, one row per miss above 1e-9: ``asset`` (or
+        connection point), ``family`` (``soc_min``, ``soc_max``, ``soc_target``,
+        ``session_energy``, ``connection_limit``, ``contracted_capacity``),
+        ``time`` (step start; NaT for horizon-wide terms), ``amount``, ``unit``
+        (MWh or MW), ``price`` [EUR per unit] and ``cost`` [EUR].
     """
 
     status: str
@@ -117,6 +139,10 @@ class ScheduleResult:
     stats: SolverStats
     resolution: pd.Timedelta = pd.Timedelta("15min")
     x: np.ndarray = field(repr=False, default=None)
+    terms: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    breaches: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["asset", "family", "time", "amount", "unit", "price", "cost"])
+    )
 
     @property
     def value(self) -> float:

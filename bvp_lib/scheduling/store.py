@@ -28,7 +28,7 @@ from bvp_lib.beliefs import SourceSpec, get_or_create_source, save_beliefs, sens
 from bvp_lib.db.catalogue import Catalogue
 from bvp_lib.db.engine import transaction
 from bvp_lib.scheduling.errors import SchedulingInputError
-from bvp_lib.scheduling.inputs import Bind, DayInputs, Mode, prepare_day
+from bvp_lib.scheduling.inputs import Bind, DayInputs, EvSessions, Mode, prepare_day
 from bvp_lib.scheduling.result import ScheduleResult, summarise
 from bvp_lib.timing import day_bounds
 
@@ -196,6 +196,7 @@ def schedule_day(
     save: bool = True,
     bind: Bind = None,
     catalogue: Catalogue | None = None,
+    ev_sessions: EvSessions = "forecast",
 ) -> DaySchedule:
     """Schedule one local day of the portfolio in the database and store the schedule.
 
@@ -231,6 +232,10 @@ def schedule_day(
     bind : Engine or Connection, optional
     catalogue : Catalogue, optional
         The portfolio as the caller read it (default: read it).
+    ev_sessions : {"forecast", "actual"}
+        Forecast mode: schedule the charging stations on the sessions forecast at gate
+        closure (default), or on the real sessions of the day (``"actual"``: look-ahead,
+        for comparison). Perfect mode always uses the real sessions.
 
     Returns
     -------
@@ -255,7 +260,8 @@ def schedule_day(
     >>> ds.summary()  # doctest: +SKIP
     """
     inputs = prepare_day(day, mode=mode, assets=assets, resolution=resolution, forecast_source=forecast_source,
-                         soc_start=soc_start, overrides=overrides, bind=bind, catalogue=catalogue)  # fmt: skip
+                         soc_start=soc_start, overrides=overrides, bind=bind, catalogue=catalogue,
+                         ev_sessions=ev_sessions)  # fmt: skip
     result = inputs.build().solve(solver, time_limit, mip_gap)
     out = DaySchedule(result=result, inputs=inputs)
     if save:

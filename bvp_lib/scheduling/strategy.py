@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from bvp_lib.scheduling.assets import ConnectionPoint
-from bvp_lib.scheduling.problem import build_problem
+from bvp_lib.scheduling.build import build_problem
 
 SOLVER_CHOICES = ("auto", "highs", "cbc")
 
@@ -38,7 +38,7 @@ def default_solver() -> str:
 
 def solve_schedule(assets: list, prices: pd.Series, connection_points: list[ConnectionPoint], *,
                    resolution: pd.Timedelta | str | None = None, solver: str = "auto",
-                   time_limit: float | None = None):  # fmt: skip
+                   time_limit: float | None = None, mip_gap: float | None = None):  # fmt: skip
     """Build and solve a schedule the fastest exact way for an interactive answer.
 
     ``solver="highs"`` or ``"cbc"``: :func:`~bvp_lib.scheduling.build_problem` then
@@ -54,6 +54,9 @@ def solve_schedule(assets: list, prices: pd.Series, connection_points: list[Conn
     times faster than HiGHS (``benchmarks/bench_widgets.py`` prints both). Without
     highspy, the configured solver does both steps.
 
+    ``mip_gap`` (relative, e.g. 1e-3) lets a MIP stop once its schedule is proven within
+    that share of the optimum; the LP is solved to optimality either way.
+
     Returns
     -------
     ScheduleResult
@@ -67,7 +70,7 @@ def solve_schedule(assets: list, prices: pd.Series, connection_points: list[Conn
     if solver not in SOLVER_CHOICES:
         raise ValueError(f"solver {solver!r} is not supported; use one of {', '.join(SOLVER_CHOICES)}")
     if solver != "auto":
-        return build_problem(assets, prices, connection_points, resolution=resolution).solve(solver, time_limit)
+        return build_problem(assets, prices, connection_points, resolution=resolution).solve(solver, time_limit, mip_gap)
     if _has_highs():
         lp_solver, mip_solver = "highs", "cbc"
     else:
@@ -78,4 +81,4 @@ def solve_schedule(assets: list, prices: pd.Series, connection_points: list[Conn
     result = first.solve(lp_solver, time_limit)
     if result.stats.simultaneous_steps == 0:
         return result
-    return build_problem(assets, prices, connection_points, resolution=resolution).solve(mip_solver, time_limit)
+    return build_problem(assets, prices, connection_points, resolution=resolution).solve(mip_solver, time_limit, mip_gap)

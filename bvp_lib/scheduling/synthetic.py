@@ -132,3 +132,53 @@ def synthetic_portfolio(
     cap = float(np.round(connection_share * peak, 3))
     cps = [ConnectionPoint("grid", [a.name for a in assets], import_capacity=cap, export_capacity=cap)]
     return assets, cps
+
+
+def two_peak_prices(
+    index: pd.DatetimeIndex, seed: int = 0, *, tz: str | None = None, noise: float = 5.0,
+    negative_hours: int = 0, negative_price: float = -80.0, negative_from: int = 10,
+) -> pd.Series:
+    """A two-peak day-ahead price [EUR/MWh] with noise, per quarter-hour (issue 16's case).
+
+    ``price = 40 + 25·exp(−(h − 8)²/4) + 35·exp(−(h − 19)²/4) + noise`` with h the local
+    hour and Gaussian noise of ``noise`` EUR/MWh per step (seeded), rounded to the
+    0.01 EUR/MWh tick. ``negative_hours`` sets that many hours of every day from local
+    ``negative_from`` o'clock to ``negative_price`` (six hours at −80 EUR/MWh is the
+    hard case of the issue). The peaks sit where German day-ahead prices peak (morning
+    and evening ramps); the levels are illustrative, not fitted.
+    """
+    tz = market_timezone(tz)
+    rng = np.random.default_rng(seed)
+    local = index.tz_convert(tz)
+    h = np.asarray(local.hour + local.minute / 60.0)
+    p = 40.0 + 25.0 * np.exp(-((h - 8.0) ** 2) / 4.0) + 35.0 * np.exp(-((h - 19.0) ** 2) / 4.0)
+    p = p + rng.normal(0.0, noise, len(index))
+    if negative_hours:
+        sel = (h >= negative_from) & (h < negative_from + negative_hours)
+        p[sel] = negative_price
+    return pd.Series(np.round(p, 2), index=index, name="price")
+
+
+def battery_fleet(
+    n: int, index: pd.DatetimeIndex, seed: int = 0, *, efficiency: float = 0.95, site_share: float = 0.5,
+    **battery_kwargs,
+) -> tuple[list[Battery], list[ConnectionPoint]]:
+    """``n`` batteries of varied size behind one shared connection (issue 16's case).
+
+    Power uniform in 1–3 MW, energy uniform in 2–6 MWh (seeded, rounded to kW/kWh),
+    charge and discharge efficiency ``efficiency``, start at half charge (the default
+    end target is the start SoC). One connection point ``"site"`` with import and
+    export capacity ``site_share`` × the summed power [MW], so it binds whenever most
+    batteries want the same direction. ``battery_kwargs`` go to every :class:`Battery`
+    (for example ``degradation_cost``).
+    """
+    rng = np.random.default_rng(seed)
+    power = np.round(rng.uniform(1.0, 3.0, n), 3)
+    energy = np.round(rng.uniform(2.0, 6.0, n), 3)
+    bats = [
+        Battery(f"bat-{i:05d}", capacity=float(e), charge_power=float(p), soc_start=float(e) / 2,
+                charge_efficiency=efficiency, discharge_efficiency=efficiency, **battery_kwargs)
+        for i, (p, e) in enumerate(zip(power, energy))
+    ]
+    cap = float(np.round(site_share * power.sum(), 3))
+    return bats, [ConnectionPoint("site", [b.name for b in bats], import_capacity=cap, export_capacity=cap)]

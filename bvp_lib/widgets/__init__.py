@@ -35,7 +35,9 @@ from bvp_lib.widgets.common import (
     DEFAULT_EXPORT_DIR,
     EXPECTED_ERRORS,
     View,
+    detach,
     error_message,
+    figure_png,
     parse_day,
     parse_number,
 )
@@ -64,7 +66,7 @@ from bvp_lib.widgets.schedule import (
 __all__ = [
     "DEFAULT_DAY", "DEFAULT_EXPORT_DIR", "EXPECTED_ERRORS", "SOLVER_CHOICES", "BrowseInputs", "BrowseView",
     "ForecastCache", "ForecastInputs", "ForecastView", "ScheduleCache", "ScheduleInputs", "ScheduleView", "View",
-    "browse_data", "compute_forecast", "data_browser", "default_solver", "error_message", "explore_forecast",
+    "browse_data", "compute_forecast", "data_browser", "detach", "figure_png", "default_solver", "error_message", "explore_forecast",
     "explore_schedule", "explorer_overrides", "export_csv", "export_path", "forecast_explorer", "forecast_metrics",
     "forecast_metrics_html", "forecast_options", "forecastable", "list_sensors", "load_frame", "parse_day",
     "parse_number", "schedule_explorer", "schedule_values_html", "series_info", "solve_schedule", "stored_settings",

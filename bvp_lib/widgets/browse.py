@@ -20,7 +20,7 @@ from bvp_lib.db.catalogue import catalogue as read_catalogue
 from bvp_lib.market.clock import market_timezone
 from bvp_lib.reporting.figures.explore import series_figure
 from bvp_lib.timing import day_bounds
-from bvp_lib.widgets.common import DEFAULT_EXPORT_DIR, Bind, View, error_message, parse_day
+from bvp_lib.widgets.common import DEFAULT_EXPORT_DIR, Bind, View, detach, error_message, parse_day
 
 def list_sensors(*, bind: Bind = None, catalogue: Catalogue | None = None) -> pd.DataFrame:
     """Every sensor the data browser can show, from the catalogue.
@@ -120,8 +120,9 @@ def load_frame(state: BrowseInputs, *, bind: Bind = None) -> tuple[pd.DataFrame,
     _, end = day_bounds(last, tz)
     sensors = list_sensors(bind=bind)
     if state.sensor not in sensors.index:
-        raise ValueError(f"unknown sensor {state.sensor!r}; the database has {', '.join(sensors.index[:12])}"
-                         + (f" and {len(sensors) - 12} more" if len(sensors) > 12 else ""))  # fmt: skip
+        from bvp_lib.db.catalogue import unknown_names
+
+        raise ValueError(unknown_names("sensor", [state.sensor], list(sensors.index), ""))
     unit, res = sensors.loc[state.sensor, "unit"], sensors.loc[state.sensor, "resolution"]
     df = load_beliefs(state.sensor, start, end, source_types=list(state.source_types) or None, most_recent=True,
                       bind=bind)  # fmt: skip
@@ -191,7 +192,7 @@ def browse_data(state: BrowseInputs, *, bind: Bind = None, figures: bool = True)
         view.notes.append(f"{int(frame.isna().any(axis=1).sum())} of {len(frame)} steps hold no value")
     if figures:
         t1 = time.perf_counter()
-        view.figures = {"series": series_figure(frame, sensor=state.sensor, unit=unit, tz=market_timezone())}
+        view.figures = {"series": detach(series_figure(frame, sensor=state.sensor, unit=unit, tz=market_timezone()))}
         view.timings["figures"] = time.perf_counter() - t1
     view.timings["total"] = time.perf_counter() - t0
     return view

@@ -96,7 +96,7 @@ def parse_number(value: Number, what: str, *, minimum: float | None = None, maxi
     if minimum is not None and (x < minimum or (strictly_above and x <= minimum)):
         raise ValueError(f"{what} must be {'above' if strictly_above else 'at least'} {minimum:g}, not {x:g}")
     if maximum is not None and x > maximum:
-        raise ValueError(f"{what} must be at most {maximum:g}, not {x:g}")
+        raise ValueError(f"{what} must be at most {maximum:,g}, not {x:g}")
     return x
 
 
@@ -188,6 +188,23 @@ class Cache:
     def clear(self) -> None:
         """Forget everything (the next call reads the database again)."""
         self._lru.clear()
+
+
+def detach(fig):
+    """Take a figure out of pyplot's list of open figures: it is then shown only where an
+    explorer displays it, never a second time by the notebook at the end of a cell
+    (JupyterLab's inline backend shows every open figure). Returns the figure."""
+    plt.close(fig)
+    return fig
+
+
+def figure_png(fig, dpi: int = 80) -> bytes:
+    """The figure as PNG bytes (what an explorer shows; works with any matplotlib backend)."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
 
 
 def timing_text(t: dict[str, float]) -> str:

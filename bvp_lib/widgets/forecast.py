@@ -23,7 +23,7 @@ from bvp_lib.db.engine import transaction
 from bvp_lib.market.clock import market_clock
 from bvp_lib.reporting.figures.forecast import forecast_error_figure
 from bvp_lib.timing import as_date, day_bounds, day_index
-from bvp_lib.widgets.common import DEFAULT_DAY, Bind, Cache, View, _LRU, error_message, parse_day, timing_text
+from bvp_lib.widgets.common import DEFAULT_DAY, Bind, Cache, View, _LRU, detach, error_message, parse_day, timing_text
 
 @dataclass(frozen=True)
 class ForecastInputs:
@@ -342,8 +342,8 @@ def explore_forecast(state: ForecastInputs, *, cache: ForecastCache, figures: bo
     if figures:
         t1 = time.perf_counter()
         title = f"{info.sensor}: {state.model}, {state.horizon} forecast of {as_date(state.day)}"
-        view.figures = {"forecast": forecast_error_figure(forecast, actual, view.metrics, unit=info.unit, title=title,
-                                                          tz=market_clock().timezone)}  # fmt: skip
+        view.figures = {"forecast": detach(forecast_error_figure(forecast, actual, view.metrics, unit=info.unit,
+                                                                 title=title, tz=market_clock().timezone))}  # fmt: skip
         view.timings["figures"] = time.perf_counter() - t1
     view.timings["total"] = time.perf_counter() - t0
     return view

@@ -29,6 +29,7 @@ from bvp_lib.widgets.common import (
     DEFAULT_DAY,
     Cache,
     Number,
+    detach,
     View,
     error_message,
     parse_day,
@@ -69,7 +70,16 @@ class ScheduleInputs:
     resolution : str
         Step length Δt of the schedule (divides an hour).
     time_limit : float, optional
-        Seconds per solver call; a MIP stopped by it returns its best schedule (noted).
+        Seconds per solver call; a MIP stopped by it returns its best schedule, marked
+        "not proven optimal".
+    mip_gap : float, optional
+        Relative MIP gap: a MIP schedule proven within this share of the optimum counts
+        as solved (1e-3, as the daily run).
+    strategy : {"schedule", "orders"}
+        ``"schedule"``: one schedule on the mode's prices. ``"orders"`` (forecast mode
+        only): bid curves made at gate closure from price scenarios, cleared at the
+        realised prices, and the plan that delivers what was accepted
+        (:func:`bvp_lib.market.offer.offer_day`); value at the realised prices.
     """
 
     day: dt.date | str = DEFAULT_DAY
@@ -81,7 +91,9 @@ class ScheduleInputs:
     connection_capacity_mw: Number = None
     solver: str | None = None
     resolution: str = "15min"
-    time_limit: float | None = 1.5
+    time_limit: float | None = 10.0
+    mip_gap: float | None = 1e-3
+    strategy: str = "schedule"
 
     def replace(self, **changes) -> ScheduleInputs:
         """A copy with some fields changed."""
@@ -97,18 +109,34 @@ FIELDS = {
 }
 
 
+#: explorer field -> (label with unit, minimum, maximum, strictly above the minimum). The maxima are far
+#: above any asset of a regional aggregator's portfolio (the bundled one's largest battery has 5 MW and
+#: 10 MWh, its connection points 40 MW): a larger number is a typo (1e6 MW), refused with the field named.
+LIMITS = {
+    "battery_power_mw": ("battery power [MW]", 0.0, 1_000.0, False),
+    "battery_energy_mwh": ("battery energy [MWh]", 0.0, 10_000.0, True),
+    "shiftable_share": ("building shiftable share [-]", 0.0, 1.0, False),
+    "connection_capacity_mw": ("connection capacity [MW]", 0.0, 10_000.0, False),
+}
+
+
 def explorer_overrides(state: ScheduleInputs) -> dict[str, dict[str, float]]:
     """The explorer's fields as scenario overrides (``{"battery": {"power_mw": 2.0}}``),
-    checked: ``ValueError`` naming the field otherwise."""
-    values = {
-        "battery_power_mw": parse_number(state.battery_power_mw, "battery power [MW]", minimum=0.0),
-        "battery_energy_mwh": parse_number(state.battery_energy_mwh, "battery energy [MWh]", minimum=0.0,
-                                           strictly_above=True),  # fmt: skip
-        "shiftable_share": parse_number(state.shiftable_share, "building shiftable share [-]", minimum=0.0,
-                                        maximum=1.0),  # fmt: skip
-        "connection_capacity_mw": parse_number(state.connection_capacity_mw, "connection capacity [MW]",
-                                               minimum=0.0),  # fmt: skip
-    }
+    checked against :data:`LIMITS`.
+
+    Raises
+    ------
+    ValueError
+        Naming every bad field (not only the first), each with its allowed range.
+    """
+    values, errors = {}, []
+    for name, (what, lo, hi, strict) in LIMITS.items():
+        try:
+            values[name] = parse_number(getattr(state, name), what, minimum=lo, maximum=hi, strictly_above=strict)
+        except ValueError as e:
+            errors.append(str(e))
+    if errors:
+        raise ValueError("; ".join(errors))
     out: dict[str, dict[str, float]] = {}
     for name, v in values.items():
         if v is not None:
@@ -150,6 +178,14 @@ class ScheduleCache(Cache):
                                      resolution=resolution, bind=self.bind)  # fmt: skip
         )
 
+    def price_scenarios(self, day):
+        """The day's price scenarios made at gate closure (not stored), from memory when
+        made before (:func:`bvp_lib.forecasting.probabilistic.price_scenarios`)."""
+        from bvp_lib.forecasting.probabilistic import price_scenarios
+
+        d = as_date(day)
+        return self._lru.get(("scenarios", d), lambda: price_scenarios(d, save=False, bind=self.bind))
+
 
 @dataclass
 class ScheduleView(View):
@@ -175,6 +211,7 @@ class ScheduleView(View):
     values: dict[str, float] = field(default_factory=dict)
     summary: pd.DataFrame | None = None
     actions: pd.DataFrame | None = None
+    optimal: bool | None = None
 
 
 def override_notes(day_inputs, overrides: dict) -> list[str]:
@@ -276,18 +313,25 @@ def explore_schedule(state: ScheduleInputs, *, cache: ScheduleCache, figures: bo
         changed = inputs.with_overrides(over) if over else inputs
         objs, points = changed.assets, changed.connection_points
         view.notes += override_notes(inputs, over)
+        if state.strategy not in ("schedule", "orders"):
+            raise ValueError(f"strategy must be 'schedule' or 'orders', not {state.strategy!r}")
         t1 = time.perf_counter()
-        result = solve_schedule(objs, inputs.prices, points, resolution=inputs.resolution, solver=solver,
-                                time_limit=state.time_limit)  # fmt: skip
-        view.timings["solve"] = time.perf_counter() - t1
+        if state.strategy == "orders":
+            result = _offer(state, day, assets, changed, cache, view)
+            view.timings["bid, clear and deliver"] = time.perf_counter() - t1
+        else:
+            result = solve_schedule(objs, inputs.prices, points, resolution=inputs.resolution, solver=solver,
+                                    time_limit=state.time_limit, mip_gap=state.mip_gap)  # fmt: skip
+            view.timings["solve"] = time.perf_counter() - t1
     except Exception as err:  # noqa: BLE001 - the widget shows the message, never a traceback
         view.message = error_message(err)
         view.timings["total"] = time.perf_counter() - t0
         return view
     view.result = result
-    if result.status != "optimal":
-        view.notes.append(f"{result.stats.solver} stopped at the time limit ({state.time_limit:g} s): best schedule "
-                          "found, not proven optimal")  # fmt: skip
+    view.optimal = result.status == "optimal"
+    if not view.optimal:
+        view.notes.insert(0, f"NOT PROVEN OPTIMAL: {result.stats.solver} stopped at the time limit "
+                             f"({state.time_limit:g} s) with its best schedule so far; raise the time limit")  # fmt: skip
     if result.stats.n_integer:
         view.notes.append(f"{result.stats.n_integer} binaries (no charging and discharging at once) on "
                           f"{result.stats.solver}")  # fmt: skip
@@ -303,10 +347,28 @@ def explore_schedule(state: ScheduleInputs, *, cache: ScheduleCache, figures: bo
     view.actions = actions_table(result.actions, result.prices, tz=inputs.tz)
     if figures:
         t2 = time.perf_counter()
-        view.figures = {"schedule": explorer_figure(result, view.summary, capacity=caps, tz=inputs.tz)}
+        view.figures = {"schedule": detach(explorer_figure(result, view.summary, capacity=caps, tz=inputs.tz,
+                                                           kinds=info["type"].to_dict()))}  # fmt: skip
         view.timings["figures"] = time.perf_counter() - t2
     view.timings["total"] = time.perf_counter() - t0
     return view
+
+
+def _offer(state: ScheduleInputs, day, assets, changed, cache: ScheduleCache, view: ScheduleView):
+    """The orders strategy of the explorer: the day's book from the price scenarios on the
+    changed assets, cleared at the realised prices, and its delivery (the result)."""
+    from bvp_lib.market.offer import offer_day
+
+    if state.mode != "forecast":
+        raise ValueError("the orders strategy bids at gate closure on the day-ahead forecasts: pick mode 'forecast'")
+    scenarios = cache.price_scenarios(day)
+    realised = cache.day_inputs(day, assets, "perfect", state.resolution).prices
+    offer = offer_day(changed, scenarios, realised, solver="highs", time_limit=state.time_limit, mip_gap=state.mip_gap)
+    d = offer.delivery
+    view.notes.append(f"orders: {len(offer.book.orders)} orders from {scenarios.n} price scenarios, cleared at the "
+                      f"realised prices; delivery imbalance {d.info['imbalance_mwh']:.2f} MWh (settled, not in the "
+                      "value below)")  # fmt: skip
+    return d.result
 
 
 def schedule_values_html(view: ScheduleView) -> str:
@@ -321,6 +383,8 @@ def schedule_values_html(view: ScheduleView) -> str:
         ("value of flexibility", f"{v['value_eur']:,.2f} EUR"),
         ("schedule revenue", f"{v['schedule_revenue_eur']:,.2f} EUR"),
         ("baseline revenue", f"{v['baseline_revenue_eur']:,.2f} EUR"),
+        ("solve", "optimal" + (f" (MIP gap {view.inputs.mip_gap:g})" if st.n_integer and view.inputs.mip_gap else "")
+         if view.optimal else "⚠ NOT PROVEN OPTIMAL (stopped at the time limit)"),
         ("solver", f"{st.solver} ({st.backend}), {st.status}, {st.n_variables} variables, {st.n_integer} binaries"),
         ("answered in", timing_text(view.timings)),
     ]

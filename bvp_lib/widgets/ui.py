@@ -25,7 +25,7 @@ from pathlib import Path
 import ipywidgets as W
 import matplotlib
 import matplotlib.pyplot as plt
-from IPython.display import display
+from IPython.display import Image, display
 
 from bvp_lib import widgets as L
 from bvp_lib.widgets.common import Bind
@@ -72,6 +72,34 @@ def _as_date(value) -> dt.date | None:
         return None
 
 
+class OverrideField(W.HBox):
+    """A slider for one overridable field with a "change" box: unticked, the stored value
+    is used (shown beside it); ticked, the slider's value [unit] overrides it."""
+
+    def __init__(self, description: str, minimum: float, maximum: float, step: float):
+        self.enabled = W.Checkbox(value=False, description="change", indent=False, layout=W.Layout(width="6em"))
+        self.slider = W.FloatSlider(value=minimum, min=minimum, max=maximum, step=step, description=description,
+                                    continuous_update=False, disabled=True, readout_format=".2f",
+                                    style={"description_width": "13em"}, layout=W.Layout(width="30em"))  # fmt: skip
+        self.stored = W.HTML(value="")
+        self.enabled.observe(lambda ch: setattr(self.slider, "disabled", not ch["new"]), names="value")
+        super().__init__([self.enabled, self.slider, self.stored])
+
+    @property
+    def override(self) -> float | None:
+        """The slider's value when ticked, else None (as stored)."""
+        return float(self.slider.value) if self.enabled.value else None
+
+    def show_stored(self, text: str) -> None:
+        self.stored.value = f"<span style='color:#666'>as stored: {html.escape(text)}</span>"
+
+
+#: explorer field -> slider (min, max, step); the sliders cover what is sensible here, explorer_overrides
+#: checks any number given in code against bvp_lib.widgets.schedule.LIMITS
+SLIDERS = {"battery_power_mw": (0.0, 20.0, 0.5), "battery_energy_mwh": (0.5, 40.0, 0.5),
+           "shiftable_share": (0.0, 1.0, 0.05), "connection_capacity_mw": (0.0, 80.0, 1.0)}  # fmt: skip
+
+
 class _Explorer(W.VBox):
     """Controls above a message line, a numbers panel and an output area for the figures."""
 
@@ -87,10 +115,15 @@ class _Explorer(W.VBox):
                           self.status, self.numbers, self.output], **kwargs)  # fmt: skip
 
     def _watch(self, *widgets: W.Widget) -> None:
+        """Redraw when any of ``widgets`` changes (a disabled slider's change does nothing)."""
         for w in widgets:
             w.observe(self._changed, names="value")
 
     def _changed(self, change=None) -> None:
+        owner = getattr(change, "owner", None) if change is not None and not isinstance(change, dict) else (
+            change.get("owner") if isinstance(change, dict) else None)  # fmt: skip
+        if getattr(owner, "disabled", False):
+            return
         if not self._busy:
             self.refresh()
 
@@ -109,33 +142,30 @@ class _Explorer(W.VBox):
         self._show(view)
         self.view = view
         if view.ok:
-            self.status.value = f"<span style='color:#2a7'>✓</span> {time.perf_counter() - t0:.2f} s"
+            mark = ("<span style='color:#2a7'>✓</span>" if getattr(view, "optimal", True) is not False else
+                    "<span style='color:#b36b00'><b>⚠ not proven optimal</b></span>")  # fmt: skip
+            self.status.value = f"{mark} {time.perf_counter() - t0:.2f} s"
         else:
             self.status.value = f"<span style='color:#b00020'><b>⚠ {html.escape(view.message or '')}</b></span>"
         self.numbers.value = self._numbers_html(view)
         return view
 
     def _show(self, view: L.View) -> None:
-        for f in self._figures:
-            plt.close(f)
-        self._figures = []
+        # one PNG per figure, displayed here only: the figures are detached from pyplot, so
+        # neither JupyterLab's inline backend nor ipympl shows them a second time
         self.output.clear_output(wait=True)
         with self.output:
             for fig in view.figures.values():
-                if zoomable():
-                    display(fig.canvas)
-                    self._figures.append(fig)  # closed at the next redraw
-                else:
-                    display(fig)
-                    plt.close(fig)
+                display(Image(data=L.figure_png(fig)))
+                plt.close(fig)
 
 
 class ScheduleExplorer(_Explorer):
     """The schedule explorer widget (see :func:`schedule_explorer`)."""
 
     def __init__(self, *, day=L.DEFAULT_DAY, assets: Sequence[str] | None = None, mode: str = "perfect",
-                 solver: str | None = None, time_limit: float | None = 1.5, cache: L.ScheduleCache | None = None,
-                 bind: Bind = None):  # fmt: skip
+                 solver: str | None = None, time_limit: float | None = 10.0, cache: L.ScheduleCache | None = None,
+                 bind: Bind = None, strategy: str = "schedule"):  # fmt: skip
         from bvp_lib.reporting.explore import portfolio
 
         self.cache = cache or L.ScheduleCache(bind=bind)
@@ -148,27 +178,31 @@ class ScheduleExplorer(_Explorer):
         self.mode = W.Dropdown(options=[("perfect foresight (realised data)", "perfect"),
                                         ("day-ahead forecasts (stored)", "forecast")], value=mode,
                                description="mode")  # fmt: skip
+        self.strategy = W.Dropdown(options=[("one schedule", "schedule"),
+                                            ("orders: bid curves, cleared at the realised price", "orders")],
+                                   value=strategy, description="strategy")  # fmt: skip
         self.solver = W.Dropdown(options=[("auto (HiGHS LP, Cbc if binaries)", "auto"), ("highs", "highs"),
                                           ("cbc", "cbc")], value=(solver or L.default_solver()),
                                  description="solver")  # fmt: skip
-        text = dict(placeholder="as stored", continuous_update=False, style={"description_width": "initial"})
-        self.battery_power = W.Text(description="battery power [MW]", **text)
-        self.battery_energy = W.Text(description="battery energy [MWh]", **text)
-        self.shiftable_share = W.Text(description="building shiftable share [-]", **text)
-        self.connection_capacity = W.Text(description="connection capacity [MW]", **text)
-        super().__init__([self.day, self.assets, self.mode, self.solver, self.battery_power, self.battery_energy,
-                          self.shiftable_share, self.connection_capacity])  # fmt: skip
-        self._watch(self.day, self.assets, self.mode, self.solver, self.battery_power, self.battery_energy,
-                    self.shiftable_share, self.connection_capacity)  # fmt: skip
+        from bvp_lib.widgets.schedule import LIMITS
+
+        fields = {name: OverrideField(LIMITS[name][0], *SLIDERS[name]) for name in SLIDERS}
+        self.battery_power, self.battery_energy = fields["battery_power_mw"], fields["battery_energy_mwh"]
+        self.shiftable_share, self.connection_capacity = fields["shiftable_share"], fields["connection_capacity_mw"]
+        super().__init__([self.day, self.assets, self.mode, self.strategy, self.solver, self.battery_power,
+                          self.battery_energy, self.shiftable_share, self.connection_capacity])  # fmt: skip
+        self._watch(self.day, self.assets, self.mode, self.strategy, self.solver)
+        for f in fields.values():
+            self._watch(f.enabled, f.slider)
         self.refresh()
 
     def inputs(self) -> L.ScheduleInputs:
         """The controls' values as :class:`~bvp_lib.widgets.ScheduleInputs`."""
         return L.ScheduleInputs(
             day=self.day.value, assets=tuple(self.assets.value), mode=self.mode.value,
-            battery_power_mw=self.battery_power.value, battery_energy_mwh=self.battery_energy.value,
-            shiftable_share=self.shiftable_share.value, connection_capacity_mw=self.connection_capacity.value,
-            solver=self.solver.value, time_limit=self.time_limit,
+            battery_power_mw=self.battery_power.override, battery_energy_mwh=self.battery_energy.override,
+            shiftable_share=self.shiftable_share.override, connection_capacity_mw=self.connection_capacity.override,
+            solver=self.solver.value, time_limit=self.time_limit, strategy=self.strategy.value,
         )  # fmt: skip
 
     def _compute(self) -> L.View:
@@ -179,13 +213,15 @@ class ScheduleExplorer(_Explorer):
             for w, k in ((self.battery_power, "battery_power_mw"), (self.battery_energy, "battery_energy_mwh"),
                          (self.shiftable_share, "shiftable_share"),
                          (self.connection_capacity, "connection_capacity_mw")):  # fmt: skip
-                w.placeholder = f"as stored: {stored[k]}"
+                w.show_stored(stored[k])
         return view
 
     def _numbers_html(self, view: L.View) -> str:
         out = L.schedule_values_html(view)
         if view.ok and view.summary is not None:
-            out += view.summary.round(3).to_html(classes="bvp-summary", border=0)
+            from bvp_lib.reporting.tables import report_table
+
+            out += report_table(view.summary, "summary", sort_by="value_eur", key="abs", limit=12).to_html()
         return out
 
 
@@ -295,8 +331,9 @@ class DataBrowser(_Explorer):
 
 
 def schedule_explorer(day=L.DEFAULT_DAY, assets: Sequence[str] | None = None, *, mode: str = "perfect",
-                      solver: str | None = None, time_limit: float | None = 1.5,
-                      cache: L.ScheduleCache | None = None, bind: Bind = None) -> ScheduleExplorer:  # fmt: skip
+                      solver: str | None = None, time_limit: float | None = 10.0,
+                      cache: L.ScheduleCache | None = None, bind: Bind = None,
+                      strategy: str = "schedule") -> ScheduleExplorer:  # fmt: skip
     """The schedule explorer: change a day's flexibility and see schedule, SoC and value.
 
     Parameters
@@ -315,6 +352,9 @@ def schedule_explorer(day=L.DEFAULT_DAY, assets: Sequence[str] | None = None, *,
     cache : ScheduleCache, optional
         Share one cache between explorers (or with :func:`~bvp_lib.widgets.explore_schedule`).
     bind : Engine or Connection, optional
+    strategy : {"schedule", "orders"}
+        One schedule, or (mode ``"forecast"``) price-dependent orders cleared at the
+        realised prices and delivered.
 
     Returns
     -------
@@ -323,7 +363,7 @@ def schedule_explorer(day=L.DEFAULT_DAY, assets: Sequence[str] | None = None, *,
         :class:`~bvp_lib.widgets.ScheduleView`.
     """
     return ScheduleExplorer(day=day, assets=assets, mode=mode, solver=solver, time_limit=time_limit, cache=cache,
-                            bind=bind)  # fmt: skip
+                            bind=bind, strategy=strategy)  # fmt: skip
 
 
 def forecast_explorer(asset: str | None = "solar-havel-01", model: str = "seasonal_naive_daily",
@@ -352,3 +392,10 @@ def data_browser(sensor: str = "epex_da", start="2015-04-11", end="2015-04-14", 
     """
     return DataBrowser(sensor=sensor, start=start, end=end, source_types=source_types, export_dir=export_dir,
                        bind=bind)  # fmt: skip
+
+
+def show_view(view: L.View) -> None:
+    """Display a view's figures once, as PNG (for a notebook cell that calls an explorer's
+    logic directly: the figures appear in JupyterLab and in an executed HTML alike)."""
+    for fig in view.figures.values():
+        display(Image(data=L.figure_png(fig)))

@@ -29,14 +29,17 @@ def headline_html(headline: dict) -> str:
     import html as _html
 
     tiles = "".join(
-        f"<div>{_html.escape(str(k))}<b>{_html.escape(_fmt(v))}</b></div>" for k, v in headline.items()
+        f"<div>{_html.escape(str(k))}<b>{_html.escape(_fmt(v, k))}</b></div>" for k, v in headline.items()
     )
     return f"<div class='bvp-headline'>{tiles}</div>"
 
 
-def _fmt(v) -> str:
+def _fmt(v, key: str = "") -> str:
+    """A tile's number, rounded for its unit (the ``[unit]`` of its key)."""
+    from bvp_lib.reporting.tables import decimals_for, format_value, unit_of_label
+
     if v is None:
         return "n/a"
     if isinstance(v, float):
-        return f"{v:,.2f}"
+        return format_value(v, decimals_for([v], unit_of_label(key)))
     return str(v)

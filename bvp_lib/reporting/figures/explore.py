@@ -96,15 +96,16 @@ def series_figure(frame: pd.DataFrame, *, sensor: str, unit: str, tz: str | None
 
 
 def explorer_figure(result, summary: pd.DataFrame, *, capacity: pd.Series | None = None, tz: str | None = None,
-                    max_assets: int = 12):  # fmt: skip
+                    max_assets: int = 8, kinds: dict | None = None, max_bars: int = 12):  # fmt: skip
     """One figure of a solved schedule, laid out for a fast redraw on every change.
 
     Panels: one per asset, schedule against baseline [MW] (production positive,
-    consumption negative); then the SoC per battery [MWh] (capacity dotted) and the
-    value per asset against the baseline [EUR], side by side. Same colours and axes as
-    the daily report's :func:`~bvp_lib.reporting.figures.day.schedules_figure` and
-    :func:`~bvp_lib.reporting.figures.day.soc_figure`, but with a fixed layout: their
-    ``tight_layout`` costs about 0.2 s per figure, a third of a change's budget.
+    consumption negative) when the selection has at most ``max_assets`` assets, else one
+    per asset type with the type's assets summed (every asset is in a panel, its name in
+    the title's count); then the SoC per battery [MWh] (capacity dotted) and the value
+    against the baseline [EUR] of the ``max_bars`` assets with the largest value
+    (magnitude), the others summed in one bar. Same colours as the daily report, with a
+    fixed layout (``tight_layout`` costs about 0.2 s per figure).
 
     Parameters
     ----------
@@ -116,30 +117,50 @@ def explorer_figure(result, summary: pd.DataFrame, *, capacity: pd.Series | None
     tz : str
         Timezone of the time axis.
     max_assets : int
-        Panels drawn at most (the first assets).
+        Up to this many assets, one panel each; more: one panel per type (``kinds``).
+    kinds : dict, optional
+        Asset → type (needed for panels by type).
+    max_bars : int
+        Assets shown by name in the value chart.
     """
     tz = market_timezone(tz)
-    cols = list(result.schedule.columns)[:max_assets]
-    rows = int(np.ceil(len(cols) / 2)) or 1
-    fig = plt.figure(figsize=(11, 2.0 * rows + 2.6))
-    gs = fig.add_gridspec(rows + 1, 2, height_ratios=[1.0] * rows + [1.3], left=0.08, right=0.98, top=0.95,
-                          bottom=0.09, hspace=0.55, wspace=0.28)  # fmt: skip
+    all_cols = list(result.schedule.columns)
+    if len(all_cols) <= max_assets or not kinds:
+        groups = {a: [a] for a in all_cols[:max(max_assets, 1) if not kinds else len(all_cols)]}
+    else:
+        groups = {}
+        for a in all_cols:
+            groups.setdefault(kinds.get(a, "other"), []).append(a)
+        groups = {f"{t}: {len(c)} asset(s) summed": c for t, c in groups.items()}
+    rows = int(np.ceil(len(groups) / 2)) or 1
+    per = summary.drop(index="total", errors="ignore")
+    vals = per["value_eur"].astype(float)
+    top = vals.reindex(vals.abs().sort_values(ascending=False, kind="stable").index)
+    shown, rest = top.iloc[:max_bars], top.iloc[max_bars:]
+    if len(rest):
+        shown = pd.concat([shown, pd.Series({f"{len(rest)} other assets": float(rest.sum())})])
+    bar_h = max(1.3, 0.22 * len(shown) + 0.6)
+    fig = plt.figure(figsize=(11, 2.0 * rows + 0.9 + 2.2 * bar_h))
+    gs = fig.add_gridspec(rows + 1, 2, height_ratios=[1.0] * rows + [bar_h], left=0.09, right=0.98, top=0.96,
+                          bottom=0.07, hspace=0.6, wspace=0.42)  # fmt: skip
     idx = result.schedule.index.tz_convert(tz)
     fmt = mdates.DateFormatter("%H:%M", tz=tz)
     first = None
-    for i, a in enumerate(cols):
+    for i, (title, cols) in enumerate(groups.items()):
         ax = fig.add_subplot(gs[i // 2, i % 2], sharex=first)
         first = first or ax
-        ax.step(idx, result.baseline[a].to_numpy(float), where="post", color=COLORS["baseline"], label="baseline")
-        ax.step(idx, result.schedule[a].to_numpy(float), where="post", color=COLORS["schedule"], label="schedule")
+        ax.step(idx, result.baseline[cols].sum(axis=1).to_numpy(float), where="post", color=COLORS["baseline"],
+                lw=2, label="baseline")  # fmt: skip
+        ax.step(idx, result.schedule[cols].sum(axis=1).to_numpy(float), where="post", color=COLORS["schedule"],
+                label="schedule")  # fmt: skip
         ax.axhline(0, color="k", lw=0.5)
-        ax.set_title(a, fontsize=9)
+        ax.set_title(title, fontsize=9)
         ax.set_ylabel("power [MW]")
         ax.xaxis.set_major_formatter(fmt)
         ax.grid(alpha=0.3)
         if i == 0:
             ax.legend(fontsize=7, loc="best")
-        if i >= len(cols) - 2:
+        if i >= len(groups) - 2:
             ax.set_xlabel(f"time [{tz}]")
     ax = fig.add_subplot(gs[rows, 0])
     soc = result.soc
@@ -154,17 +175,16 @@ def explorer_figure(result, summary: pd.DataFrame, *, capacity: pd.Series | None
     ax.xaxis.set_major_formatter(fmt)
     ax.grid(alpha=0.3)
     if len(soc.columns):
-        ax.legend(fontsize=7, loc="best")
+        ax.legend(fontsize=7, loc="best", ncols=1 if len(soc.columns) <= 4 else 2)
     ax = fig.add_subplot(gs[rows, 1])
-    per = summary.drop(index="total", errors="ignore")
-    vals = per["value_eur"].astype(float).to_numpy()
-    y = np.arange(len(per))
-    ax.barh(y, vals, color=[COLORS["schedule"] if v >= 0 else "#d62728" for v in vals])
-    ax.set_yticks(y, [str(n)[:18] for n in per.index], fontsize=7)
+    y = np.arange(len(shown))
+    ax.barh(y, shown.to_numpy(), color=[COLORS["schedule"] if v >= 0 else "#d62728" for v in shown.to_numpy()])
+    ax.set_yticks(y, [str(n) for n in shown.index], fontsize=7)
+    ax.invert_yaxis()
     ax.axvline(0, color="k", lw=0.6)
     ax.set_xlabel("value against the baseline [EUR]")
     ax.set_ylabel("asset [-]")
     total = float(summary.loc["total", "value_eur"]) if "total" in summary.index else float(vals.sum())
-    ax.set_title(f"value of the day: {total:,.2f} EUR", fontsize=9)
+    ax.set_title(f"value of the day: {total:,.2f} EUR" + (" (largest first)" if len(rest) else ""), fontsize=9)
     ax.grid(axis="x", alpha=0.3)
     return fig

@@ -1,0 +1,120 @@
+"""Benchmark: the orders strategy against the schedule strategy over the 2015 backtest.
+
+    python benchmarks/bench_orders.py [--from 2015-02-22] [--to 2015-12-31] [--workers 2] [--year 2015]
+
+Loads the bundled data set (31 assets) into a throwaway database and runs one sweep whose
+grid is ``strategy: [schedule, orders]`` on a local Dask cluster: the day-ahead
+forecasts are made once per day for both (forecast tasks), then each strategy backtests
+every day on them (SoC carried over), exactly as ``bvp backtest`` does. Prints, per
+asset type and for the portfolio, the captured share (realised / perfect-foresight
+value, summed over the days both strategies did) of each strategy side by side, the
+compute time per day of each and their ratio, with the goals of issue 13 beside them:
+curtailment (solar and wind) >= 0.95, batteries >= 0.90, portfolio >= 0.85, orders at most
+3x the schedule strategy's time per day.
+
+The default period is every day the data allows: the price model's 30-day training
+window and the scenarios' 42 days of past errors come first (made once, each at its own
+gate closure). About an hour on 2 quiet cores; ``--from/--to`` measure less.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import bench_database  # noqa: E402
+
+GOALS = {"curtailment": 0.95, "battery": 0.90, "portfolio": 0.85}
+TYPES = {"solar": "curtailment", "wind": "curtailment", "battery": "battery", "building": "building",
+         "charging_station": "charging station", "bidirectional_charging_station": "charging station"}  # fmt: skip
+
+
+def captured(assets, kinds):
+    """Captured share per asset group and for the portfolio, from backtest_asset_days rows."""
+    import pandas as pd
+
+    from bvp_lib.valuation import captured_share
+
+    a = assets.copy()
+    a["group"] = a["asset"].map(kinds).map(TYPES)
+    g = a.groupby("group")[["realised_value_eur", "perfect_foresight_value_eur"]].sum()
+    out = {k: captured_share(r.realised_value_eur, r.perfect_foresight_value_eur) for k, r in g.iterrows()}
+    out["portfolio"] = captured_share(a["realised_value_eur"].sum(), a["perfect_foresight_value_eur"].sum())
+    return pd.Series(out), g
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--from", dest="first", default="2015-02-22")
+    ap.add_argument("--to", dest="last", default="2015-12-31")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--year", type=int, default=2015)
+    args = ap.parse_args()
+
+    import pandas as pd
+
+    from bvp_lib.data.populate import populate
+    from bvp_lib.db.catalogue import Catalogue
+    from bvp_lib.runs.backtest import load_days
+    from bvp_lib.runs.sweep import connect, parse_sweep, run_sweep
+
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the start; {args.workers} Dask workers")
+    with bench_database("bvp_bench_orders") as engine:
+        os.environ["BVP_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
+        t = time.perf_counter()
+        populate(structure=True, data=True, year=args.year, bind=engine, progress=False)
+        print(f"data set {args.year} loaded in {time.perf_counter() - t:.0f} s")
+        spec = parse_sweep({"name": "bench-orders", "from": args.first, "to": args.last, "chunk_days": 14,
+                            "base": {"solver": "highs", "mip_gap": 1e-3, "time_limit": 60},
+                            "grid": {"strategy": ["schedule", "orders"]}})  # fmt: skip
+        client = connect(workers=args.workers)
+        try:
+            t = time.perf_counter()
+            res = run_sweep(spec, client=client, progress=True, bind=engine)
+            wall = time.perf_counter() - t
+        finally:
+            cluster = getattr(client, "cluster", None)
+            client.close()
+            if cluster is not None:
+                cluster.close()
+        kinds = Catalogue.read(engine).assets["type"].to_dict()
+        shares, sums, secs, done = {}, {}, {}, {}
+        days = {}
+        for s in spec.scenarios:
+            d, a = load_days(s.run_name, bind=engine)
+            days[s.values["strategy"]] = d
+            ok = d[d["status"] == "done"].index
+            done[s.values["strategy"]] = set(ok)
+            sums[s.values["strategy"]] = a
+        both = sorted(done["schedule"] & done["orders"])
+        for k in ("schedule", "orders"):
+            a = sums[k][sums[k]["day"].isin(both)]
+            shares[k], g = captured(a, kinds)
+            secs[k] = float(days[k].loc[both, "seconds"].mean()) if both else float("nan")
+        table = pd.DataFrame(shares).reindex(["curtailment", "battery", "building", "charging station", "portfolio"])
+        table["goal (orders)"] = [GOALS.get(i) for i in table.index]
+        print(f"\nsweep wall time {wall:.0f} s; {len(both)} days done by both strategies ({args.first} .. {args.last}); "
+              f"failed: schedule {len(days['schedule']) - len(done['schedule'])}, orders "
+              f"{len(days['orders']) - len(done['orders'])}")  # fmt: skip
+        print("\ncaptured share = realised / perfect-foresight value, summed over those days")
+        print(table.to_string(float_format=lambda x: f"{x:.3f}"))
+        ratio = secs["orders"] / secs["schedule"] if secs["schedule"] else float("nan")
+        print(f"\ncompute per day (scenario tasks): schedule {secs['schedule']:.2f} s, orders {secs['orders']:.2f} s, "
+              f"ratio {ratio:.2f} (goal <= 3)")  # fmt: skip
+        for k in ("schedule", "orders"):
+            a = sums[k][sums[k]["day"].isin(both)]
+            print(f"{k}: realised {a['realised_value_eur'].sum():,.0f} EUR, perfect foresight "
+                  f"{a['perfect_foresight_value_eur'].sum():,.0f} EUR")  # fmt: skip
+        failed = {k: d[d["status"] == "failed"]["error"].str.slice(0, 120).value_counts().head(3).to_dict()
+                  for k, d in days.items()}  # fmt: skip
+        print(f"most common failures: {failed}")
+        print(str(res).splitlines()[0])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
