@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bvp_lib.market.bidding import group_program, limit_order_curve, scenario_curve
+from bvp_lib.market.bidding import BiddingError, group_program, limit_order_curve, scenario_curve
 from bvp_lib.market.clearing import clear, split_accepted
 from bvp_lib.market.orders import COLUMNS, DEFAULT_PORTFOLIO, OrderBook, OrderBookError, read_order_csv, volume_at
 from bvp_lib.market.rules import EPEX_DAY_AHEAD as R
@@ -149,6 +149,18 @@ def test_a_battery_on_two_price_levels_bids_the_hand_derived_curve():
     # as exchange points: flat out to the limits
     p, v = scenario_curve(p1, q1, R)
     assert list(p) == [R.min_price, 10.0, 50.0, R.max_price] and list(v) == [-1.0, -1.0, 0.0, 0.0]
+
+
+def test_a_scenario_set_the_program_cannot_use_is_refused_by_name():
+    idx = pd.date_range("2015-04-12 10:00", periods=2, freq="1h", tz="UTC")
+    bat = Battery("bat", capacity=1.0, charge_power=1.0, soc_start=0.0)
+    with pytest.raises(BiddingError, match="at least one price scenario"):
+        group_program([bat], None, [], np.empty((0, 2)), np.empty(0), idx, idx, R)
+    with pytest.raises(BiddingError, match="missing or infinite"):
+        group_program([bat], None, [], np.array([[10.0, np.nan]]), np.array([1.0]), idx, idx, R, name="site-1")
+    for w in (np.array([0.5, 0.6]), np.array([1.0]), np.array([1.5, -0.5])):
+        with pytest.raises(BiddingError, match="site-1: the scenarios' weights must be 2 probabilities"):
+            group_program([bat], None, [], np.array([[10.0, 50.0], [50.0, 10.0]]), w, idx, idx, R, name="site-1")
 
 
 def test_beyond_the_scenarios_the_curve_reaches_what_the_battery_can_do():

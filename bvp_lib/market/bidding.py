@@ -229,7 +229,7 @@ def group_program(
     Raises
     ------
     BiddingError
-        No scenario, or missing prices in them.
+        No scenario, missing prices in them, or weights that are not probabilities.
     SolverError
         The program cannot be solved.
     """
@@ -239,6 +239,10 @@ def group_program(
         raise BiddingError("the stochastic program needs at least one price scenario.")
     if not np.isfinite(scenario_prices).all():
         raise BiddingError(f"{name}: the price scenarios hold missing or infinite prices.")
+    weights = np.asarray(weights, dtype=float)
+    if weights.shape != (S,) or not np.isfinite(weights).all() or (weights < 0).any() or abs(weights.sum() - 1) > 1e-6:
+        raise BiddingError(f"{name}: the scenarios' weights must be {S} probabilities (finite, >= 0, sum 1), "
+                           f"not {np.array2string(weights, precision=3, threshold=6)}.")  # fmt: skip
     H = len(periods)
     if T % H:
         raise BiddingError(f"{T} steps do not split into {H} delivery periods.")
