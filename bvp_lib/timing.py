@@ -12,19 +12,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from bvp_lib.market.clock import market_timezone
-
-
-def as_date(day) -> dt.date:
-    """A date from a date, a 'YYYY-MM-DD' string or a timestamp (its own calendar date)."""
-    if isinstance(day, dt.datetime):
-        return day.date()
-    if isinstance(day, dt.date):
-        return day
-    try:
-        return dt.date.fromisoformat(str(day))
-    except ValueError:
-        raise ValueError(f"{day!r} is not a date; write it as YYYY-MM-DD.") from None
+from bvp_lib.market.clock import as_date, market_timezone  # noqa: F401  (as_date: re-exported)
 
 
 def days_between(first, last, *, first_name: str = "--from", last_name: str = "--to") -> list[dt.date]:

@@ -9,8 +9,10 @@ A dry run must give the same outcome and store nothing either.
 
 from __future__ import annotations
 
+import atexit
 import math
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -25,6 +27,7 @@ from tests.helpers import load_tiny
 
 QH = pd.Timedelta("15min")
 WORK = Path(tempfile.mkdtemp(prefix="bvp-hyp-"))
+atexit.register(shutil.rmtree, WORK, ignore_errors=True)  # the generated files go with the run
 
 
 @pytest.fixture(scope="module")

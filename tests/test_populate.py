@@ -77,6 +77,8 @@ def test_bad_filters_named(db):
         populate(structure=True, data=True, asset=["nope"], bind=db, progress=False)
     with pytest.raises(ValueError, match="after --to"):
         populate(structure=True, data=True, start="2015-05-02", end="2015-05-01", bind=db, progress=False)
+    with pytest.raises(ValueError, match="select no day of the 2015 data set, which covers 2015-01-01 to 2015-12-31"):
+        populate(structure=True, data=True, start="2016-03-01", end="2016-03-02", bind=db, progress=False)
     with pytest.raises(ValueError, match="--structure first"):
         populate(structure=False, data=True, small=True, bind=db, progress=False)
     assert counts(db)["timed_beliefs"] == 0

@@ -235,3 +235,22 @@ def test_unknown_sensor_gets_a_did_you_mean(reports):
 
     with pytest.raises(BeliefError, match="Did you mean 'epex_da'"):
         load_beliefs(["epex_dax"], pd.Timestamp("2015-04-12", tz="UTC"), pd.Timestamp("2015-04-13", tz="UTC"))
+
+
+@pytest.mark.slow
+def test_both_strategies_are_shown_and_agree_with_the_headline(reports):
+    """The daily report's default offers orders and compares the schedule strategy: the
+    side-by-side table's portfolio row is the headline, and the order book is summed up."""
+    folder = pages(reports)["portfolio"].parent
+    head = json.loads((folder / "headline.json").read_text())
+    side = pd.read_csv(folder / "tables" / "strategies.csv").set_index("asset type")
+    assert abs(side.at["portfolio", "value of orders [EUR]"] - head["value realised [EUR]"]) < 0.01
+    assert abs(side.at["portfolio", "value of the schedule [EUR]"] - head["value of the schedule strategy [EUR]"]) < 0.01
+    types = side.drop(index="portfolio")
+    assert not any("_" in t for t in types.index), "raw asset type names"
+    assets = pd.read_csv(folder / "tables" / "value-per-asset.csv")
+    assert abs(types["value of orders [EUR]"].sum() - assets["value realised [EUR]"].sum()) < 0.01
+    book = pd.read_csv(folder / "tables" / "orders.csv")
+    assert (book[["energy sold [MWh]", "energy bought [MWh]", "imbalance [MWh]"]] >= 0).all().all()
+    page = (folder / "index.html").read_text()
+    assert "Bid curves where the most value was at stake" in page and "strategy: orders" in page

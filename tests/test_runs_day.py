@@ -99,7 +99,8 @@ def test_the_schedule_uses_the_forecasts_of_the_model_asked_for(small):
     assert not (naive.planned.inputs.prices.to_numpy() == pytest.approx(primary.planned.inputs.prices.to_numpy()))
 
 
-def test_a_day_run_reads_the_portfolio_once(small):
+@pytest.mark.parametrize("strategy", ["schedule", "orders"])
+def test_a_day_run_reads_the_portfolio_once(small, strategy):
     """The catalogue is read once per day run, by one query on ``assets``; the forecasts,
     both schedules and the valuation share it (they used to read it five times, by twelve
     hand-written queries)."""
@@ -116,10 +117,18 @@ def test_a_day_run_reads_the_portfolio_once(small):
     event.listen(Engine, "before_cursor_execute", count)
     reads = Catalogue.reads
     try:
-        ctx = pipeline.run_day("2015-04-13", solver="highs", save=False)
+        # the steps as the daily report runs them, the other strategy compared on the same read
+        ctx = pipeline.prepare("2015-04-13", solver="highs", save=False, strategy=strategy)
+        pipeline.forecast(ctx)
+        pipeline.schedule(ctx)
+        pipeline.value(ctx)
+        pipeline.compare(ctx)
+        pipeline.commit(ctx)
     finally:
         event.remove(Engine, "before_cursor_execute", count)
-    assert ctx.valuation is not None
+    assert ctx.valuation is not None and ctx.strategy == strategy
+    other = "orders" if strategy == "schedule" else "schedule"
+    assert {f"{strategy}_value_eur", f"{other}_value_eur"} <= set(ctx.valuation.portfolio)
     assert Catalogue.reads - reads == 1
     on_assets = [s for s in statements if re.search(r"\b(FROM|JOIN)\s+assets\b", s)]
     assert len(on_assets) == 1, on_assets

@@ -165,6 +165,11 @@ def populate(
     # (the 2015 manifest names no year: its local year)
     system = {ss["name"]: ss for m in spec.get("markets", []) for ss in (m.get("system_sensors") or [])}
     sel = select(spec, manifest, small=small, start=start, end=end, asset_type=asset_type, asset=asset, tz=tz)
+    p0, p1 = (pd.Timestamp(manifest["period"][k]) for k in ("start", "end"))
+    if data and sel.periods and not any(s < p1 and e > p0 for s, e in sel.periods):
+        last = (p1 - pd.Timedelta("1ns")).tz_convert(tz).date()
+        raise ValueError(f"--from/--to select no day of the {data_year} data set, which covers {p0.tz_convert(tz).date()} "
+                         f"to {last}: choose days inside it, or another --year.")  # fmt: skip
     counts: dict[str, int] = {}
     with transaction(bind) as conn:
         _check_one_data_set(conn, spec, data_year)

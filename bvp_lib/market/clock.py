@@ -50,7 +50,9 @@ def _hhmm(value) -> dt.time:
         raise ValueError(f"{value!r} is not a clock time; write it as HH:MM.") from None
 
 
-def _date(day) -> dt.date:
+def as_date(day) -> dt.date:
+    """A date from a date, a 'YYYY-MM-DD' string or a timestamp (its own calendar date).
+    (Here, below :mod:`bvp_lib.timing`, which re-exports it, because the clock needs it.)"""
     if isinstance(day, dt.datetime):
         return day.date()
     if isinstance(day, dt.date):
@@ -90,7 +92,7 @@ class MarketClock:
 
     def issue_times(self, first_day, last_day) -> pd.DatetimeIndex:
         """Gate closure (UTC) of every delivery day ``first_day`` .. ``last_day`` (local, inclusive)."""
-        d0, d1 = _date(first_day), _date(last_day)
+        d0, d1 = as_date(first_day), as_date(last_day)
         if d1 < d0:
             raise ValueError(f"last day {d1} is before first day {d0}.")
         days = pd.date_range(pd.Timestamp(d0), pd.Timestamp(d1), freq="D")
@@ -103,7 +105,7 @@ class MarketClock:
 
     def price_known_at(self, day) -> pd.Timestamp:
         """When the day-ahead prices of local day ``day`` are known (UTC)."""
-        days = pd.DatetimeIndex([pd.Timestamp(_date(day))])
+        days = pd.DatetimeIndex([pd.Timestamp(as_date(day))])
         return self._on_day_before(days, self.price_publication)[0]
 
     def price_horizons(self, event_start, resolution) -> pd.TimedeltaIndex:

@@ -307,6 +307,9 @@ def strategies_table(valuation) -> pd.DataFrame | None:
     for s in names:
         g[f"{s}_captured_share"] = [captured_share(v, p) for v, p in zip(g[f"{s}_value_eur"],
                                                                          g["perfect_foresight_value_eur"])]  # fmt: skip
+    from bvp_lib.reporting.figures.day import TYPE_NAMES
+
+    g.index = [TYPE_NAMES.get(t, t) for t in g.index]
     g.index.name = "asset type"
     return g.reset_index()
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from bvp_lib.market.clock import market_clock
 from bvp_lib.reporting.tables import format_quantity
 from bvp_lib.timing import step_hours
 
@@ -65,9 +66,9 @@ TERMS = (
     ("baseline", "The assets' power with no flexibility used: batteries idle, cars charged at full power from "
                  "arrival, buildings' load unshifted, nothing curtailed (P_base as it happened, P̂_base as "
                  "forecast at gate closure)."),
-    ("plan", "The schedule made at gate closure (12:00 local time on the day before) on the day-ahead forecasts "
+    ("plan", "The schedule made at gate closure ({gate_closure} local time on the day before) on the day-ahead forecasts "
              "of prices, production and load (P_plan); with orders, the plan made once the auction's prices are "
-             "published (13:00 on the day before) to deliver what was accepted, on the same forecasts."),
+             "published ({price_publication} on the day before) to deliver what was accepted, on the same forecasts."),
     ("realised", "The plan's balancing actions applied to what happened, within what each asset can do: "
                  "P_real = P_base + a, a solar park producing no more than the sun gave."),
     ("sold (P_sold)", "The day-ahead position: the plan itself (schedule strategy), or the quantities the auction "
@@ -91,7 +92,9 @@ def definitions_html(spread: float | None = None, strategies: dict[str, str] | N
     )
     for name, text in (strategies or {}).items():
         rows += f"<dt>value of {html.escape(name)}</dt><dd>{html.escape(text)}</dd>"
-    terms = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in TERMS)
+    clock = market_clock()
+    times = {"gate_closure": clock.gate_closure, "price_publication": clock.price_publication}
+    terms = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v.format(**times))}</dd>" for k, v in TERMS)
     s = f" s = {spread:g} EUR/MWh on this day." if spread is not None else ""
     units = ("Power in MW (production positive, consumption negative), energy in MWh, prices in EUR/MWh, money in "
              f"EUR; Δt is the step in hours, π the realised and π̂ the forecast day-ahead price.{s}")  # fmt: skip

@@ -24,6 +24,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from bvp_lib.db.engine import transaction
+from bvp_lib.reporting import tables
 from bvp_lib.runs.sweep.store import comparison, stored_sweep, sweep_axes
 
 NOTEBOOK = "07-sweep.ipynb"
@@ -37,13 +38,6 @@ NAMES = {
     "seconds_per_day": "time per day", "captured_share": "captured share", "days_done": "days done",
     "days_failed": "days failed",
 }  # fmt: skip
-#: units of attribute names that do not end in one
-UNITS = {"seconds_per_day": "s", "time_limit": "s", "mip_gap": "-", "spread": "EUR/MWh"}
-#: name suffix → unit, the longest suffix first
-SUFFIXES = (("_eur_mwh", "EUR/MWh"), ("_per_hour", "1/h"), ("_hours", "h"), ("_eur", "EUR"), ("_mwh", "MWh"),
-            ("_mw", "MW"), ("share", "-"), ("efficiency", "-"))  # fmt: skip
-
-
 # ---------------------------------------------------------------------------------------
 # names, units, labels
 
@@ -56,13 +50,8 @@ def unit(name: str) -> str | None:
     >>> unit("battery.power_mw"), unit("building.shiftable_share"), unit("realised_value_eur"), unit("models")
     ('MW', '-', 'EUR', None)
     """
-    attr = name.rsplit(".", 1)[-1]
-    if attr in UNITS:
-        return UNITS[attr]
-    for suffix, u in SUFFIXES:
-        if attr.endswith(suffix):
-            return u
-    return None
+    u = tables.unit(name)
+    return "-" if u == "%" else u  # the sweep's figures plot shares as fractions
 
 
 def label(name: str) -> str:

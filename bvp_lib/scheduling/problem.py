@@ -51,9 +51,9 @@ DEFAULT_MIP_GAP = 1e-7  # relative
 END_KINDS = {"soc", "car_soc", "shift_energy"}  # variables that hold a value at the step end
 Backend = Literal["auto", "pulp", "matrix"]
 COMPLEMENTARITY = ("auto", "milp", "lp", "intra-step")
-# batteries from which method="auto" decomposes; None: only on request. Measured
-# (benchmarks/bench_scheduling.py --decomposed): column generation is exact but needs ~100
-# rounds on these problems and is slower than the monolithic dual simplex, so off by default.
+# batteries from which method="auto" decomposes; None: only on request. In development runs
+# on issue 16's fleets (not kept as a benchmark), column generation was exact but needed
+# about 100 rounds and was slower than the monolithic dual simplex, so it is off by default.
 DECOMPOSE_MIN: int | None = None
 
 

@@ -111,8 +111,8 @@ def bid_summary(book, accepted: pd.DataFrame, imbalance: pd.DataFrame, members: 
         kind = "limit order (parks)" if o.startswith("limit:") else "bid curves (flexible assets)" \
             if o.startswith("flex:") else "price-independent"  # fmt: skip
         rows.append({"order": o, "kind": kind, "assets": len(members.get(o, [])),
-                     "energy_sold_mwh": float(q.clip(lower=0).sum() * h),
-                     "energy_bought_mwh": float(-q.clip(upper=0).sum() * h),
+                     "energy_sold_mwh": round(float(q.clip(lower=0).sum() * h), 9),
+                     "energy_bought_mwh": round(float(-q.clip(upper=0).sum() * h), 9) + 0.0,  # + 0.0: no "-0.0"
                      "sold_hours": int((q > 0).sum() * h), "bought_hours": int((q < 0).sum() * h),
                      "imbalance_mwh": float(imbalance[o].abs().sum() * h) if o in imbalance.columns else 0.0})  # fmt: skip
     return pd.DataFrame(rows)
