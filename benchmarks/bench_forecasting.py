@@ -49,6 +49,7 @@ Usage::
     python benchmarks/bench_forecasting.py --year 2018    # the 2018 set, with fundamentals
     python benchmarks/bench_forecasting.py --quick        # March, four assets and the price
     python benchmarks/bench_forecasting.py --workers 1
+    python benchmarks/bench_forecasting.py --year 2018 --sections 8   # only section 8 (5-8 can be chosen)
 
 Exits non-zero if linear does not beat seasonal naive where it should.
 """
@@ -360,6 +361,43 @@ def print_session_scores(scores: pd.DataFrame) -> None:
     print("  ref = the sessions of the same day a week before (a point forecast: CRPS = absolute error)")
 
 
+def day_ahead_sections(engine, sections, start, end, y, workers, types: dict) -> None:
+    """Sections 5-8: day-ahead forecasts as the daily run makes them, for each variant."""
+    from bvp_lib.db.catalogue import Catalogue
+
+    cat = Catalogue.read(engine)
+
+    def assets_of(t: str) -> list[str]:
+        return sorted(s for s, at in types.items() if at == t)
+
+    market, price = cat.markets.index[0], str(cat.markets["sensor"].iloc[0])
+    print("\n(5)-(8): day-ahead forecasts as the daily run makes them (models trained on the day-ahead issues "
+          "only), computed again for each variant and not stored")  # fmt: skip
+    if 5 in sections:
+        price_with_and_without_afternoon(engine, start, end, market, price)
+    if 6 in sections:
+        solar_wind_vs_perfect_weather(engine, start, end, assets_of, workers)
+    if 7 in sections:
+        buildings_by_day_type(engine, start, end, assets_of, workers)
+    if 8 in sections:
+        if not cat.system.empty:
+            price_with_and_without_fundamentals(engine, start, end, market, price)
+        else:
+            print(f"\n== (8) the market has no system fundamentals in the {y} set: run with --year 2018")
+
+
+def only_sections(engine, sections, start, end, y, workers) -> int:
+    from bvp_lib.db.catalogue import Catalogue
+
+    t = time.perf_counter()
+    types = Catalogue.read(engine).assets["type"].to_dict()
+    print(f"sections {sorted(sections)} only, {start} .. {end}, data set {y}; {workers} worker process(es); "
+          f"load average {os.getloadavg()[0]:.1f} at the start on {os.cpu_count()} cores (the machine is shared)")
+    day_ahead_sections(engine, sections, start, end, y, workers, types)
+    print(f"\n{time.perf_counter() - t:.0f} s")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--year", type=int, default=2015, choices=(2015, 2018), help="bundled data set (default 2015)")
@@ -367,11 +405,14 @@ def main() -> int:
     ap.add_argument("--start", default=None, help="first forecast day (default <year>-02-15; quick <year>-03-01)")
     ap.add_argument("--end", default=None, help="last forecast day (default <year>-12-31; quick <year>-03-31)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes (default: one per core)")
+    ap.add_argument("--sections", type=lambda x: {int(v) for v in x.split(",")}, default=None,
+                    help="only these of the day-ahead comparisons 5-8, e.g. 5,8 (skips 1-4 and 9)")
     args = ap.parse_args()
+    if args.sections and not args.sections <= {5, 6, 7, 8}:
+        ap.error(f"--sections takes numbers from 5 to 8, not {sorted(args.sections)}")
     warnings.simplefilter("ignore", category=UserWarning)
 
     from bvp_lib.data.populate import populate
-    from bvp_lib.db.catalogue import Catalogue
     from bvp_lib.forecasting.evaluation import evaluate_range, summarise_by_type
     from bvp_lib.forecasting.rolling import forecast_range
 
@@ -389,6 +430,8 @@ def main() -> int:
         else:
             populate(year=y, bind=engine, progress=False)
         stages[f"populate (bundled data set {y})"] = time.perf_counter() - t0
+        if args.sections:
+            return only_sections(engine, args.sections, start, end, y, args.workers)
 
         t0 = time.perf_counter()
         out = forecast_range(start, end, assets=assets, horizons=horizons, train_window="30D", refit="7D",
@@ -407,14 +450,7 @@ def main() -> int:
         sessions = session_scores(engine, start, end, assets)
         stages["evaluate_sessions (EV session forecasts)"] = time.perf_counter() - t0
 
-        cat = Catalogue.read(engine)
         types = out.attrs["asset_types"]
-
-        def assets_of(t: str) -> list[str]:
-            return sorted(s for s, at in types.items() if at == t)
-
-        market, price = cat.markets.index[0], str(cat.markets["sensor"].iloc[0])
-        has_system = not cat.system.empty
 
         print(f"\n{days} daily issues ({start} .. {end}, data set {y}) x {n_series} series, horizons "
               f"{', '.join(horizons)}; train window 30D, weekly refit; {args.workers} worker process(es); "
@@ -460,15 +496,7 @@ def main() -> int:
                   f"fit/lstsq {r['fit_s'] / r['lstsq_s']:5.1f}x (without the build "
                   f"{max(r['fit_s'] - r['design_s'], 0.0) / r['lstsq_s']:4.1f}x)")  # fmt: skip
 
-        print("\n(5)-(8): day-ahead forecasts as the daily run makes them (models trained on the day-ahead issues "
-              "only), computed again for each variant and not stored")  # fmt: skip
-        price_with_and_without_afternoon(engine, start, end, market, price)
-        solar_wind_vs_perfect_weather(engine, start, end, assets_of, args.workers)
-        buildings_by_day_type(engine, start, end, assets_of, args.workers)
-        if has_system:
-            price_with_and_without_fundamentals(engine, start, end, market, price)
-        else:
-            print(f"\n== (8) the market has no system fundamentals in the {y} set: run with --year 2018")
+        day_ahead_sections(engine, {5, 6, 7, 8}, start, end, y, args.workers, types)
         print_session_scores(sessions)
     return 0 if ok else 1
 

@@ -31,7 +31,6 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from bvp_lib.data import generate_buildings as gb
@@ -73,6 +72,9 @@ from bvp_lib.data.portfolio import (  # noqa: F401 - the portfolio, used here an
     _file_digest,
     _long,
     _write_json,
+    add_buildings,
+    add_ev_stations,
+    battery_assets,
 )
 
 
@@ -210,56 +212,15 @@ def generate(out_dir: Path = DEFAULT_OUT_DIR, *, seed: int = 2015, progress: boo
 
     # 5. Buildings.
     simbench = gb.read_simbench_profiles(SIMBENCH_FILE)
-    for name, owner, cp, region, lat, lon, display, profile, annual, share in BUILDINGS:
-        weights = gb.load_weights(profile, index, YEAR, REGIONS[region], simbench)
-        power = gb.building_power(weights, annual, index)
-        attrs = {"load_profile": profile, "annual_consumption_mwh": annual, "holidays_subdivision": REGIONS[region],
-                 "try_region": region}  # fmt: skip
-        peak = float(np.ceil(-power.min() * 1000) / 1000)
-        entry = _asset(name, display, "building", owner, cp, peak, lat, lon, attributes=attrs,
-                       shiftable_share=share, shift_window_hours=3.0)  # fmt: skip
-        kind, _, prof = profile.partition(":")
-        source = (f"SimBench 2016 profile {prof} ({SIMBENCH_FILE.relative_to(PROJECT_ROOT)}, ODbL), days aligned to "
-                  f"{YEAR} weekdays and {REGIONS[region]} holidays" if kind == "simbench" else
-                  f"demandlib {version('demandlib')} BDEW standard load profile {prof} for {YEAR} with "
-                  f"{REGIONS[region]} holidays")  # fmt: skip
-        add_asset_series(entry, power, f"{source}; scaled to {annual:g} MWh/a")
+    add_buildings(add_asset_series, _asset, index, YEAR, simbench, region_key="try_region")
     step("buildings")
 
     # 6. EV charging stations.
-    rng = np.random.default_rng(seed)
-    hol_source = gb.public_holidays(gb.SIMBENCH_YEAR)
-    calibrations = {k: gev.calibrate(simbench, k, hol_source) for k in ("home", "workplace", "public")}
-    sessions = []
-    for name, owner, cp, region, lat, lon, display, kind, points, kw, bidi in EV_STATIONS:
-        station = gev.EvStation(name, kind, points, kw, bidi, REGIONS[region])
-        s = gev.sample_sessions(station, calibrations[kind], PERIOD_START, PERIOD_END,
-                                gb.public_holidays(YEAR, REGIONS[region]), rng)  # fmt: skip
-        sessions.append(s)
-        power = gev.baseline_power(s, index)
-        cap = station.capacity_mw
-        type_ = "bidirectional_charging_station" if bidi else "charging_station"
-        flex = {"max_charge_mw": cap, "max_discharge_mw": cap if bidi else 0.0, "charging_efficiency": 0.95}
-        if bidi:
-            flex["discharging_efficiency"] = 0.95
-        attrs = {"kind": kind, "charge_points": points, "point_power_kw": kw, "bidirectional": bidi,
-                 "sessions": int(len(s)), "holidays_subdivision": REGIONS[region]}  # fmt: skip
-        entry = _asset(name, display, type_, owner, cp, cap, lat, lon, attributes=attrs, **flex)
-        add_asset_series(entry, power, f"baseline of the sessions in charging_sessions.csv (full power from arrival); "
-                         f"sessions drawn (seed {seed}) from distributions calibrated on SimBench "
-                         f"{'HLS' if kind == 'home' else 'APLS' if kind == 'workplace' else 'HLS/APLS'} profiles")  # fmt: skip
-    sessions_df = pd.concat(sessions, ignore_index=True)
+    sessions_df, calibrations = add_ev_stations(add_asset_series, _asset, index, YEAR, simbench, PERIOD_START, PERIOD_END, seed)
     step("ev")
 
     # 7. Batteries (no series) and writing.
-    for name, owner, cp, region, lat, lon, mw, mwh in BATTERIES:
-        assets.append(_asset(
-            name, f"Battery {mw:g} MW / {mwh:g} MWh", "battery", owner, cp, mw, lat, lon,
-            energy_capacity_mwh=mwh, min_soc_mwh=round(0.1 * mwh, 6), max_soc_mwh=round(0.9 * mwh, 6),
-            soc_at_start_mwh=round(0.5 * mwh, 6), max_charge_mw=mw, max_discharge_mw=mw,
-            charging_efficiency=0.95, discharging_efficiency=0.95, self_discharge_per_hour=0.0001,
-            attributes={"try_region": region, "baseline": "idle (no power series)"},
-        ))  # fmt: skip
+    assets += battery_assets(_asset, region_key="try_region")
 
     kinds = {"solar": 0, "wind": 1, "building": 2, "charging_station": 3, "bidirectional_charging_station": 3, "battery": 4}
     assets.sort(key=lambda a: (kinds[a["type"]], a["name"]))

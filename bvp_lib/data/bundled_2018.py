@@ -327,56 +327,15 @@ def generate(out_dir: Path = DEFAULT_OUT_DIR, *, seed: int = SEED, progress: boo
 
     # 6. Buildings, as in 2015 on the 2018 calendar.
     simbench = gb.read_simbench_profiles(SIMBENCH_FILE)
-    for name, owner, cp, region, lat, lon, display, profile, annual, share in b15.BUILDINGS:
-        weights = gb.load_weights(profile, index, YEAR, REGIONS[region], simbench)
-        power = gb.building_power(weights, annual, index)
-        attrs = {"load_profile": profile, "annual_consumption_mwh": annual, "holidays_subdivision": REGIONS[region],
-                 "region": region}  # fmt: skip
-        peak = float(np.ceil(-power.min() * 1000) / 1000)
-        entry = asset(name, display, "building", owner, cp, peak, lat, lon, attributes=attrs,
-                      shiftable_share=share, shift_window_hours=3.0)  # fmt: skip
-        kind, _, prof = profile.partition(":")
-        source = (f"SimBench 2016 profile {prof} ({SIMBENCH_FILE.relative_to(PROJECT_ROOT)}, ODbL), days aligned to "
-                  f"{YEAR} weekdays and {REGIONS[region]} holidays" if kind == "simbench" else
-                  f"demandlib {version('demandlib')} BDEW standard load profile {prof} for {YEAR} with "
-                  f"{REGIONS[region]} holidays")  # fmt: skip
-        add_asset_series(entry, power, f"{source}; scaled to {annual:g} MWh/a")
+    b15.add_buildings(add_asset_series, asset, index, YEAR, simbench, region_key="region")
     step("buildings")
 
     # 7. EV charging stations.
-    rng = np.random.default_rng(seed)
-    hol_source = gb.public_holidays(gb.SIMBENCH_YEAR)
-    calibrations = {k: gev.calibrate(simbench, k, hol_source) for k in ("home", "workplace", "public")}
-    sessions = []
-    for name, owner, cp, region, lat, lon, display, kind, points, kw, bidi in b15.EV_STATIONS:
-        station = gev.EvStation(name, kind, points, kw, bidi, REGIONS[region])
-        s = gev.sample_sessions(station, calibrations[kind], PERIOD_START, PERIOD_END,
-                                gb.public_holidays(YEAR, REGIONS[region]), rng)  # fmt: skip
-        sessions.append(s)
-        power = gev.baseline_power(s, index)
-        cap = station.capacity_mw
-        type_ = "bidirectional_charging_station" if bidi else "charging_station"
-        flex = {"max_charge_mw": cap, "max_discharge_mw": cap if bidi else 0.0, "charging_efficiency": 0.95}
-        if bidi:
-            flex["discharging_efficiency"] = 0.95
-        attrs = {"kind": kind, "charge_points": points, "point_power_kw": kw, "bidirectional": bidi,
-                 "sessions": int(len(s)), "holidays_subdivision": REGIONS[region]}  # fmt: skip
-        entry = asset(name, display, type_, owner, cp, cap, lat, lon, attributes=attrs, **flex)
-        add_asset_series(entry, power, f"baseline of the sessions in charging_sessions.csv (full power from arrival); "
-                         f"sessions drawn (seed {seed}) from distributions calibrated on SimBench "
-                         f"{'HLS' if kind == 'home' else 'APLS' if kind == 'workplace' else 'HLS/APLS'} profiles")  # fmt: skip
-    sessions_df = pd.concat(sessions, ignore_index=True)
+    sessions_df, calibrations = b15.add_ev_stations(add_asset_series, asset, index, YEAR, simbench, PERIOD_START, PERIOD_END, seed)
     step("ev")
 
     # 8. Batteries (no series), facts and writing.
-    for name, owner, cp, region, lat, lon, mw, mwh in b15.BATTERIES:
-        assets.append(asset(
-            name, f"Battery {mw:g} MW / {mwh:g} MWh", "battery", owner, cp, mw, lat, lon,
-            energy_capacity_mwh=mwh, min_soc_mwh=round(0.1 * mwh, 6), max_soc_mwh=round(0.9 * mwh, 6),
-            soc_at_start_mwh=round(0.5 * mwh, 6), max_charge_mw=mw, max_discharge_mw=mw,
-            charging_efficiency=0.95, discharging_efficiency=0.95, self_discharge_per_hour=0.0001,
-            attributes={"region": region, "baseline": "idle (no power series)"},
-        ))  # fmt: skip
+    assets += b15.battery_assets(asset, region_key="region")
 
     producers = [n for n, m in series_meta.items() if m.get("asset_type") in ("solar", "wind")]
     by_name = {f["sensor"].iloc[0]: f for f in frames if f["sensor"].iloc[0] in producers}

@@ -180,3 +180,78 @@ def _long(sensor: str, series: pd.Series) -> pd.DataFrame:
 
 def _write_json(path: Path, obj) -> None:
     path.write_text(json.dumps(obj, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------------------
+# the assets both bundled years make the same way (buildings, EV stations, batteries)
+
+
+def add_buildings(add_series, make_asset, index: pd.DatetimeIndex, year: int, simbench, *, region_key: str) -> None:
+    """The buildings' load on ``year``'s calendar: each profile's weights (SimBench days
+    aligned to ``year``'s weekdays and the state's holidays, or the BDEW profile) scaled to
+    the annual consumption. ``add_series(entry, power, source)`` stores an asset with its
+    series; ``make_asset`` makes the asset entry; ``region_key`` names the region attribute."""
+    import numpy as np
+    from importlib.metadata import version
+
+    from bvp_lib.data import generate_buildings as gb
+
+    for name, owner, cp, region, lat, lon, display, profile, annual, share in BUILDINGS:
+        weights = gb.load_weights(profile, index, year, REGIONS[region], simbench)
+        power = gb.building_power(weights, annual, index)
+        attrs = {"load_profile": profile, "annual_consumption_mwh": annual, "holidays_subdivision": REGIONS[region],
+                 region_key: region}  # fmt: skip
+        peak = float(np.ceil(-power.min() * 1000) / 1000)
+        entry = make_asset(name, display, "building", owner, cp, peak, lat, lon, attributes=attrs,
+                           shiftable_share=share, shift_window_hours=3.0)  # fmt: skip
+        kind, _, prof = profile.partition(":")
+        source = (f"SimBench 2016 profile {prof} ({SIMBENCH_FILE.relative_to(PROJECT_ROOT)}, ODbL), days aligned to "
+                  f"{year} weekdays and {REGIONS[region]} holidays" if kind == "simbench" else
+                  f"demandlib {version('demandlib')} BDEW standard load profile {prof} for {year} with "
+                  f"{REGIONS[region]} holidays")  # fmt: skip
+        add_series(entry, power, f"{source}; scaled to {annual:g} MWh/a")
+
+
+def add_ev_stations(add_series, make_asset, index: pd.DatetimeIndex, year: int, simbench, start: pd.Timestamp,
+                    end: pd.Timestamp, seed: int) -> tuple[pd.DataFrame, dict]:  # fmt: skip
+    """The EV stations: sessions drawn (``seed``) from distributions calibrated on SimBench
+    profiles, over ``start`` .. ``end`` with ``year``'s holidays, and their baseline power
+    (full power from arrival). Returns the sessions (``charging_sessions.csv``) and the
+    calibration per station kind (for the manifest)."""
+    import numpy as np
+
+    from bvp_lib.data import generate_buildings as gb
+    from bvp_lib.data import generate_ev as gev
+
+    rng = np.random.default_rng(seed)
+    hol_source = gb.public_holidays(gb.SIMBENCH_YEAR)
+    calibrations = {k: gev.calibrate(simbench, k, hol_source) for k in ("home", "workplace", "public")}
+    sessions = []
+    for name, owner, cp, region, lat, lon, display, kind, points, kw, bidi in EV_STATIONS:
+        station = gev.EvStation(name, kind, points, kw, bidi, REGIONS[region])
+        s = gev.sample_sessions(station, calibrations[kind], start, end, gb.public_holidays(year, REGIONS[region]), rng)
+        sessions.append(s)
+        power = gev.baseline_power(s, index)
+        cap = station.capacity_mw
+        type_ = "bidirectional_charging_station" if bidi else "charging_station"
+        flex = {"max_charge_mw": cap, "max_discharge_mw": cap if bidi else 0.0, "charging_efficiency": 0.95}
+        if bidi:
+            flex["discharging_efficiency"] = 0.95
+        attrs = {"kind": kind, "charge_points": points, "point_power_kw": kw, "bidirectional": bidi,
+                 "sessions": int(len(s)), "holidays_subdivision": REGIONS[region]}  # fmt: skip
+        entry = make_asset(name, display, type_, owner, cp, cap, lat, lon, attributes=attrs, **flex)
+        add_series(entry, power, f"baseline of the sessions in charging_sessions.csv (full power from arrival); "
+                   f"sessions drawn (seed {seed}) from distributions calibrated on SimBench "
+                   f"{'HLS' if kind == 'home' else 'APLS' if kind == 'workplace' else 'HLS/APLS'} profiles")  # fmt: skip
+    return pd.concat(sessions, ignore_index=True), calibrations
+
+
+def battery_assets(make_asset, *, region_key: str) -> list[dict]:
+    """The batteries (no power series: their baseline is idle)."""
+    return [make_asset(
+        name, f"Battery {mw:g} MW / {mwh:g} MWh", "battery", owner, cp, mw, lat, lon,
+        energy_capacity_mwh=mwh, min_soc_mwh=round(0.1 * mwh, 6), max_soc_mwh=round(0.9 * mwh, 6),
+        soc_at_start_mwh=round(0.5 * mwh, 6), max_charge_mw=mw, max_discharge_mw=mw,
+        charging_efficiency=0.95, discharging_efficiency=0.95, self_discharge_per_hour=0.0001,
+        attributes={region_key: region, "baseline": "idle (no power series)"},
+    ) for name, owner, cp, region, lat, lon, mw, mwh in BATTERIES]  # fmt: skip
