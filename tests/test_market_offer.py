@@ -204,3 +204,46 @@ def test_cli_writes_the_book_and_clears_a_file_or_refuses_it(small, tmp_path):
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
     assert f"bad.csv, line {i + 1}:" in refused.stderr and "falls" in refused.stderr
     assert count(small, "order_books") == books
+
+
+def test_parks_sell_no_more_than_their_connection_takes(small):
+    """Where the parks' forecast exceeds their connection's export capacity (here halved
+    below their peak), the limit orders offer at most the capacity, and the delivery keeps
+    the connection limit instead of failing on a negative headroom for the other assets."""
+    import dataclasses
+
+    from bvp_lib.market.dispatch import within_connections
+    from bvp_lib.scheduling.assets import Curtailable
+
+    r = run_day(DAY, solver="highs", strategy="orders", save=False)
+    inputs = r.planned.inputs
+    idx = inputs.prices.index
+    parks = {a.name: a for a in inputs.assets if isinstance(a, Curtailable)}
+    cps, caps = [], {}
+    for cp in inputs.connection_points:
+        mine = [p for p in cp.assets if p in parks]
+        if mine:
+            peak = float(sum(parks[p].forecast.reindex(idx) for p in mine).max())
+            assert peak > 0
+            caps[cp.name] = 0.5 * peak
+            cp = dataclasses.replace(cp, export_capacity=0.5 * peak)
+        cps.append(cp)
+    assert caps, "the small portfolio has parks behind a connection point"
+    tight = dataclasses.replace(inputs, connection_points=cps)
+    within = within_connections(tight)
+    for cp in within.connection_points:
+        if cp.name in caps:
+            total = sum(a.forecast.reindex(idx) for a in within.assets if a.name in cp.assets and a.name in parks)
+            assert total.max() <= caps[cp.name] + 1e-9
+    bid = make_order_book(tight, r.scenarios)
+    for o in [o for o in bid.book.orders if o.startswith("limit:")]:
+        cp = o.split(":", 1)[1].split("@")[0]
+        if cp in caps:
+            top = max(bid.book.curve(o, t)[1].max() for t in bid.book.periods)
+            assert top <= caps[cp] + EPEX_DAY_AHEAD.volume_tick + 1e-9
+    accepted = clear(bid.book, period_prices(r.perfect.inputs.prices, EPEX_DAY_AHEAD))
+    dl = deliver(tight, bid.members, accepted, r.perfect.inputs.prices, targets=split_accepted(accepted, bid.shares))
+    for cp in cps:
+        flow = dl.result.schedule[[a for a in cp.assets if a in dl.result.schedule.columns]].sum(axis=1)
+        if cp.name in caps:
+            assert (flow <= caps[cp.name] + 1e-6).all()

@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from bvp_lib.market.dispatch import add_switching
+from bvp_lib.market.dispatch import add_switching, within_connections
 from bvp_lib.market.orders import DEFAULT_PORTFOLIO, OrderBook
 from bvp_lib.market.rules import EPEX_DAY_AHEAD, ExchangeRules
 from bvp_lib.scheduling.assets import Battery, Building, ChargingStation, ConnectionPoint, Curtailable
@@ -432,6 +432,7 @@ def make_order_book(
     w = scenarios.weights.to_numpy(float)
     info = inputs.info
     limits = dict(limit_prices(info, inputs.rows) if limits is None else limits)
+    inputs = within_connections(inputs)  # a park sells no more than its connection takes
     by_name = {a.name: a for a in inputs.assets}
     parts, groups, members, shares = [], [], {}, {}
     # producers: one limit order per connection point and limit price (the parks behind it

@@ -26,6 +26,15 @@ to how far. Orders made elsewhere, whose parts are unknown, are tracked as a who
 their imbalance is shared by the assets' power limits. The penalties are not revenue:
 the plan's objective leaves them out.
 
+The strict rule is kept by re-solving, not by binaries: the linear program lets storage
+alternate within a step; where its solution both charges and discharges in a step, that
+step's direction is fixed to the one it has on balance and the program is solved again
+(:func:`fix_directions`, at most ``REPAIR_ROUNDS`` times), so the final plan keeps every
+constraint (SoC, connection limits) exactly. Only if steps remain after those rounds are
+they netted (:func:`net_simultaneous`, which keeps the SoC and exports the losses: the
+connection limit may then be exceeded by those losses). Parks sell and deliver at most
+what their connection takes (:func:`within_connections`).
+
 Power in MW, sold positive; energy in MWh; prices in EUR/MWh.
 """
 
@@ -43,6 +52,7 @@ from bvp_lib.scheduling.result import ScheduleResult
 
 TRACKING_PENALTY = 1e4  # [EUR/MWh], above any day-ahead price
 PART_TRACKING_PENALTY = 1e3  # [EUR/MWh], each asset's own part: below the order's, above usual prices
+REPAIR_ROUNDS = 5  # re-solves that fix the direction of storage steps that both charge and discharge
 
 
 @dataclass
@@ -97,6 +107,7 @@ def deliver(inputs, members: dict[str, list[str]], accepted: pd.DataFrame, price
         As :meth:`bvp_lib.scheduling.Problem.solve` and
         :func:`~bvp_lib.scheduling.build_problem`.
     """
+    inputs = within_connections(inputs)
     idx = inputs.prices.index
     periods = pd.DatetimeIndex(accepted.index)
     H, T = len(periods), len(idx)
@@ -137,6 +148,10 @@ def deliver(inputs, members: dict[str, list[str]], accepted: pd.DataFrame, price
         _add_tracking(problem, {m: [m] for m in own}, targets, H, per, family="part_tracking",
                       penalty=PART_TRACKING_PENALTY)  # fmt: skip
     lp_result = problem.solve(solver, time_limit, mip_gap)
+    for _ in range(REPAIR_ROUNDS):  # the strict rule by fixing directions (module docstring)
+        if not fix_directions(problem, lp_result.x):
+            break
+        lp_result = problem.solve(solver, time_limit, mip_gap)
     x, netted = net_simultaneous(problem, lp_result.x)
     result = problem._result(dataclasses.replace(_raw(lp_result), x=x), lp_result.stats) if netted else lp_result
     # the tracking slack's penalty is no revenue: the plan's objective leaves it out
@@ -214,6 +229,31 @@ def add_switching(problem) -> int:
     return k
 
 
+def fix_directions(problem, x: np.ndarray, tol: float = 1e-7) -> int:
+    """Where a storage charges and discharges in one step of the solution ``x``, fix the
+    direction of every step in which it moves to the one it has on balance (the other's
+    upper bound set to 0), so the next solve keeps the strict rule there with every
+    constraint. Returns the simultaneous steps found (0: nothing to fix)."""
+    pr = problem.pairs
+    c, d = x[pr.charge], x[pr.discharge]
+    both = (c > tol) & (d > tol)
+    if not both.any():
+        return 0
+    # every step that moves keeps its direction (fixing only the simultaneous ones lets the
+    # next solve move the losses to a neighbouring step, round after round)
+    active = (c > tol) | (d > tol)
+    ci, di = pr.charge[active], pr.discharge[active]
+    charging = x[ci] >= x[di]
+    off = np.r_[di[charging], ci[~charging]]
+    for b in problem.lp.var_blocks:
+        inside = off[(off >= b.start) & (off < b.start + b.n)]
+        if len(inside):
+            b.ub[inside - b.start] = 0.0
+            if b.relaxed_ub is not None:
+                b.relaxed_ub[inside - b.start] = 0.0
+    return int(both.sum())
+
+
 def net_simultaneous(problem, x: np.ndarray, tol: float = 1e-7) -> tuple[np.ndarray, int]:
     """Make a schedule keep the strict rule: where a storage charges ``c`` and discharges
     ``d`` in one step, keep its SoC path and net the two, ``c' = c − d/(η_c η_d)`` when it
@@ -242,12 +282,42 @@ def net_simultaneous(problem, x: np.ndarray, tol: float = 1e-7) -> tuple[np.ndar
     return x, int(both.sum())
 
 
+def within_connections(inputs):
+    """The day's inputs with each connection point's parks' forecasts scaled down, step by
+    step and in proportion, to at most the connection's export capacity: what the parks
+    can sell through it (their limit orders) and deliver. Other assets' power at the
+    connection is not counted (the flexible ones plan around the parks' output)."""
+    import dataclasses
+
+    info = inputs.info
+    idx = inputs.prices.index
+    parks = [a for a in inputs.assets if isinstance(a, Curtailable)]
+    scale: dict[str, np.ndarray] = {}
+    for cp in inputs.connection_points:
+        if cp.export_capacity is None:
+            continue
+        mine = [a for a in parks if a.name in cp.assets or info.at[a.name, "connection_point"] == cp.name]
+        if not mine:
+            continue
+        cap = _minus(cp.export_capacity, np.zeros(len(idx)), idx).to_numpy(float)
+        total = sum(np.clip(pd.Series(a.forecast).reindex(idx).to_numpy(float), 0.0, None) for a in mine)
+        f = np.where(total > cap, cap / np.where(total > 0, total, 1.0), 1.0)
+        for a in mine:
+            scale[a.name] = f
+    if not scale or all((f >= 1.0).all() for f in scale.values()):
+        return inputs
+    assets = [dataclasses.replace(a, forecast=pd.Series(pd.Series(a.forecast).reindex(idx).to_numpy(float)
+                                                        * scale[a.name], index=idx))
+              if a.name in scale else a for a in inputs.assets]  # fmt: skip
+    return dataclasses.replace(inputs, assets=assets)
+
+
 def _minus(capacity, production: np.ndarray, idx: pd.DatetimeIndex):
     """A connection capacity [MW] (scalar or Series) less the parks' planned production."""
     if capacity is None:
         return None
     base = capacity.reindex(idx).to_numpy(float) if isinstance(capacity, pd.Series) else np.full(len(idx), float(capacity))
-    return pd.Series(base - production, index=idx)
+    return pd.Series(np.maximum(base - production, 0.0), index=idx)  # >= 0: rounding of a park at the limit
 
 
 def _add_tracking(problem, orders: dict[str, list[str]], accepted: pd.DataFrame, H: int, per: int, *,
