@@ -164,18 +164,22 @@ def test_a_scenario_set_the_program_cannot_use_is_refused_by_name():
 
 
 def test_beyond_the_scenarios_the_curve_reaches_what_the_battery_can_do():
-    """The two-level case with tails 20 EUR/MWh: above 50 + 20 the battery sells all it
-    can in hour 1 (+1 MW), below 10 - 20 it buys all it can in hour 2 (-1 MW); inside
-    the scenarios' range the curves are the hand-derived ones."""
+    """The two-level case with tails 20 EUR/MWh: from 50 + 20 on the battery sells all it
+    can in hour 1 (+1 MW), up to 10 - 20 it buys all it can in hour 2 (-1 MW), each a
+    vertical step; between the scenarios' range and the step the curve stays flat, and
+    inside that range it is the hand-derived one."""
     idx = pd.date_range("2015-04-12 10:00", periods=2, freq="1h", tz="UTC")
     bat = Battery("bat", capacity=1.0, charge_power=1.0, soc_start=0.0)
     g = group_program([bat], None, [], np.array([[10.0, 50.0], [50.0, 10.0]]), np.array([0.5, 0.5]), idx, idx, R,
                       tails=20.0)  # fmt: skip
     p1, q1 = g.points[idx[0]]
     p2, q2 = g.points[idx[1]]
-    assert list(p1) == [10.0, 50.0, 70.0] and q1 == pytest.approx([-1.0, 0.0, 1.0], abs=1e-7)
-    assert list(p2) == [-10.0, 10.0, 50.0] and q2 == pytest.approx([-1.0, 0.0, 1.0], abs=1e-7)
+    assert list(p1) == [10.0, 50.0, 70.0, 70.0] and q1 == pytest.approx([-1.0, 0.0, 0.0, 1.0], abs=1e-7)
+    assert list(p2) == [-10.0, -10.0, 10.0, 50.0] and q2 == pytest.approx([-1.0, 0.0, 0.0, 1.0], abs=1e-7)
     assert g.by_asset["bat"][idx[0]][1] == pytest.approx(q1)
+    # as exchange points, cleared: flat up to the step, all at and beyond it
+    p, v = scenario_curve(p1, q1, R)
+    assert volume_at(p, v, np.array([60.0, 69.9])) == pytest.approx([0.0, 0.0]) and volume_at(p, v, np.array([70.0, 900.0])) == pytest.approx([1.0, 1.0])
 
 
 def test_each_asset_gets_its_own_part_of_what_was_accepted():

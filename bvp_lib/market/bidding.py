@@ -353,18 +353,21 @@ def _capability(G, g0, lower, upper) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _with_tails(p, q, lo, hi, rules, margin):
-    """The curves beyond the scenarios' prices: at ``margin`` [EUR/MWh] below the lowest
-    scenario price each asset buys all it can in that period (``lo``), at ``margin``
-    above the highest it sells all it can (``hi``); the exchange interpolates in between.
+    """The curves beyond the scenarios' prices: flat out to ``margin`` [EUR/MWh] below the
+    lowest (above the highest) scenario price, then a vertical step to all each asset can
+    buy (``lo``) or sell (``hi``) in that period. A step, not a slope: a slope from the
+    outermost scenario's point would move the quantity with every small miss of the
+    price, in each hour on its own, where the hours' quantities must fit one SoC path
+    (measured: batteries 0.844 with sloped tails, 0.875 without, 6-12 June 2015).
 
     ``q`` is assets × points; ``lo`` and ``hi`` one value per asset."""
     p, q = np.asarray(p, float), np.atleast_2d(np.asarray(q, float))
     lo, hi = np.minimum(lo, q[:, 0]), np.maximum(hi, q[:, -1])
-    pl, ph = p[0] - margin, p[-1] + margin
+    pl, ph = rules.round_price(p[0] - margin), rules.round_price(p[-1] + margin)
     if pl > rules.min_price and (lo < q[:, 0] - 1e-9).any():
-        p, q = np.r_[pl, p], np.c_[lo, q]
+        p, q = np.r_[pl, pl, p], np.c_[lo, q[:, 0], q]
     if ph < rules.max_price and (hi > q[:, -1] + 1e-9).any():
-        p, q = np.r_[p, ph], np.c_[q, hi]
+        p, q = np.r_[p, ph, ph], np.c_[q, q[:, -1], hi]
     return p, q
 
 
