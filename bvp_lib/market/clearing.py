@@ -58,28 +58,23 @@ def clear(book: OrderBook, prices: pd.Series) -> pd.DataFrame:
 
 
 def split_accepted(accepted: pd.DataFrame, shares: dict) -> pd.DataFrame:
-    """Each asset's part of its order's accepted quantity [MW] per period.
+    """Each asset's part of its order's accepted quantity [MW] per period: its own curve
+    at the clearing price, not rounded.
 
     ``shares`` maps an order to its assets' own curves (asset -> period start ->
-    (prices, quantities), :attr:`bvp_lib.market.bidding.BidResult.shares`); each asset's
-    part is its own curve at the clearing price, and the order's rounding to the volume
-    tick (accepted − the sum of the parts) is shared in proportion to the parts' size
-    (equally when all are zero). Orders without shares are left out.
+    (prices, quantities), :attr:`bvp_lib.market.bidding.BidResult.shares`). The parts sum
+    to the order's curve before the exchange's volume tick; the order's rounding to the
+    tick (accepted − the sum of the parts, at most a tick) is not anyone's part: the
+    delivery follows the parts and settles the rounding as imbalance, instead of moving
+    the assets to match it. Orders without shares are left out.
     """
     out = {}
     price = accepted["price"].to_numpy(float)
     for order, by_asset in shares.items():
         if order not in accepted.columns or not by_asset:
             continue
-        names = list(by_asset)
-        y = np.array([[np.interp(price[i], *by_asset[a][t]) for i, t in enumerate(accepted.index)] for a in names])
-        gap = accepted[order].to_numpy(float) - y.sum(axis=0)
-        size = np.abs(y)
-        tot = size.sum(axis=0)
-        w = np.where(tot > 0, size / np.where(tot > 0, tot, 1.0), 1.0 / len(names))
-        y = y + w * gap
-        for a, row in zip(names, y):
-            out[a] = row
+        for a, curves in by_asset.items():
+            out[a] = np.array([volume_at(*curves[t], price[i])[0] for i, t in enumerate(accepted.index)])
     return pd.DataFrame(out, index=accepted.index)
 
 

@@ -142,7 +142,14 @@ def deliver(inputs, members: dict[str, list[str]], accepted: pd.DataFrame, price
     # what the plan tracks: every order as a whole, and (at a lower penalty) each asset
     # its own part where the parts are known, so the assets make up for one another only
     # where an asset cannot deliver its part
-    _add_tracking(problem, flex_orders, accepted, H, per)
+    # an order whose parts are known is tracked at their sum (its curve before the volume
+    # tick): the exchange's rounding is settled as imbalance, the assets do not bend to it
+    track = accepted.copy()
+    if targets is not None:
+        for o, ms in flex_orders.items():
+            if o in track.columns and all(m in targets.columns for m in ms):
+                track[o] = targets[ms].sum(axis=1).to_numpy(float)
+    _add_tracking(problem, flex_orders, track, H, per)
     own = [] if targets is None else [m for m in targets.columns if m in {x.name for x in flex}]
     if own:
         _add_tracking(problem, {m: [m] for m in own}, targets, H, per, family="part_tracking",
