@@ -29,7 +29,7 @@ the plan's objective leaves them out.
 The strict rule is kept by re-solving, not by binaries: the linear program lets storage
 alternate within a step; where its solution both charges and discharges in a step, that
 step's direction is fixed to the one it has on balance and the program is solved again
-(:func:`fix_directions`, at most ``REPAIR_ROUNDS`` times), so the final plan keeps every
+(:func:`~bvp_lib.scheduling.complementarity.fix_directions`, at most ``REPAIR_ROUNDS`` times), so the final plan keeps every
 constraint (SoC, connection limits) exactly. Only if steps remain after those rounds are
 they netted (:func:`net_simultaneous`, which keeps the SoC and exports the losses: the
 connection limit may then be exceeded by those losses). Parks sell and deliver at most
@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from bvp_lib.scheduling.assets import Curtailable
+from bvp_lib.scheduling.complementarity import fix_directions
 from bvp_lib.scheduling.build import build_problem
 from bvp_lib.scheduling.result import ScheduleResult
 
@@ -234,31 +235,6 @@ def add_switching(problem) -> int:
                                np.r_[pr.charge[ok], pr.discharge[ok]], np.r_[1 / pr.charge_ub[ok], 1 / pr.discharge_ub[ok]],
                                np.full(k, -np.inf), np.ones(k))  # fmt: skip
     return k
-
-
-def fix_directions(problem, x: np.ndarray, tol: float = 1e-7) -> int:
-    """Where a storage charges and discharges in one step of the solution ``x``, fix the
-    direction of every step in which it moves to the one it has on balance (the other's
-    upper bound set to 0), so the next solve keeps the strict rule there with every
-    constraint. Returns the simultaneous steps found (0: nothing to fix)."""
-    pr = problem.pairs
-    c, d = x[pr.charge], x[pr.discharge]
-    both = (c > tol) & (d > tol)
-    if not both.any():
-        return 0
-    # every step that moves keeps its direction (fixing only the simultaneous ones lets the
-    # next solve move the losses to a neighbouring step, round after round)
-    active = (c > tol) | (d > tol)
-    ci, di = pr.charge[active], pr.discharge[active]
-    charging = x[ci] >= x[di]
-    off = np.r_[di[charging], ci[~charging]]
-    for b in problem.lp.var_blocks:
-        inside = off[(off >= b.start) & (off < b.start + b.n)]
-        if len(inside):
-            b.ub[inside - b.start] = 0.0
-            if b.relaxed_ub is not None:
-                b.relaxed_ub[inside - b.start] = 0.0
-    return int(both.sum())
 
 
 def net_simultaneous(problem, x: np.ndarray, tol: float = 1e-7) -> tuple[np.ndarray, int]:

@@ -198,3 +198,28 @@ def intra_step_violations(pairs: StoragePairs, x: np.ndarray, tol: float = 1e-7)
         share = np.where(pairs.charge_ub > 0, x[pairs.charge] / pairs.charge_ub, 0.0) + np.where(
             pairs.discharge_ub > 0, x[pairs.discharge] / pairs.discharge_ub, 0.0)
     return share > 1.0 + tol
+
+
+def fix_directions(problem, x: np.ndarray, tol: float = 1e-7) -> int:
+    """Where a storage charges and discharges in one step of the solution ``x``, fix the
+    direction of every step in which it moves to the one it has on balance (the other's
+    upper bound set to 0), so the next solve keeps the strict rule there with every
+    constraint. Returns the simultaneous steps found (0: nothing to fix)."""
+    pr = problem.pairs
+    c, d = x[pr.charge], x[pr.discharge]
+    both = (c > tol) & (d > tol)
+    if not both.any():
+        return 0
+    # every step that moves keeps its direction (fixing only the simultaneous ones lets the
+    # next solve move the losses to a neighbouring step, round after round)
+    active = (c > tol) | (d > tol)
+    ci, di = pr.charge[active], pr.discharge[active]
+    charging = x[ci] >= x[di]
+    off = np.r_[di[charging], ci[~charging]]
+    for b in problem.lp.var_blocks:
+        inside = off[(off >= b.start) & (off < b.start + b.n)]
+        if len(inside):
+            b.ub[inside - b.start] = 0.0
+            if b.relaxed_ub is not None:
+                b.relaxed_ub[inside - b.start] = 0.0
+    return int(both.sum())
