@@ -49,11 +49,13 @@ def captured(assets, kinds):
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--from", dest="first", default="2015-02-22")
-    ap.add_argument("--to", dest="last", default="2015-12-31")
+    ap.add_argument("--from", dest="first", default=None, help="first day (default <year>-02-22)")
+    ap.add_argument("--to", dest="last", default=None, help="last day (default <year>-12-31)")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--year", type=int, default=2015)
+    ap.add_argument("--year", type=int, default=2015, help="bundled data set, 2015 or 2018")
     args = ap.parse_args()
+    args.first = args.first or f"{args.year}-02-22"
+    args.last = args.last or f"{args.year}-12-31"
 
     import pandas as pd
 
@@ -91,9 +93,10 @@ def main() -> int:
             done[s.values["strategy"]] = set(ok)
             sums[s.values["strategy"]] = a
         both = sorted(done["schedule"] & done["orders"])
+        groups = {}
         for k in ("schedule", "orders"):
             a = sums[k][sums[k]["day"].isin(both)]
-            shares[k], g = captured(a, kinds)
+            shares[k], groups[k] = captured(a, kinds)
             secs[k] = float(days[k].loc[both, "seconds"].mean()) if both else float("nan")
         table = pd.DataFrame(shares).reindex(["curtailment", "battery", "building", "charging station", "portfolio"])
         table["goal (orders)"] = [GOALS.get(i) for i in table.index]
@@ -109,6 +112,16 @@ def main() -> int:
             a = sums[k][sums[k]["day"].isin(both)]
             print(f"{k}: realised {a['realised_value_eur'].sum():,.0f} EUR, perfect foresight "
                   f"{a['perfect_foresight_value_eur'].sum():,.0f} EUR")  # fmt: skip
+        eur = pd.concat({f"{k} {c.split('_')[0]} [EUR]": groups[k][c] for k in ("schedule", "orders")
+                         for c in ("realised_value_eur", "perfect_foresight_value_eur")}, axis=1)  # fmt: skip
+        print("\nvalue per asset group [EUR] (perfect foresight differs between the strategies: each backtest "
+              "carries its own batteries' SoC into the next day)")  # fmt: skip
+        print(eur.round(0).to_string())
+        bats = [n for n, t in kinds.items() if t == "battery"]
+        for k in ("schedule", "orders"):
+            a = sums[k][sums[k]["day"].isin(both) & sums[k]["asset"].isin(bats)]
+            print(f"{k}: batteries' SoC at the end of the day, mean {a['soc_end_mwh'].mean():.2f} MWh "
+                  f"(quartiles {a['soc_end_mwh'].quantile(0.25):.2f}, {a['soc_end_mwh'].quantile(0.75):.2f})")  # fmt: skip
         failed = {k: d[d["status"] == "failed"]["error"].str.slice(0, 120).value_counts().head(3).to_dict()
                   for k, d in days.items()}  # fmt: skip
         print(f"most common failures: {failed}")
