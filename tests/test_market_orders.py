@@ -221,3 +221,29 @@ def test_curves_are_monotone_for_random_scenarios():
         assert (np.diff(p) > 0).all() and (np.diff(q) >= -1e-7).all()
         pe, ve = scenario_curve(p, q, R)
         assert (np.diff(ve) >= 0).all()
+
+
+def test_programs_solved_apart_reach_the_joint_optimum_where_the_connection_does_not_bind():
+    """Two batteries behind one connection point: solved apart (each without the connection)
+    they earn what the joint program earns when the connection is loose; when it binds
+    the joint program is solved, and its curves keep the limit in every scenario."""
+    from bvp_lib.market.bidding import flexible_program
+    from bvp_lib.scheduling import ConnectionPoint
+
+    idx = pd.date_range("2015-04-12 00:00", periods=24, freq="1h", tz="UTC")
+    rng = np.random.default_rng(5)
+    bats = [Battery("a", capacity=4.0, charge_power=2.0, soc_start=2.0, charge_efficiency=0.95, discharge_efficiency=0.95),
+            Battery("b", capacity=2.0, charge_power=1.0, soc_start=1.0, charge_efficiency=0.9, discharge_efficiency=0.9)]  # fmt: skip
+    scen = R.round_price(40 + 25 * np.sin(np.arange(24) / 24 * 2 * np.pi)[None, :] + rng.normal(0, 15, (12, 24)))
+    w = np.full(12, 1 / 12)
+    for cap, apart in ((10.0, True), (1.5, False)):
+        cp = ConnectionPoint("site", ["a", "b"], import_capacity=cap, export_capacity=cap)
+        joint = group_program(bats, cp, [], scen, w, idx, idx, R)
+        got = flexible_program(bats, cp, [], scen, w, idx, idx, R)
+        assert got.expected_revenue == pytest.approx(joint.expected_revenue, rel=1e-6, abs=1e-6)
+        assert (got.n_constraints < joint.n_constraints) == apart  # apart (no connection rows) only where exact
+        assert np.abs(got.raw["flow"]).max() <= cap + 1e-6
+        for t in idx:
+            p, q = got.points[t]
+            assert (np.diff(q) >= -1e-7).all()
+            assert q == pytest.approx(sum(got.by_asset[n][t][1] for n in ("a", "b")), abs=1e-9)

@@ -105,6 +105,10 @@ class GroupProgram:
     n_constraints: int = 0
     #: asset -> period start -> (prices, quantities): each asset's share of the curve
     by_asset: dict = field(default_factory=dict)
+    #: before the tails: per period (prices, quantities assets × points), the assets'
+    #: capability (lo, hi: assets × periods [MW]) and each scenario's net power of the
+    #: assets per program step (scenarios × steps [MW]); for :func:`_merged`
+    raw: dict | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -326,16 +330,83 @@ def group_program(
     X = raw.x[S * n:].reshape(A_n, K)
     lo, hi = _capability(G, g0, m.col_lower, m.col_upper)
     lo, hi = lo.reshape(A_n, H), hi.reshape(A_n, H)
-    curves, by_asset = {}, {nm: {} for nm in names}
-    for h in range(H):
-        p, q = points[h], X[:, offs[h]:offs[h + 1]]  # A × points
+    per_point = [(points[h], X[:, offs[h]:offs[h + 1]]) for h in range(H)]
+    # each scenario's net power of these assets per step (for the connection check of _merged)
+    Gt = sp.csr_matrix((c, (s, v)), shape=(T, n))
+    const = lp.power_constant.reshape(A_n, T).sum(axis=0)
+    flow = np.stack([Gt @ raw.x[k * n:(k + 1) * n] + const for k in range(S)])
+    out = GroupProgram(name, names, {}, float(raw.objective or 0.0), time.perf_counter() - t0, N, big.shape[0],
+                       raw={"points": per_point, "lo": lo, "hi": hi, "flow": flow})  # fmt: skip
+    return _finish(out, periods, rules, tails)
+
+
+def _finish(g: GroupProgram, periods: pd.DatetimeIndex, rules: ExchangeRules, tails: float | None) -> GroupProgram:
+    """The curves of a program from its raw points: tails, the order's sum, each asset's."""
+    lo, hi = g.raw["lo"], g.raw["hi"]
+    curves, by_asset = {}, {nm: {} for nm in g.assets}
+    for h, (p, q) in enumerate(g.raw["points"]):
         if tails:
             p, q = _with_tails(p, q, lo[:, h], hi[:, h], rules, tails)
         curves[periods[h]] = (p, q.sum(axis=0))
-        for i, nm in enumerate(names):
+        for i, nm in enumerate(g.assets):
             by_asset[nm][periods[h]] = (p, q[i])
-    return GroupProgram(name, names, curves, float(raw.objective or 0.0), time.perf_counter() - t0, N, big.shape[0],
-                        by_asset)
+    g.points, g.by_asset = curves, by_asset
+    return g
+
+
+def _merged(name: str, programs: list[GroupProgram], periods, rules, tails) -> GroupProgram:
+    """One program from programs solved apart on the same scenarios (same price points):
+    their assets' curves side by side, as if solved together."""
+    pts = [np.array_equal(a[0], b[0]) for g in programs[1:] for a, b in zip(g.raw["points"], programs[0].raw["points"])]
+    if not all(pts):
+        raise BiddingError(f"{name}: programs solved apart do not share their price points.")
+    raw = {"points": [(p, np.vstack([g.raw["points"][h][1] for g in programs]))
+                      for h, (p, _) in enumerate(programs[0].raw["points"])],
+           "lo": np.vstack([g.raw["lo"] for g in programs]), "hi": np.vstack([g.raw["hi"] for g in programs]),
+           "flow": sum(g.raw["flow"] for g in programs)}  # fmt: skip
+    g = GroupProgram(name, [a for g in programs for a in g.assets], {}, sum(g.expected_revenue for g in programs),
+                     sum(g.seconds for g in programs), sum(g.n_variables for g in programs),
+                     sum(g.n_constraints for g in programs), raw=raw)  # fmt: skip
+    return _finish(g, periods, rules, tails)
+
+
+def _within(flow: np.ndarray, connection: ConnectionPoint | None, index: pd.DatetimeIndex, tol: float = 1e-6) -> bool:
+    """Whether every scenario's net power (scenarios × steps [MW]) keeps the connection's limits."""
+    if connection is None:
+        return True
+    for cap, sign in ((connection.export_capacity, 1.0), (connection.import_capacity, -1.0)):
+        if cap is None:
+            continue
+        c = cap.reindex(index).to_numpy(float) if isinstance(cap, pd.Series) else np.full(len(index), float(cap))
+        if (sign * flow > c[None, :] + tol).any():
+            return False
+    return True
+
+
+def flexible_program(flexible: list, connection: ConnectionPoint | None, parks: list[tuple[Curtailable, float]],
+                     scenario_prices: np.ndarray, weights: np.ndarray, index: pd.DatetimeIndex,
+                     periods: pd.DatetimeIndex, rules: ExchangeRules = EPEX_DAY_AHEAD, *, name: str = "flex",
+                     time_limit: float | None = None, tails: float | None = None) -> GroupProgram:
+    """:func:`group_program` of a connection point's flexible assets, decomposed where that
+    is exact: each asset's program alone (without the connection), and, if in every
+    scenario their summed power with the parks' keeps the connection's limits, those
+    solutions are the joint program's optimum (the joint program only adds the connection
+    rows, which they keep). Otherwise the joint program is solved. The programs are far
+    smaller apart (one connection point's joint program took 4-8 s, 3 June 2015)."""
+    kw = dict(rules=rules, time_limit=time_limit)
+    if connection is None or len(flexible) < 2:
+        return group_program(flexible, connection, parks, scenario_prices, weights, index, periods, name=name,
+                             tails=tails, **kw)  # fmt: skip
+    apart = [group_program([a], None, [], scenario_prices, weights, index, periods, name=name, tails=None, **kw)
+             for a in flexible]  # fmt: skip
+    park_out = np.zeros_like(scenario_prices, dtype=float)
+    for park, lim in parks:
+        f = np.asarray(pd.Series(park.forecast).reindex(index).to_numpy(float))
+        park_out += np.where(scenario_prices >= lim, f[None, :], 0.0)
+    if _within(sum(g.raw["flow"] for g in apart) + park_out, connection, index):
+        return _merged(name, apart, periods, rules, tails)
+    return group_program(flexible, connection, parks, scenario_prices, weights, index, periods, name=name,
+                         tails=tails, **kw)  # fmt: skip
 
 
 def _capability(G, g0, lower, upper) -> tuple[np.ndarray, np.ndarray]:
@@ -472,8 +543,8 @@ def make_order_book(
                  if isinstance(a, Curtailable) and cp_of[a.name] == key]  # fmt: skip
         name = f"flex:{key}" if key is not None else f"flex:{flex[0].name}"
         try:
-            g = group_program(flex, cpoints.get(key), parks, S_coarse, w, cidx, periods, rules, name=name,
-                              time_limit=time_limit, tails=tails)  # fmt: skip
+            g = flexible_program(flex, cpoints.get(key), parks, S_coarse, w, cidx, periods, rules, name=name,
+                                 time_limit=time_limit, tails=tails)  # fmt: skip
         except SchedulingInputError as e:
             raise BiddingError(f"{name}: {e}") from None
         groups.append(g)
