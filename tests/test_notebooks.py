@@ -23,6 +23,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 # files in parameters/ that configure bvp_lib rather than a notebook (sweep files: bvp sweep -f;
 # parameters/sweeps/ is not globbed)
 CONFIG_FILES = {"forecasting.yaml", "sweep.yaml"}
+CELL_TIMEOUT = 600  # [s] per cell: the slowest cell takes about a minute on 2 cores
 SMALL_ASSETS = ["solar-havel-01", "wind-flaeming-01", "building-havel-rathaus-01", "battery-havel-01"]
 
 
@@ -75,9 +76,20 @@ def test_papermill_runs_each_parameter_file(small_db, pfile, tmp_path):
         params["report_dir"] = str(tmp_path / "report")
     from bvp_lib.reporting.runner import _ipc_kernel_manager
 
-    # Unix-socket kernels: TCP kernels of parallel test runs on one machine race for ports (a hung run)
-    pm.execute_notebook(str(nb), str(tmp_path / nb.name), parameters=params, cwd=str(nb.parent),
-                        progress_bar=False, kernel_name="python3", kernel_manager_class=_ipc_kernel_manager())
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    # Unix-socket kernels: TCP kernels of parallel test runs on one machine race for ports (a hung run).
+    # A cell has CELL_TIMEOUT; once, on a loaded machine, a kernel finished a cell and papermill never
+    # heard back (both idle for 12 minutes): such a lost reply is retried once, a second one fails.
+    for attempt in (1, 2):
+        try:
+            pm.execute_notebook(str(nb), str(tmp_path / nb.name), parameters=params, cwd=str(nb.parent),
+                                progress_bar=False, kernel_name="python3", kernel_manager_class=_ipc_kernel_manager(),
+                                execution_timeout=CELL_TIMEOUT)  # fmt: skip
+            break
+        except (CellTimeoutError, DeadKernelError):
+            if attempt == 2:
+                raise
 
 
 @pytest.mark.slow

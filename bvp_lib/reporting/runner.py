@@ -151,6 +151,9 @@ def _failing_step(nb_path: Path) -> str:
     return "unknown step."
 
 
+#: [s] one step (cell) of a report may take at most this long; beyond it the kernel has stopped
+#: answering (a lost reply), and the run fails with that said instead of waiting for ever
+CELL_TIMEOUT = 3600
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 WIDGET_NOTE = "(an interactive explorer: open the notebook in JupyterLab to use it; the figures below are its answer)"
 
@@ -261,6 +264,7 @@ def run_notebook(
         reports that share a folder tree share one lock.
     """
     import papermill as pm
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     notebook, dest = Path(notebook), Path(dest)
     if not notebook.exists():
@@ -292,8 +296,16 @@ def run_notebook(
                 pm.execute_notebook(
                     str(notebook), str(out_nb), parameters=parameters, report_mode=True,
                     kernel_name=kernel_name, progress_bar=progress, cwd=str(notebook.parent),
-                    kernel_manager_class=_ipc_kernel_manager(), **extra,
+                    kernel_manager_class=_ipc_kernel_manager(), execution_timeout=CELL_TIMEOUT, **extra,
                 )  # fmt: skip
+            except (CellTimeoutError, DeadKernelError) as e:
+                if out_nb.exists():
+                    shutil.copy(out_nb, failed)
+                raise ReportError(
+                    f"{notebook.name}: the kernel stopped answering ({type(e).__name__}: no reply within "
+                    f"{CELL_TIMEOUT} s for one step); run the report again. The previous report in {dest} (if any) "
+                    "is unchanged."
+                ) from None
             except pm.PapermillExecutionError:
                 shutil.copy(out_nb, failed)
                 raise ReportError(
