@@ -70,3 +70,22 @@ def test_changing_the_gate_closure_moves_every_stage(small, monkeypatch):
     # the explorers
     _, b = _belief_times(dt.date(2015, 4, 12), "day-ahead", pd.Timedelta("15min"))
     assert (b == gc).all()
+
+
+def test_a_stored_market_in_another_timezone_is_named(small):
+    """The markets table stores each market's timezone; a run refuses a catalogue whose
+    market disagrees with the clock, naming the market, both timezones and the fix."""
+    import dataclasses
+
+    from bvp_lib.db.catalogue import Catalogue, CatalogueError
+
+    cat = Catalogue.read(small)
+    cat.check_clock()  # the bundled market is stored in the clock's timezone
+    sensors = cat.sensors.copy()
+    sensors.loc[sensors["market_timezone"].notna(), "market_timezone"] = "Europe/London"
+    other = dataclasses.replace(cat, sensors=sensors)
+    name = cat.markets.index[0]
+    with pytest.raises(CatalogueError, match=rf"market '{name}' is stored with the timezone Europe/London, but the "
+                                             rf"market clock says {market_clock().timezone} \(BVP_TIMEZONE\): set "
+                                             "BVP_TIMEZONE=Europe/London"):  # fmt: skip
+        other.check_clock()
