@@ -75,6 +75,7 @@ from bvp_lib.data.portfolio import (  # noqa: F401 - the portfolio, used here an
     add_buildings,
     add_ev_stations,
     battery_assets,
+    write_series_files,
 )
 
 
@@ -245,18 +246,7 @@ def generate(out_dir: Path = DEFAULT_OUT_DIR, *, seed: int = 2015, progress: boo
     }
     _write_json(paths["assets"], structure)
 
-    ts = pd.concat(frames, ignore_index=True)
-    ts["value"] = ts["value"].astype("float64") + 0.0  # no negative zeros
-    ts.to_parquet(paths["timeseries"], compression="zstd", compression_level=19, index=False)
-
-    price_csv = pd.DataFrame({"event_start": available.index.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
-                              "price_eur_per_mwh": available.to_numpy()})  # fmt: skip
-    price_csv.to_csv(paths["prices"], index=False, float_format="%.2f", lineterminator="\n")
-
-    iso = "%Y-%m-%dT%H:%M:%S+00:00"
-    sess = sessions_df.assign(arrival=sessions_df["arrival"].dt.strftime(iso),
-                              departure=sessions_df["departure"].dt.strftime(iso))  # fmt: skip
-    sess.to_csv(paths["charging_sessions"], index=False, float_format="%.6g", lineterminator="\n")
+    write_series_files(paths, frames, available, sessions_df)
 
     manifest = {
         "data_set": "BVP workbench bundled demo data, German regional aggregator, 2015",

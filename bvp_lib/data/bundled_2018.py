@@ -375,21 +375,10 @@ def generate(out_dir: Path = DEFAULT_OUT_DIR, *, seed: int = SEED, progress: boo
     }
     b15._write_json(paths["assets"], structure)
 
-    ts = pd.concat(frames, ignore_index=True)
-    ts["value"] = ts["value"].astype("float64") + 0.0  # no negative zeros
-    ts.to_parquet(paths["timeseries"], compression="zstd", compression_level=19, index=False)
+    b15.write_series_files(paths, frames, prices, sessions_df)
     fc = forecasts[["sensor", "event_start", "issued_at", "value"]].copy()
     fc["value"] = fc["value"].astype("float64") + 0.0
     fc.to_parquet(paths["system_forecasts"], compression="zstd", compression_level=19, index=False)
-
-    price_csv = pd.DataFrame({"event_start": prices.index.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
-                              "price_eur_per_mwh": prices.to_numpy()})  # fmt: skip
-    price_csv.to_csv(paths["prices"], index=False, float_format="%.2f", lineterminator="\n")
-
-    iso = "%Y-%m-%dT%H:%M:%S+00:00"
-    sess = sessions_df.assign(arrival=sessions_df["arrival"].dt.strftime(iso),
-                              departure=sessions_df["departure"].dt.strftime(iso))  # fmt: skip
-    sess.to_csv(paths["charging_sessions"], index=False, float_format="%.6g", lineterminator="\n")
 
     manifest = {
         "data_set": f"BVP workbench bundled demo data, German regional aggregator, {YEAR}",

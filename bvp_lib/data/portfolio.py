@@ -255,3 +255,17 @@ def battery_assets(make_asset, *, region_key: str) -> list[dict]:
         charging_efficiency=0.95, discharging_efficiency=0.95, self_discharge_per_hour=0.0001,
         attributes={region_key: region, "baseline": "idle (no power series)"},
     ) for name, owner, cp, region, lat, lon, mw, mwh in BATTERIES]  # fmt: skip
+
+
+def write_series_files(paths: dict, frames: list, prices: pd.Series, sessions: pd.DataFrame) -> None:
+    """The bundled set's data files, written the same way for every year: ``timeseries``
+    (Parquet, zstd, no negative zeros), ``prices`` (CSV, UTC ISO 8601, 0.01 EUR/MWh) and
+    ``charging_sessions`` (CSV, UTC ISO 8601)."""
+    iso = "%Y-%m-%dT%H:%M:%S+00:00"
+    ts = pd.concat(frames, ignore_index=True)
+    ts["value"] = ts["value"].astype("float64") + 0.0  # no negative zeros
+    ts.to_parquet(paths["timeseries"], compression="zstd", compression_level=19, index=False)
+    price_csv = pd.DataFrame({"event_start": prices.index.strftime(iso), "price_eur_per_mwh": prices.to_numpy()})
+    price_csv.to_csv(paths["prices"], index=False, float_format="%.2f", lineterminator="\n")
+    sess = sessions.assign(arrival=sessions["arrival"].dt.strftime(iso), departure=sessions["departure"].dt.strftime(iso))
+    sess.to_csv(paths["charging_sessions"], index=False, float_format="%.6g", lineterminator="\n")
