@@ -55,6 +55,9 @@ COMPLEMENTARITY = ("auto", "milp", "lp", "intra-step")
 # on issue 16's fleets (not kept as a benchmark), column generation was exact but needed
 # about 100 rounds and was slower than the monolithic dual simplex, so it is off by default.
 DECOMPOSE_MIN: int | None = None
+# batteries from which method="auto" sifts from the aggregate's pattern (scheduling/warmstart.py);
+# measured on issue 16's fleets: N = 50 the same time as a plain solve, N = 200 and 1000 about 2x and 3x faster
+GUIDED_MIN = 100
 
 
 
@@ -319,7 +322,7 @@ class Problem:
         backend: Backend = "auto",
         threads: int | None = None,
         algorithm: str | None = None,
-        method: Literal["auto", "monolithic", "decomposed"] = "auto",
+        method: Literal["auto", "monolithic", "decomposed", "guided"] = "auto",
     ) -> ScheduleResult:
         """Solve and return the schedule.
 
@@ -346,7 +349,13 @@ class Problem:
             default: its own choice (dual simplex for these LPs, measured fastest in
             ``benchmarks/bench_scheduling.py``).
 
-        method : {"auto", "monolithic", "decomposed"}
+        method : {"auto", "monolithic", "decomposed", "guided"}
+            ``"guided"`` solves the same LP as ``"monolithic"`` by sifting: first with
+            only the charge and discharge steps a duration-binned aggregate uses, then
+            adding every left-out column whose reduced cost says it would pay, until
+            none does (:mod:`~bvp_lib.scheduling.warmstart`; batteries-only portfolios,
+            LP rounds; a plain solve where no pattern can be made). ``"auto"`` does so
+            from ``GUIDED_MIN`` batteries.
             ``"decomposed"`` solves a battery portfolio by column generation over the
             batteries, coupled only by their connection limits
             (:mod:`~bvp_lib.scheduling.decomposition`: exact single-battery pricing,
@@ -373,9 +382,9 @@ class Problem:
         check_solver_limits(time_limit, mip_gap)
         t_start = time.perf_counter()
         solver, backend = self._choose(solver, backend)
-        if method not in ("auto", "monolithic", "decomposed"):
-            raise ValueError(f"method must be 'auto', 'monolithic' or 'decomposed', got {method!r}")
-        if method != "monolithic" and backend == "matrix":
+        if method not in ("auto", "monolithic", "decomposed", "guided"):
+            raise ValueError(f"method must be 'auto', 'monolithic', 'decomposed' or 'guided', got {method!r}")
+        if method in ("auto", "decomposed") and backend == "matrix":
             from bvp_lib.scheduling.decomposition import decomposable, solve_decomposed
 
             why = decomposable(self)
@@ -418,8 +427,17 @@ class Problem:
                 penalty = self.lp.penalty_vector()
                 penalty = np.concatenate([penalty, np.zeros(m.n_vars - penalty.size)])
                 t1 = time.perf_counter()
-                raw = solve_matrix(m, time_limit=time_limit, mip_gap=gap, threads=threads,
-                                   penalty=penalty if self.tie_break > 0 else None, algorithm=algorithm)
+                raw = None
+                if algorithm is None and m.n_integer == 0 and (method == "guided" or (
+                        method == "auto" and self.batteries is not None
+                        and len(self.batteries.names) >= GUIDED_MIN)):
+                    from bvp_lib.scheduling.warmstart import solve_guided
+
+                    raw = solve_guided(self, m, penalty=penalty if self.tie_break > 0 else None,
+                                       time_limit=time_limit, threads=threads)
+                if raw is None:
+                    raw = solve_matrix(m, time_limit=time_limit, mip_gap=gap, threads=threads,
+                                       penalty=penalty if self.tie_break > 0 else None, algorithm=algorithm)
                 raw.model_time = t1 - t0
             model_time += raw.model_time
             solve_time += raw.solve_time
