@@ -325,3 +325,32 @@ def test_overrides_reach_the_schedule_and_change_nothing_stored(small):
     assert info.loc["building-havel-rathaus-01", "shiftable_share"] == 0.25
     again = prepare_day("2015-04-13", mode="perfect").info.loc[BATTERY]
     assert again["capacity_mwh"] == before["capacity_mwh"] and again["max_charge_mw"] == before["max_charge_mw"]
+
+
+def test_switching_and_degradation_are_sweep_axes():
+    s = spec(grid={"complementarity": ["strict", "intra-step"], "battery.degradation_cost_eur_mwh": [0, 30]})
+    assert len(s.scenarios) == 4
+    params = [sc.parameters for sc in s.scenarios]
+    assert "complementarity" not in params[0]  # strict is the default, kept out of the run's identity
+    assert params[2]["complementarity"] == "intra-step"
+    assert params[1]["overrides"] == {"battery": {"degradation_cost_eur_mwh": 30.0}}
+    with pytest.raises(SweepError, match="intra-step"):
+        spec(grid={"complementarity": ["intra_step"]})
+
+
+def test_switching_and_degradation_reach_the_day_schedule(small):
+    """12 April 2015 has negative prices: switching within a step is worth at least the
+    strict optimum; a cost per MWh of throughput makes the battery cycle less."""
+    from bvp_lib.scheduling.store import schedule_day
+
+    kw = dict(mode="perfect", assets=SMALL_ASSETS, solver="highs", save=False)
+    strict = schedule_day("2015-04-12", **kw)
+    intra = schedule_day("2015-04-12", complementarity="intra-step", **kw)
+    assert intra.result.objective >= strict.result.objective - 1e-6
+    assert strict.result.stats.simultaneous_steps == 0
+    worn = schedule_day("2015-04-12", overrides={"battery": {"degradation_cost_eur_mwh": 40.0}}, **kw)
+    throughput = lambda r: float((r.charge[BATTERY] + r.discharge[BATTERY]).sum())  # noqa: E731
+    assert throughput(worn.result) < throughput(strict.result)
+    assert worn.result.terms["degradation"] < 0
+    with pytest.raises(ValueError, match="Did you mean .intra-step."):
+        schedule_day("2015-04-12", complementarity="intra_step", **kw)

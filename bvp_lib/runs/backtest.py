@@ -33,7 +33,7 @@ from bvp_lib.timing import as_date, days_between
 
 #: parameters passed on to :func:`bvp_lib.runs.day.run_day`
 RUN_DAY_PARAMETERS = ("owner", "assets", "solver", "models", "spread", "resolution", "mip_gap", "time_limit",
-                      "overrides", "strategy", "ev_sessions")
+                      "overrides", "strategy", "ev_sessions", "complementarity")
 
 DATA_SOURCES = "SMARD day-ahead prices (CC BY 4.0); bundled 2015 data set (data/README.md)"
 
@@ -141,6 +141,15 @@ def _normalise(parameters: dict | None) -> dict:
             params[k] = [a.strip() for a in params[k].split(",") if a.strip()]
     if params.get("ev_sessions", "forecast") not in ("forecast", "actual"):
         raise BacktestParameterError(f"ev_sessions must be 'forecast' or 'actual', not {params['ev_sessions']!r}.")
+    if "complementarity" in params:
+        from bvp_lib.scheduling.strategy import check_switching
+
+        try:
+            check_switching(params["complementarity"])
+        except ValueError as e:
+            raise BacktestParameterError(str(e)) from None
+        if params["complementarity"] == "strict":
+            del params["complementarity"]  # the default: earlier runs keep their parameters
     if "overrides" in params:
         from bvp_lib.scheduling.overrides import normalise_overrides
 

@@ -61,6 +61,7 @@ class DayRun:
     #: orders made elsewhere, cleared and delivered instead of the workbench's own (orders strategy)
     book: object | None = None
     ev_sessions: str = "forecast"
+    complementarity: str = "strict"
     timings: dict[str, float] = field(default_factory=dict)
     forecasts: pd.DataFrame | None = None
     planned: object | None = None
@@ -96,7 +97,7 @@ def prepare(day=None, *, owner: str | None = None, assets: list[str] | None = No
             save: bool = True, mip_gap: float | None = 1e-3, time_limit: float | None = 60.0,
             soc_start: dict[str, float] | None = None, overrides: dict | None = None,
             reuse_forecasts: bool = False, strategy: str = "schedule", book=None, ev_sessions: str = "forecast",
-            bind=None) -> DayRun:
+            complementarity: str = "strict", bind=None) -> DayRun:
     """Resolve the day (default: the last complete day), the assets (an owner's or all) and settings.
 
     ``models``: the forecast models to run; with one model the schedule uses its
@@ -122,6 +123,12 @@ def prepare(day=None, *, owner: str | None = None, assets: list[str] | None = No
     accepted (:mod:`bvp_lib.market.offer`); ``book`` (an
     :class:`~bvp_lib.market.orders.OrderBook`) offers orders made elsewhere instead.
 
+    ``complementarity``: ``"strict"`` (storage never charges and discharges in one
+    step) or ``"intra-step"`` (an inverter may alternate within a step: a pure LP, and
+    at negative prices lossy storage may burn energy through its losses). It applies to
+    the schedule strategy's plan and to the perfect-foresight ceiling of both
+    strategies; the orders strategy's delivery keeps the strict rule.
+
     Without ``bind`` the run opens its own connection and transaction, committed by
     :func:`commit`; the portfolio is read once, here (:class:`~bvp_lib.db.catalogue.Catalogue`).
     """
@@ -135,6 +142,9 @@ def prepare(day=None, *, owner: str | None = None, assets: list[str] | None = No
         raise ValueError(f"ev_sessions must be 'forecast' or 'actual', not {ev_sessions!r}.")
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy {strategy!r} is not known; use {' or '.join(STRATEGIES)}.")
+    from bvp_lib.scheduling.strategy import check_switching
+
+    check_switching(complementarity)
     from bvp_lib.scheduling.problem import check_solver_limits
 
     check_solver_limits(time_limit, mip_gap)
@@ -162,7 +172,7 @@ def prepare(day=None, *, owner: str | None = None, assets: list[str] | None = No
     run = DayRun(as_date(day), chosen, owner or None, solver or None, list(models) if models else None,
                  float(spread), resolution, save, market_clock().timezone, mip_gap, time_limit,
                  dict(soc_start) if soc_start else None, overrides or None, bool(reuse_forecasts), strategy,
-                 ev_sessions=ev_sessions)  # fmt: skip
+                 ev_sessions=ev_sessions, complementarity=complementarity)  # fmt: skip
     run.connection, run.transaction, run.catalogue = connection, transaction, cat
     if book is not None:
         if strategy != "orders":
@@ -208,7 +218,7 @@ def schedule(ctx: DayRun, *, bind=None):
     with _timed(ctx, "schedule"):
         kw = dict(assets=ctx.assets, solver=ctx.solver, resolution=ctx.resolution, mip_gap=ctx.mip_gap,
                   time_limit=ctx.time_limit, soc_start=ctx.soc_start, overrides=ctx.overrides, save=ctx.save,
-                  bind=ctx.bind(bind), catalogue=ctx.catalogue)  # fmt: skip
+                  bind=ctx.bind(bind), catalogue=ctx.catalogue, complementarity=ctx.complementarity)  # fmt: skip
         if ctx.strategy == "orders":
             ctx.perfect = schedule_day(ctx.day, mode="perfect", **kw)
             ctx.planned = _offer(ctx, bind)
@@ -327,7 +337,7 @@ def compare(ctx: DayRun, *, bind=None):
                                    solver=ctx.solver, resolution=ctx.resolution, mip_gap=ctx.mip_gap,
                                    time_limit=ctx.time_limit, soc_start=ctx.soc_start, overrides=ctx.overrides,
                                    save=False, bind=ctx.bind(bind), catalogue=ctx.catalogue,
-                                   ev_sessions=ctx.ev_sessions)  # fmt: skip
+                                   ev_sessions=ctx.ev_sessions, complementarity=ctx.complementarity)  # fmt: skip
             offer = None
         val = _value_of(ctx, planned, offer)
         _label(ctx.valuation, other, val)

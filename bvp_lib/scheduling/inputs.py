@@ -393,6 +393,7 @@ def build_portfolio(
                 charge_efficiency=_num(r["charging_efficiency"], 1.0),
                 discharge_efficiency=_num(r["discharging_efficiency"], 1.0),
                 self_discharge=_num(r["self_discharge_per_hour"], 0.0),
+                degradation_cost=_num(r.get("degradation_cost_eur_mwh"), 0.0),
             )  # fmt: skip
             objs.append(b)
             rec.update(max_power_mw=pc, capacity_mwh=cap, soc_start_mwh=b.soc_start, soc_min_mwh=b.soc_min,

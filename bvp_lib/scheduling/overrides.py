@@ -24,6 +24,9 @@ Attributes (units in the name):
     In (0, 1].
 ``self_discharge_per_hour``
     Batteries: share [0, 1) lost per hour.
+``degradation_cost_eur_mwh``
+    Batteries: cost of cycling per MWh of throughput (charged plus discharged at the
+    grid side) [EUR/MWh]; not a stored column, 0 when not overridden.
 ``curtailable``
     Producers: may the scheduler curtail them (true/false).
 ``soc_at_start_mwh``, ``min_soc_mwh``, ``max_soc_mwh``, ``capacity_mw``,
@@ -61,6 +64,7 @@ ATTRIBUTES: dict[str, tuple[float | None, float | None, bool]] = {
     "charging_efficiency": (0.0, 1.0, True),
     "discharging_efficiency": (0.0, 1.0, True),
     "self_discharge_per_hour": (0.0, 1.0, False),
+    "degradation_cost_eur_mwh": (0.0, math.inf, True),
     "curtailable": (None, None, True),
     "soc_at_start_mwh": (0.0, math.inf, True),
     "min_soc_mwh": (0.0, math.inf, True),

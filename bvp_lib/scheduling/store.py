@@ -197,6 +197,7 @@ def schedule_day(
     bind: Bind = None,
     catalogue: Catalogue | None = None,
     ev_sessions: EvSessions = "forecast",
+    complementarity: str = "strict",
 ) -> DaySchedule:
     """Schedule one local day of the portfolio in the database and store the schedule.
 
@@ -236,6 +237,10 @@ def schedule_day(
         Forecast mode: schedule the charging stations on the sessions forecast at gate
         closure (default), or on the real sessions of the day (``"actual"``: look-ahead,
         for comparison). Perfect mode always uses the real sessions.
+    complementarity : {"strict", "intra-step"}
+        ``"strict"`` (default): storage never charges and discharges in one step;
+        ``"intra-step"``: an inverter may alternate within a step (a pure LP, see
+        :mod:`~bvp_lib.scheduling.complementarity`).
 
     Returns
     -------
@@ -262,7 +267,9 @@ def schedule_day(
     inputs = prepare_day(day, mode=mode, assets=assets, resolution=resolution, forecast_source=forecast_source,
                          soc_start=soc_start, overrides=overrides, bind=bind, catalogue=catalogue,
                          ev_sessions=ev_sessions)  # fmt: skip
-    result = inputs.build().solve(solver, time_limit, mip_gap)
+    from bvp_lib.scheduling.strategy import SWITCHING, check_switching
+
+    result = inputs.build(complementarity=SWITCHING[check_switching(complementarity)]).solve(solver, time_limit, mip_gap)
     out = DaySchedule(result=result, inputs=inputs)
     if save:
         out.source, out.saved_rows = save_schedule(result, inputs, bind=bind)

@@ -36,6 +36,22 @@ def default_solver() -> str:
     return get_settings().lp_solver
 
 
+#: how storage may switch in a day run: ``strict`` never charges and discharges in one step
+#: (binaries where needed, the default), ``intra-step`` lets an inverter alternate within a step
+#: (``c/Pc + d/Pd <= 1``, a pure LP; :mod:`~bvp_lib.scheduling.complementarity`)
+SWITCHING = {"strict": "auto", "intra-step": "intra-step"}
+
+
+def check_switching(value: str) -> str:
+    """``value`` if it is a known switching rule, else a ValueError with a did-you-mean."""
+    if value not in SWITCHING:
+        from bvp_lib.db.catalogue import did_you_mean
+
+        hint = did_you_mean(str(value), list(SWITCHING))
+        raise ValueError(f"complementarity {value!r} is not known;{hint} Use {' or '.join(SWITCHING)}.")
+    return value
+
+
 def solve_schedule(assets: list, prices: pd.Series, connection_points: list[ConnectionPoint], *,
                    resolution: pd.Timedelta | str | None = None, solver: str = "auto",
                    time_limit: float | None = None, mip_gap: float | None = None):  # fmt: skip

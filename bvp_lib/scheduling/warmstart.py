@@ -12,7 +12,7 @@ This module shrinks the LP the simplex sees, and proves afterwards that nothing 
 out mattered (*sifting*, a column generation over the LP's own columns):
 
 1. **Aggregate.** Batteries of one connection point with the same efficiencies,
-   degradation cost and end value are sorted by duration (energy / power) and binned,
+   self-discharge, degradation cost and end value are sorted by duration (energy / power) and binned,
    bins of ``BIN_SIZE`` batteries; each bin becomes one battery with the summed
    power, energy, start, target and SoC bounds. Batteries of *equal* duration and
    relative start aggregate exactly (their feasible sets are scaled copies of one
@@ -37,8 +37,8 @@ out mattered (*sifting*, a column generation over the LP's own columns):
    (the pattern is), but where the optimum is not unique it may differ from a plain
    solve's canonical choice; the revenue is the same.
 
-Where no pattern can be made (time-varying SoC targets, other assets, binaries, an
-aggregate the builder refuses) or a restricted LP does not solve to optimality,
+Where no pattern can be made (other assets, own constraints, soft wishes, connection
+tariffs, exact SoC targets over time, binaries, an aggregate the builder refuses) or a restricted LP does not solve to optimality,
 :func:`solve_guided` returns ``None`` and the caller solves the LP as it is.
 """
 
@@ -77,7 +77,8 @@ def _groups(problem) -> list[np.ndarray]:
                 cp_of[pos[m]] = ci
     kappa = np.zeros(B) if p.degradation_cost is None else p.degradation_cost
     value = np.full(B, np.nan) if p.soc_value is None else p.soc_value
-    keys = np.stack([cp_of, p.charge_efficiency, p.discharge_efficiency, kappa, np.nan_to_num(value, nan=-1e300)], 1)
+    keys = np.stack([cp_of, p.charge_efficiency, p.discharge_efficiency, p.self_discharge, kappa,
+                     np.nan_to_num(value, nan=-1e300)], 1)
     _, key_id = np.unique(keys, axis=0, return_inverse=True)
     duration = p.capacity / np.maximum(np.maximum(p.charge_power, p.discharge_power), 1e-12)
     out = []
@@ -106,7 +107,7 @@ def _aggregate_problem(problem, bins: list[np.ndarray], cp_of: np.ndarray):
             soc_min=pd.Series(lo, index=g.ends) if np.any(lo > 0) else 0.0,
             soc_max=pd.Series(np.minimum(hi, cap), index=g.ends) if np.any(hi < cap) else None,
             charge_efficiency=float(p.charge_efficiency[i]), discharge_efficiency=float(p.discharge_efficiency[i]),
-            degradation_cost=float(kappa[i]),
+            self_discharge=float(p.self_discharge[i]), degradation_cost=float(kappa[i]),
             soc_value=None if value is None or not np.isfinite(value[i]) else float(value[i]),
         ))
         if cp_of[i] >= 0:
@@ -121,12 +122,18 @@ def _aggregate_problem(problem, bins: list[np.ndarray], cp_of: np.ndarray):
 
 
 def usable(problem, m: MatrixLP) -> bool:
-    """Whether :func:`open_pattern` can make a pattern for ``problem``'s LP ``m``."""
-    from bvp_lib.scheduling.decomposition import decomposable
+    """Whether :func:`open_pattern` can make a pattern for ``problem``'s LP ``m``: batteries
+    only (no own constraints, soft wishes, connection tariffs or exact SoC targets over
+    time), no binaries. Intra-step rows are fine: they stay in every restricted LP."""
+    from bvp_lib.scheduling.assets import Battery
 
-    if m.n_integer or decomposable(problem) is not None:
-        return False
     p = problem.batteries
+    if m.n_integer or problem._bridge is not None or p is None or not len(p.names):
+        return False
+    if not all(isinstance(a, Battery) for a in problem.assets) or p.soft.any():
+        return False
+    if problem.tariffs is not None and problem.tariffs.n:
+        return False
     return p.targets is None or not np.isfinite(p.targets).any()
 
 
