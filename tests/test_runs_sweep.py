@@ -349,7 +349,10 @@ def test_switching_and_degradation_reach_the_day_schedule(small):
     assert intra.result.objective >= strict.result.objective - 1e-6
     assert strict.result.stats.simultaneous_steps == 0
     worn = schedule_day("2015-04-12", overrides={"battery": {"degradation_cost_eur_mwh": 40.0}}, **kw)
-    throughput = lambda r: float((r.charge[BATTERY] + r.discharge[BATTERY]).sum())  # noqa: E731
+
+    def throughput(r):
+        return float((r.charge[BATTERY] + r.discharge[BATTERY]).sum())
+
     assert throughput(worn.result) < throughput(strict.result)
     assert worn.result.terms["degradation"] < 0
     with pytest.raises(ValueError, match="Did you mean .intra-step."):

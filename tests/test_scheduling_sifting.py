@@ -10,8 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bvp_lib.scheduling import Battery, Building, ConnectionPoint, build_problem
-from bvp_lib.scheduling import warmstart
+from bvp_lib.scheduling import (
+    Battery,
+    Building,
+    ConnectionPoint,
+    build_problem,
+    warmstart,
+)
 from bvp_lib.scheduling.backends import highs_instance, pass_matrix
 from bvp_lib.scheduling.synthetic import battery_fleet, two_peak_prices
 from bvp_lib.timing import day_index
@@ -29,7 +34,7 @@ def fleet():
 
 
 def test_sifting_reaches_the_plain_optimum_and_keeps_every_limit(fleet):
-    idx, prices, bats, cps = fleet
+    _, prices, bats, cps = fleet
     plain = build_problem(bats, prices, cps).solve("highs", method="monolithic")
     sifted = build_problem(bats, prices, cps).solve("highs", method="guided")
     assert restricted_lps(sifted) >= 1, sifted.stats.solver_status
@@ -46,7 +51,7 @@ def test_sifting_reaches_the_plain_optimum_and_keeps_every_limit(fleet):
 def test_a_loose_aggregate_is_corrected_by_pricing_out(fleet, monkeypatch):
     """One bin for all 120 batteries (durations 0.7-6 h mixed): the first restricted LP is
     far from optimal, columns must enter, and the result is still the plain optimum."""
-    idx, prices, bats, cps = fleet
+    _, prices, bats, cps = fleet
     monkeypatch.setattr(warmstart, "BIN_SIZE", 10_000)
     plain = build_problem(bats, prices, cps).solve("highs", method="monolithic")
     p = build_problem(bats, prices, cps)
@@ -65,7 +70,7 @@ def test_a_loose_aggregate_is_corrected_by_pricing_out(fleet, monkeypatch):
 
 
 def test_sifting_is_deterministic(fleet):
-    idx, prices, bats, cps = fleet
+    _, prices, bats, cps = fleet
     a = build_problem(bats, prices, cps).solve("highs", method="guided")
     b = build_problem(bats, prices, cps).solve("highs", method="guided")
     pd.testing.assert_frame_equal(a.schedule, b.schedule)

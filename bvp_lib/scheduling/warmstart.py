@@ -198,7 +198,7 @@ def solve_guided(
             h.setBasis(basis)
         h.run()
         iterations += highs_iterations(h)
-        status, text, has_x = highs_status(h)
+        status, text, _ = highs_status(h)
         if status != "optimal":
             return None
         sol = h.getSolution()
