@@ -216,7 +216,7 @@ def run_issue(cases: list[str], time_limit: float, seed: int, day: str, repeat: 
               f"{(format(it_t, '.2f') if np.isfinite(it_t) else '>' + format(time_limit, 'g')):>10} {it_obj:>14.4f} "
               f"{goal_text + ': ' + verdict:<22}", flush=True)
     print()
-    print("path: sifted = sifting from the duration-binned aggregate (scheduling/warmstart.py, from 100 batteries),")
+    print("path: sifted = sifting from the duration-binned aggregate (scheduling/sifting.py, from 100 batteries),")
     print("plain = HiGHS on the whole LP, MIP = binaries for the strict rule where the LP charged and discharged at once.")
     print("time = build + solve (+ binaries rounds) + canonical tie-break [s]; LP rel. = HiGHS alone on the same")
     print("final model with integrality dropped (the reference); ratio = time / LP rel.; gap = proven relative gap")

@@ -1,4 +1,4 @@
-"""Sifting from the duration-binned aggregate (scheduling/warmstart.py): the same LP
+"""Sifting from the duration-binned aggregate (scheduling/sifting.py): the same LP
 optimum as a plain solve, proven by pricing out every left-out column, deterministic,
 and a plain solve wherever no pattern can be made."""
 
@@ -15,7 +15,7 @@ from bvp_lib.scheduling import (
     Building,
     ConnectionPoint,
     build_problem,
-    warmstart,
+    sifting,
 )
 from bvp_lib.scheduling.backends import highs_instance, pass_matrix
 from bvp_lib.scheduling.synthetic import battery_fleet, two_peak_prices
@@ -52,14 +52,14 @@ def test_a_loose_aggregate_is_corrected_by_pricing_out(fleet, monkeypatch):
     """One bin for all 120 batteries (durations 0.7-6 h mixed): the first restricted LP is
     far from optimal, columns must enter, and the result is still the plain optimum."""
     _, prices, bats, cps = fleet
-    monkeypatch.setattr(warmstart, "BIN_SIZE", 10_000)
+    monkeypatch.setattr(sifting, "BIN_SIZE", 10_000)
     plain = build_problem(bats, prices, cps).solve("highs", method="monolithic")
     p = build_problem(bats, prices, cps)
     m = p.to_matrix(tie_break=False)
-    keep = warmstart.open_pattern(p, m)
+    keep = sifting.open_pattern(p, m)
     h = highs_instance()
     cols = np.flatnonzero(keep)
-    first = warmstart.MatrixLP(m.cost[cols], m.offset, m.A.tocsc()[:, cols], m.col_lower[cols], m.col_upper[cols],
+    first = sifting.MatrixLP(m.cost[cols], m.offset, m.A.tocsc()[:, cols], m.col_lower[cols], m.col_upper[cols],
                                m.row_lower, m.row_upper, np.zeros(cols.size, bool))
     pass_matrix(h, first)
     h.run()
@@ -83,12 +83,12 @@ def test_auto_sifts_large_fleets_only():
     b5, c5 = battery_fleet(5, idx, 5)
     small = build_problem(b5, prices, c5).solve("highs")
     assert "sifting" not in small.stats.solver_status
-    bats, cps = battery_fleet(warmstart_min(), idx, 5)
+    bats, cps = battery_fleet(guided_min(), idx, 5)
     large = build_problem(bats, prices, cps).solve("highs")
     assert "sifting" in large.stats.solver_status
 
 
-def warmstart_min() -> int:
+def guided_min() -> int:
     from bvp_lib.scheduling.problem import GUIDED_MIN
 
     return GUIDED_MIN

@@ -54,9 +54,9 @@ COMPLEMENTARITY = ("auto", "milp", "lp", "intra-step")
 # batteries from which method="auto" decomposes; None: only on request. Measured on issue 16's
 # pos:1000 fleet (solve(method="decomposed", time_limit=300), 2026-12-01): 42 rounds in 312 s
 # (pricing 6 s, master 306 s), bounds still 127,086 / 222,737 EUR against the optimum 157,358;
-# the master is degenerate because every battery ties at the optimum (scheduling/warmstart.py).
+# the master is degenerate because every battery ties at the optimum (scheduling/sifting.py).
 DECOMPOSE_MIN: int | None = None
-# batteries from which method="auto" sifts from the aggregate's pattern (scheduling/warmstart.py);
+# batteries from which method="auto" sifts from the aggregate's pattern (scheduling/sifting.py);
 # measured on issue 16's fleets: N = 50 the same time as a plain solve, N = 200 and 1000 about 2x and 3x faster
 GUIDED_MIN = 100
 
@@ -354,7 +354,7 @@ class Problem:
             ``"guided"`` solves the same LP as ``"monolithic"`` by sifting: first with
             only the charge and discharge steps a duration-binned aggregate uses, then
             adding every left-out column whose reduced cost says it would pay, until
-            none does (:mod:`~bvp_lib.scheduling.warmstart`; batteries-only portfolios,
+            none does (:mod:`~bvp_lib.scheduling.sifting`; batteries-only portfolios,
             LP rounds; a plain solve where no pattern can be made). ``"auto"`` does so
             from ``GUIDED_MIN`` batteries.
             ``"decomposed"`` solves a battery portfolio by column generation over the
@@ -432,7 +432,7 @@ class Problem:
                 if algorithm is None and m.n_integer == 0 and (method == "guided" or (
                         method == "auto" and self.batteries is not None
                         and len(self.batteries.names) >= GUIDED_MIN)):
-                    from bvp_lib.scheduling.warmstart import solve_guided
+                    from bvp_lib.scheduling.sifting import solve_guided
 
                     raw = solve_guided(self, m, penalty=penalty if self.tie_break > 0 else None,
                                        time_limit=time_limit, threads=threads)
