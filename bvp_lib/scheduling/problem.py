@@ -437,7 +437,10 @@ class Problem:
                     raw = solve_guided(self, m, penalty=penalty if self.tie_break > 0 else None,
                                        time_limit=time_limit, threads=threads)
                 if raw is None:
-                    raw = solve_matrix(m, time_limit=time_limit, mip_gap=gap, threads=threads,
+                    left = time_limit  # what a failed sifting attempt spent counts against the limit
+                    if time_limit is not None:
+                        left = max(1.0, time_limit - (time.perf_counter() - t1))
+                    raw = solve_matrix(m, time_limit=left, mip_gap=gap, threads=threads,
                                        penalty=penalty if self.tie_break > 0 else None, algorithm=algorithm)
                 raw.model_time = t1 - t0
             model_time += raw.model_time
