@@ -429,17 +429,17 @@ class Problem:
                 penalty = np.concatenate([penalty, np.zeros(m.n_vars - penalty.size)])
                 t1 = time.perf_counter()
                 raw = None
-                if algorithm is None and m.n_integer == 0 and (method == "guided" or (
-                        method == "auto" and self.batteries is not None
-                        and len(self.batteries.names) >= GUIDED_MIN)):
+                sifted = algorithm is None and m.n_integer == 0 and (method == "guided" or (
+                    method == "auto" and self.batteries is not None and len(self.batteries.names) >= GUIDED_MIN))
+                if sifted:
                     from bvp_lib.scheduling.sifting import solve_guided
 
                     raw = solve_guided(self, m, penalty=penalty if self.tie_break > 0 else None,
                                        time_limit=time_limit, threads=threads)
                 if raw is None:
                     left = time_limit  # what a failed sifting attempt spent counts against the limit
-                    if time_limit is not None:
-                        left = max(1.0, time_limit - (time.perf_counter() - t1))
+                    if time_limit is not None and sifted:
+                        left = max(1e-3, time_limit - (time.perf_counter() - t1))
                     raw = solve_matrix(m, time_limit=left, mip_gap=gap, threads=threads,
                                        penalty=penalty if self.tie_break > 0 else None, algorithm=algorithm)
                 raw.model_time = t1 - t0

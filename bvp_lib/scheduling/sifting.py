@@ -190,7 +190,7 @@ def solve_guided(
         cols = np.flatnonzero(keep)
         sub = MatrixLP(m.cost[cols], m.offset, A[:, cols], m.col_lower[cols], m.col_upper[cols],
                        m.row_lower, m.row_upper, np.zeros(cols.size, bool))
-        left = None if time_limit is None else max(1.0, time_limit - (time.perf_counter() - t0))
+        left = None if time_limit is None else max(1e-3, time_limit - (time.perf_counter() - t0))
         h = highs_instance(left, None, threads)
         pass_matrix(h, sub)
         if basis is not None:
