@@ -57,7 +57,7 @@ COMPLEMENTARITY = ("auto", "milp", "lp", "intra-step")
 # the master is degenerate because every battery ties at the optimum (scheduling/sifting.py).
 DECOMPOSE_MIN: int | None = None
 # batteries from which method="auto" sifts from the aggregate's pattern (scheduling/sifting.py);
-# measured on issue 16's fleets: N = 50 the same time as a plain solve, N = 200 and 1000 about 2x and 3x faster
+# measured on issue 16's fleets: N = 50 the same time as a plain solve, N = 200 1.7x and N = 1000 2.6x faster
 GUIDED_MIN = 100
 
 
@@ -429,16 +429,16 @@ class Problem:
                 penalty = np.concatenate([penalty, np.zeros(m.n_vars - penalty.size)])
                 t1 = time.perf_counter()
                 raw = None
-                sifted = algorithm is None and m.n_integer == 0 and (method == "guided" or (
+                try_sifting = algorithm is None and m.n_integer == 0 and (method == "guided" or (
                     method == "auto" and self.batteries is not None and len(self.batteries.names) >= GUIDED_MIN))
-                if sifted:
+                if try_sifting:
                     from bvp_lib.scheduling.sifting import solve_guided
 
                     raw = solve_guided(self, m, penalty=penalty if self.tie_break > 0 else None,
                                        time_limit=time_limit, threads=threads)
                 if raw is None:
                     left = time_limit  # what a failed sifting attempt spent counts against the limit
-                    if time_limit is not None and sifted:
+                    if time_limit is not None and try_sifting:
                         left = max(1e-3, time_limit - (time.perf_counter() - t1))
                     raw = solve_matrix(m, time_limit=left, mip_gap=gap, threads=threads,
                                        penalty=penalty if self.tie_break > 0 else None, algorithm=algorithm)

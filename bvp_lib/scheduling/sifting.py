@@ -65,8 +65,17 @@ BIN_SIZE = 32  # batteries per bin (measured 4-125 per bin at N = 1000: 31-63 fa
 PATTERN_TOL = 1e-9  # [MW] an aggregate's charge or discharge above this opens the step to its members
 
 
-def _groups(problem) -> list[np.ndarray]:
-    """Battery positions grouped by connection point and alike parameters, each sorted by duration."""
+def _costs(p) -> tuple[np.ndarray, np.ndarray]:
+    """Degradation cost [EUR/MWh] and end value [EUR/MWh, NaN = none] per battery."""
+    B = len(p.names)
+    kappa = np.zeros(B) if p.degradation_cost is None else p.degradation_cost
+    value = np.full(B, np.nan) if p.soc_value is None else p.soc_value
+    return kappa, value
+
+
+def _groups(problem) -> tuple[list[np.ndarray], np.ndarray]:
+    """Bins of battery positions (alike parameters, one connection point, sorted by duration)
+    and each battery's connection point index (-1: none)."""
     p = problem.batteries
     B = len(p.names)
     cp_of = np.full(B, -1, np.int64)
@@ -75,8 +84,7 @@ def _groups(problem) -> list[np.ndarray]:
         for m in members.tolist():
             if m in pos:
                 cp_of[pos[m]] = ci
-    kappa = np.zeros(B) if p.degradation_cost is None else p.degradation_cost
-    value = np.full(B, np.nan) if p.soc_value is None else p.soc_value
+    kappa, value = _costs(p)
     keys = np.stack([cp_of, p.charge_efficiency, p.discharge_efficiency, p.self_discharge, kappa,
                      np.nan_to_num(value, nan=-1e300)], 1)
     _, key_id = np.unique(keys, axis=0, return_inverse=True)
@@ -93,8 +101,7 @@ def _aggregate_problem(problem, bins: list[np.ndarray], cp_of: np.ndarray):
     """The problem with one battery per bin (sums of power, energy, start, target, SoC bounds)."""
     p = problem.batteries
     g = problem.grid
-    kappa = np.zeros(len(p.names)) if p.degradation_cost is None else p.degradation_cost
-    value = None if p.soc_value is None else p.soc_value
+    kappa, value = _costs(p)
     bats, cp_members = [], {}
     for j, b in enumerate(bins):
         i = int(b[0])
@@ -108,7 +115,7 @@ def _aggregate_problem(problem, bins: list[np.ndarray], cp_of: np.ndarray):
             soc_max=pd.Series(np.minimum(hi, cap), index=g.ends) if np.any(hi < cap) else None,
             charge_efficiency=float(p.charge_efficiency[i]), discharge_efficiency=float(p.discharge_efficiency[i]),
             self_discharge=float(p.self_discharge[i]), degradation_cost=float(kappa[i]),
-            soc_value=None if value is None or not np.isfinite(value[i]) else float(value[i]),
+            soc_value=float(value[i]) if np.isfinite(value[i]) else None,
         ))
         if cp_of[i] >= 0:
             cp_members.setdefault(int(cp_of[i]), []).append(bats[-1].name)
@@ -125,8 +132,6 @@ def usable(problem, m: MatrixLP) -> bool:
     """Whether :func:`open_pattern` can make a pattern for ``problem``'s LP ``m``: batteries
     only (no own constraints, soft wishes, connection tariffs or exact SoC targets over
     time), no binaries. Intra-step rows are fine: they stay in every restricted LP."""
-    from bvp_lib.scheduling.assets import Battery
-
     p = problem.batteries
     if m.n_integer or problem._bridge is not None or p is None or not len(p.names):
         return False
