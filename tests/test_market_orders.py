@@ -210,6 +210,48 @@ def test_each_asset_gets_its_own_part_of_what_was_accepted():
     assert np.abs(parts.sum(axis=1).to_numpy() - acc["o"].to_numpy()).max() <= R.volume_tick + 1e-9
 
 
+def test_the_program_is_bracketed_by_the_mean_price_plan_and_wait_and_see():
+    """The hand-derived case above: with each scenario known the battery earns 40 (A) and
+    0 (B), so wait-and-see = 20; on the mean price (30, 30) it idles: the mean-price plan
+    is worth 0. The program reaches 20 = WS (its curves adapt fully). Within a screen of
+    25 EUR the program is not solved and the flat bid of the mean-price plan (idle) made."""
+    idx = pd.date_range("2015-04-12 10:00", periods=2, freq="1h", tz="UTC")
+    bat = Battery("bat", capacity=1.0, charge_power=1.0, soc_start=0.0)
+    scen = np.array([[10.0, 50.0], [50.0, 10.0]])
+    w = np.array([0.5, 0.5])
+    g = group_program([bat], None, [], scen, w, idx, idx, R, screen=-1.0)
+    assert not g.screened
+    assert g.wait_and_see == pytest.approx(20.0) and g.mean_plan == pytest.approx(0.0, abs=1e-9)
+    assert g.expected_revenue == pytest.approx(20.0)
+    s = group_program([bat], None, [], scen, w, idx, idx, R, screen=25.0)
+    assert s.screened and s.expected_revenue == pytest.approx(0.0, abs=1e-9)
+    for t in idx:
+        assert s.points[t][1] == pytest.approx([0.0, 0.0], abs=1e-9)
+
+
+def test_bounds_agree_with_the_programs_of_single_scenarios_and_screened_curves_are_flat():
+    """Random scenarios: wait-and-see is the weighted sum of one-scenario programs, the
+    mean-price plan's value the one-scenario program on the mean price, and the program
+    lies between them; screened, the curve is flat at the mean-price plan's power."""
+    rng = np.random.default_rng(11)
+    idx = pd.date_range("2015-04-12 00:00", periods=24, freq="1h", tz="UTC")
+    bat = Battery("bat", capacity=4.0, charge_power=1.5, soc_start=2.0, charge_efficiency=0.95, discharge_efficiency=0.95)
+    scen = R.round_price(40 + 25 * np.sin(np.arange(24) / 24 * 2 * np.pi)[None, :] + rng.normal(0, 20, (8, 24)))
+    w = rng.dirichlet(np.ones(8))
+    one = [group_program([bat], None, [], scen[k:k + 1], np.ones(1), idx, idx, R).expected_revenue for k in range(8)]
+    mean = group_program([bat], None, [], (w @ scen)[None, :], np.ones(1), idx, idx, R)
+    g = group_program([bat], None, [], scen, w, idx, idx, R, screen=-1.0)
+    assert g.wait_and_see == pytest.approx(float(w @ one), rel=1e-7)
+    assert g.mean_plan == pytest.approx(mean.expected_revenue, rel=1e-7, abs=1e-7)
+    assert g.mean_plan - 1e-6 <= g.expected_revenue <= g.wait_and_see + 1e-6
+    s = group_program([bat], None, [], scen, w, idx, idx, R, screen=1e9)
+    assert s.screened and s.expected_revenue == pytest.approx(g.mean_plan, rel=1e-9)
+    for t in idx:
+        q = s.points[t][1]
+        assert q == pytest.approx(np.full(len(q), q[0]), abs=1e-9)
+        assert q[0] == pytest.approx(mean.points[t][1][0], abs=1e-6)
+
+
 def test_curves_are_monotone_for_random_scenarios():
     rng = np.random.default_rng(7)
     idx = pd.date_range("2015-04-12 00:00", periods=24, freq="1h", tz="UTC")

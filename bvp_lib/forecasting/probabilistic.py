@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from bvp_lib.beliefs import SourceSpec, load_beliefs, load_measurements, save_beliefs
+from bvp_lib.beliefs.store import sensor_table
 from bvp_lib.db.catalogue import Catalogue
 from bvp_lib.db.catalogue import catalogue as read_catalogue
 from bvp_lib.db.engine import transaction
@@ -260,30 +261,49 @@ def price_scenarios(
 
 def _day_ahead(sensor: str, model: str, d: dt.date, *, bind) -> pd.Series | None:
     """The stored day-ahead forecast of day ``d`` (issued at its gate closure), or None."""
+    return _day_aheads(sensor, model, [d], bind=bind).get(d)
+
+
+def _day_aheads(sensor: str, model: str, days, *, bind) -> dict[dt.date, pd.Series]:
+    """The stored day-ahead forecasts of ``days`` (each issued by its own gate closure), in
+    one read: per day, per event the most recent belief known at that day's gate closure,
+    of the model's most recent data source; days without a complete one are left out."""
+    days = sorted(set(days))
+    if not days:
+        return {}
     clock = market_clock()
-    start, end = day_bounds(d)
-    b = clock.gate_closure_of(d)
-    f = load_beliefs(sensor, start, end, sources=[model], source_types=["forecaster"], known_before=b,
-                     most_recent=True, bind=bind)  # fmt: skip
+    closes = {x: clock.gate_closure_of(x) for x in days}
+    start, _ = day_bounds(days[0])
+    _, end = day_bounds(days[-1])
+    f = load_beliefs(sensor, start, end, sources=[model], source_types=["forecaster"], known_before=max(closes.values()),
+                     bind=bind)  # fmt: skip
     if f.empty:
-        return None
-    f = f[f["source_id"] == f["source_id"].max()]
-    s = pd.Series(f["value"].to_numpy(float), index=pd.DatetimeIndex(f["event_start"])).sort_index()
-    n = int(round((end - start) / pd.Timedelta("1h")))
-    return s if len(s) >= n else None
+        return {}
+    with transaction(bind) as conn:
+        res = sensor_table(conn, [sensor])["resolution"].iloc[0]
+    known = f["event_start"] + res - f["belief_horizon"]
+    out = {}
+    for x in days:
+        a, e = day_bounds(x)
+        part = f[(f["event_start"] >= a) & (f["event_start"] < e) & (known <= closes[x])]
+        if part.empty:
+            continue
+        # the most recent belief per event and source (smallest horizon: rows are sorted)
+        part = part.drop_duplicates(["event_start", "source_id"], keep="first")
+        part = part[part["source_id"] == part["source_id"].max()]
+        s = pd.Series(part["value"].to_numpy(float), index=pd.DatetimeIndex(part["event_start"])).sort_index()
+        if len(s) >= int(round((e - a) / pd.Timedelta("1h"))):
+            out[x] = s
+    return out
 
 
 def _past_errors(sensor, model, days, res, tz, b, *, bind) -> dict[dt.date, np.ndarray]:
     """Per past day: realised − forecast price by local hour (25-vector), both known by ``b``."""
     actual = _past_prices(sensor, days, tz, b, res, bind=bind)
-    out = {}
-    for x in days:
-        if x not in actual:
-            continue
-        f = _day_ahead(sensor, model, x, bind=bind)
-        if f is None or market_clock().gate_closure_of(x) > b:
-            continue
-        out[x] = actual[x] - _by_local_hour(_hourly(f, res), tz)
+    clock = market_clock()
+    known = [x for x in days if x in actual and clock.gate_closure_of(x) <= b]
+    forecasts = _day_aheads(sensor, model, known, bind=bind)
+    out = {x: actual[x] - _by_local_hour(_hourly(forecasts[x], res), tz) for x in known if x in forecasts}
     return {k: v for k, v in out.items() if np.isfinite(v).all()}
 
 

@@ -43,12 +43,23 @@ storage, charging stations, shiftable building load
     at :data:`TAIL_MARGIN` below the lowest (above the highest) scenario price, and is
     flat from there out to the exchange's limits.
 
+Screening: before a program is solved, :func:`value_bounds` brackets its value between
+the expected value of the mean-price plan bid at every price (a flat curve, feasible for
+the program) and the wait-and-see value (each scenario's best dispatch with its prices
+known, which no curve beats); both are one small LP per scenario on one re-used solver
+model. Where the two are within :data:`SCREEN_GAP`, a curve could add at most that much
+in expectation, and the flat bid is made without the program (the EV stations' programs,
+the largest of a day, mostly). The bounds are kept on each :class:`GroupProgram`: their
+gap is the value of perfect price information, the program's excess over the mean-price
+plan is the value of bidding curves (the value of the stochastic solution).
+
 Curves are rounded to the exchange's price and volume ticks after solving (rounding is
 monotone, so curves stay monotone). Power in MW, sold positive; prices in EUR/MWh.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 
@@ -71,6 +82,13 @@ DEFAULT_LIMIT_PRICE = 0.0
 #: can do in the period (chosen on 6-19 April 2015: the batteries' captured share was
 #: 0.800 without tails, 0.808 at 20 and 0.824 at 60 EUR/MWh; benchmarks/bench_orders.py)
 TAIL_MARGIN = 60.0
+#: [EUR per program and day] a program whose curve can add at most this much (in
+#: expectation over the scenarios) to a price-independent bid is not solved: the bid is
+#: the mean-price plan (:func:`value_bounds`). Chosen on 3 June and 15 March 2015: the
+#: two bidirectional EV stations' programs (0.7-2.4 s each, most of the day's bidding
+#: time) had bounds of 0.08-0.40 EUR and added 0.00-0.02 EUR over the mean-price plan;
+#: the batteries' bounds were 3.8-100 EUR and are always solved
+SCREEN_GAP = 0.5
 
 
 class BiddingError(ValueError):
@@ -105,6 +123,14 @@ class GroupProgram:
     n_constraints: int = 0
     #: asset -> period start -> (prices, quantities): each asset's share of the curve
     by_asset: dict = field(default_factory=dict)
+    #: :func:`value_bounds` where computed [EUR]: the wait-and-see value (no curve does
+    #: better) and the expected value of the mean-price plan's price-independent bid
+    #: (the program never does worse); None where not computed
+    wait_and_see: float | None = None
+    mean_plan: float | None = None
+    #: whether the program was not solved, its bound being within the screen (the curve
+    #: is then the mean-price plan's, flat in the price)
+    screened: bool = False
     #: before the tails: per period (prices, quantities assets × points), the assets'
     #: capability (lo, hi: assets × periods [MW]) and each scenario's net power of the
     #: assets per program step (scenarios × steps [MW]); for :func:`_merged`
@@ -210,6 +236,7 @@ def group_program(
     name: str = "flex",
     time_limit: float | None = None,
     tails: float | None = None,
+    screen: float | None = None,
 ) -> GroupProgram:
     """The stochastic program of one group of flexible assets (module docstring).
 
@@ -281,6 +308,7 @@ def group_program(
         park_out += np.where(sells, f[None, :], 0.0)
     # price points per period: the unique scenario prices of the period
     pp = scenario_prices[:, ::per]  # S × H (prices are constant within a period)
+    shifted = bool(len(conn_rows)) and bool(np.any(park_out))
     points, kidx = [], np.zeros((S, H), np.int64)
     offs = [0]
     for h in range(H):
@@ -289,6 +317,20 @@ def group_program(
         kidx[:, h] = inv
         offs.append(offs[-1] + len(u))
     K = offs[-1]  # points of one asset's curves over the day; X[a, j] is column a * K + j
+    lo, hi = _capability(G, g0, m.col_lower, m.col_upper)
+    lo, hi = lo.reshape(A_n, H), hi.reshape(A_n, H)
+    Gt = sp.csr_matrix((c, (s, v)), shape=(T, n))
+    const = lp.power_constant.reshape(A_n, T).sum(axis=0)
+    ws = ev = None
+    if screen is not None and S > 1 and not shifted:
+        ws, ev, x_ev = value_bounds(m, G, g0, pp, weights)
+        if ws - ev <= screen:  # a price-independent bid loses at most ws - ev in expectation
+            q = (G @ x_ev + g0).reshape(A_n, H)
+            per_point = [(points[h], np.repeat(q[:, h:h + 1], len(points[h]), axis=1)) for h in range(H)]
+            flow = np.repeat((Gt @ x_ev + const)[None, :], S, axis=0)
+            out = GroupProgram(name, names, {}, ev, time.perf_counter() - t0, n, R, wait_and_see=ws, mean_plan=ev,
+                               screened=True, raw={"points": per_point, "lo": lo, "hi": hi, "flow": flow})  # fmt: skip
+            return _finish(out, periods, rules, tails)
     N = S * n + A_n * K
     A = m.A.tocsr()
     blocks_A = sp.block_diag([A] * S, format="csr") if S > 1 else A
@@ -328,16 +370,58 @@ def group_program(
         raise SolverError(f"the bidding program of {name} ended {raw.status} ({raw.solver_status}): the flexible "
                           "assets cannot follow every price scenario; check the connection capacity.")  # fmt: skip
     X = raw.x[S * n:].reshape(A_n, K)
-    lo, hi = _capability(G, g0, m.col_lower, m.col_upper)
-    lo, hi = lo.reshape(A_n, H), hi.reshape(A_n, H)
     per_point = [(points[h], X[:, offs[h]:offs[h + 1]]) for h in range(H)]
     # each scenario's net power of these assets per step (for the connection check of _merged)
-    Gt = sp.csr_matrix((c, (s, v)), shape=(T, n))
-    const = lp.power_constant.reshape(A_n, T).sum(axis=0)
     flow = np.stack([Gt @ raw.x[k * n:(k + 1) * n] + const for k in range(S)])
     out = GroupProgram(name, names, {}, float(raw.objective or 0.0), time.perf_counter() - t0, N, big.shape[0],
-                       raw={"points": per_point, "lo": lo, "hi": hi, "flow": flow})  # fmt: skip
+                       wait_and_see=ws, mean_plan=ev, raw={"points": per_point, "lo": lo, "hi": hi, "flow": flow})  # fmt: skip
     return _finish(out, periods, rules, tails)
+
+
+def value_bounds(m: MatrixLP, G, g0: np.ndarray, pp: np.ndarray, weights: np.ndarray) -> tuple[float, float, np.ndarray]:
+    """Bounds on a stochastic program's value, far cheaper than the program itself.
+
+    ``m`` is one scenario's dispatch LP (its cost is replaced), ``G x + g0`` the assets'
+    mean power per period (rows asset × period, [MW]), ``pp`` the scenarios' period prices
+    (S × H [EUR/MWh]) and ``weights`` their probabilities. Returns
+
+    * the **wait-and-see** value ``WS = Σ_s w_s max_x V_s(x)``: each scenario's best
+      dispatch with its prices known. No bid curve does better: the curve's dispatch is
+      feasible for each scenario's own problem, so ``SP <= WS``;
+    * the **expected value of the mean-price plan**, ``EV = max_x Σ_s w_s V_s(x)`` (the
+      revenue is linear in the prices, so it is the plan on the scenarios' mean price).
+      Its power as a price-independent bid is feasible for the program, so ``EV <= SP``;
+    * that plan ``x``.
+
+    Hence a price-dependent curve can add at most ``WS - EV`` [EUR] in expectation to the
+    price-independent bid of the mean-price plan. The S scenario solves re-use one
+    HiGHS model (only the costs change), each from the previous optimal basis.
+    """
+    from bvp_lib.scheduling.backends import highs_instance, highs_status, pass_matrix
+
+    S, H = pp.shape
+    A_n = G.shape[0] // H
+    rows = np.tile(pp, (1, A_n))  # S × (asset, period): the price of each power row
+    costs = (G.T @ rows.T).T  # S × n [EUR per unit of each column]
+    offsets = rows @ g0  # S [EUR]
+    h = highs_instance()
+    mean = weights @ costs
+    pass_matrix(h, dataclasses.replace(m, cost=mean, offset=float(weights @ offsets)))
+    h.run()
+    status, text, ok = highs_status(h)
+    if status != "optimal":
+        raise SolverError(f"the mean-price plan of the bidding program ended {status} ({text}).")
+    x_ev = np.asarray(h.getSolution().col_value, dtype=float)
+    ev = float(h.getInfo().objective_function_value)
+    cols = np.arange(m.n_vars, dtype=np.int32)
+    ws = 0.0
+    for k in range(S):
+        h.changeColsCost(len(cols), cols, np.ascontiguousarray(costs[k], dtype=np.float64))
+        h.run()
+        if highs_status(h)[0] != "optimal":
+            raise SolverError(f"scenario {k} of the bidding program's wait-and-see bound ended {highs_status(h)[1]}.")
+        ws += weights[k] * (float(h.getInfo().objective_function_value) - float(weights @ offsets) + offsets[k])
+    return ws, ev, x_ev
 
 
 def _finish(g: GroupProgram, periods: pd.DatetimeIndex, rules: ExchangeRules, tails: float | None) -> GroupProgram:
@@ -364,9 +448,13 @@ def _merged(name: str, programs: list[GroupProgram], periods, rules, tails) -> G
                       for h, (p, _) in enumerate(programs[0].raw["points"])],
            "lo": np.vstack([g.raw["lo"] for g in programs]), "hi": np.vstack([g.raw["hi"] for g in programs]),
            "flow": sum(g.raw["flow"] for g in programs)}  # fmt: skip
+    bounded = all(g.wait_and_see is not None for g in programs)
     g = GroupProgram(name, [a for g in programs for a in g.assets], {}, sum(g.expected_revenue for g in programs),
                      sum(g.seconds for g in programs), sum(g.n_variables for g in programs),
-                     sum(g.n_constraints for g in programs), raw=raw)  # fmt: skip
+                     sum(g.n_constraints for g in programs), raw=raw,
+                     wait_and_see=sum(g.wait_and_see for g in programs) if bounded else None,
+                     mean_plan=sum(g.mean_plan for g in programs) if bounded else None,
+                     screened=all(g.screened for g in programs))  # fmt: skip
     return _finish(g, periods, rules, tails)
 
 
@@ -386,14 +474,15 @@ def _within(flow: np.ndarray, connection: ConnectionPoint | None, index: pd.Date
 def flexible_program(flexible: list, connection: ConnectionPoint | None, parks: list[tuple[Curtailable, float]],
                      scenario_prices: np.ndarray, weights: np.ndarray, index: pd.DatetimeIndex,
                      periods: pd.DatetimeIndex, rules: ExchangeRules = EPEX_DAY_AHEAD, *, name: str = "flex",
-                     time_limit: float | None = None, tails: float | None = None) -> GroupProgram:
+                     time_limit: float | None = None, tails: float | None = None,
+                     screen: float | None = None) -> GroupProgram:
     """:func:`group_program` of a connection point's flexible assets, decomposed where that
     is exact: each asset's program alone (without the connection), and, if in every
     scenario their summed power with the parks' keeps the connection's limits, those
     solutions are the joint program's optimum (the joint program only adds the connection
     rows, which they keep). Otherwise the joint program is solved. The programs are far
     smaller apart (one connection point's joint program took 4-8 s, 3 June 2015)."""
-    kw = dict(rules=rules, time_limit=time_limit)
+    kw = dict(rules=rules, time_limit=time_limit, screen=screen)
     if connection is None or len(flexible) < 2:
         return group_program(flexible, connection, parks, scenario_prices, weights, index, periods, name=name,
                              tails=tails, **kw)  # fmt: skip
@@ -452,6 +541,7 @@ def make_order_book(
     time_limit: float | None = None,
     program_resolution: str | pd.Timedelta | None = None,
     tails: float | None = None,
+    screen: float | None = SCREEN_GAP,
 ) -> BidResult:
     """The portfolio's order book of one day (module docstring).
 
@@ -544,7 +634,7 @@ def make_order_book(
         name = f"flex:{key}" if key is not None else f"flex:{flex[0].name}"
         try:
             g = flexible_program(flex, cpoints.get(key), parks, S_coarse, w, cidx, periods, rules, name=name,
-                                 time_limit=time_limit, tails=tails)  # fmt: skip
+                                 time_limit=time_limit, tails=tails, screen=screen)  # fmt: skip
         except SchedulingInputError as e:
             raise BiddingError(f"{name}: {e}") from None
         groups.append(g)
