@@ -12,6 +12,15 @@ compute time per day of each and their ratio, with the goals of issue 13 beside 
 curtailment (solar and wind) >= 0.95, batteries >= 0.90, portfolio >= 0.85, orders at most
 3x the schedule strategy's time per day.
 
+After the sweep, ``--bounds K`` (default 12) days spread over the period are bid again, in
+this process, on the forecasts the sweep stored: once with every stochastic program solved
+and once as the workbench does (programs whose value bounds are within
+``bidding.SCREEN_GAP`` screened). Printed per asset type: the programs' expected revenue,
+the mean-price plan's (bid flat) and the wait-and-see value (each scenario's prices
+known), so what the bid curves add (the value of the stochastic solution) and what
+perfect price information would; and the bidding time of both, with the expected revenue
+the screening gave up.
+
 The default period is every day the data allows: the price model's 30-day training
 window and the scenarios' 42 days of past errors come first (made once, each at its own
 gate closure). About an hour on 2 quiet cores; ``--from/--to`` measure less.
@@ -53,6 +62,8 @@ def main() -> int:
     ap.add_argument("--to", dest="last", default=None, help="last day (default <year>-12-31)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--year", type=int, default=2015, help="bundled data set, 2015 or 2018")
+    ap.add_argument("--bounds", type=int, default=12, metavar="K",
+                    help="days bid again with every program solved, for the value bounds (0: none)")
     args = ap.parse_args()
     args.first = args.first or f"{args.year}-02-22"
     args.last = args.last or f"{args.year}-12-31"
@@ -126,7 +137,63 @@ def main() -> int:
                   for k, d in days.items()}  # fmt: skip
         print(f"most common failures: {failed}")
         print(str(res).splitlines()[0])
+        if args.bounds > 0 and both:
+            bounds(both, args.bounds, kinds, engine)
     return 0
+
+
+def bounds(days, k, kinds, engine) -> None:
+    """The value bounds of the day's stochastic programs on ``k`` of ``days`` (module docstring;
+    each battery from its default SoC, not the backtest's)."""
+    import statistics
+
+    import numpy as np
+    import pandas as pd
+
+    from bvp_lib.forecasting.probabilistic import price_scenarios
+    from bvp_lib.market.bidding import SCREEN_GAP, make_order_book
+    from bvp_lib.runs import day as day_run
+    from bvp_lib.scheduling.inputs import prepare_day
+
+    pick = [days[i] for i in np.unique(np.linspace(0, len(days) - 1, k).round().astype(int))]
+    rows, times = [], {"every program solved": [], f"screened (<= {SCREEN_GAP:g} EUR)": []}
+    given_up = 0.0
+    for d in pick:
+        ctx = day_run.prepare(d, strategy="orders", save=False, solver="highs", reuse_forecasts=True, bind=engine)
+        inputs = prepare_day(d, mode="forecast", bind=engine, catalogue=ctx.catalogue)
+        sc = price_scenarios(d, save=False, backfill=False, bind=engine, catalogue=ctx.catalogue)
+        t = time.perf_counter()
+        every = make_order_book(inputs, sc, screen=-1.0, full_bounds=True)
+        times["every program solved"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        screened = make_order_book(inputs, sc)
+        times[f"screened (<= {SCREEN_GAP:g} EUR)"].append(time.perf_counter() - t)
+        a, b = every.programs(), screened.programs()
+        given_up += float(a["expected_revenue_eur"].sum() - b["expected_revenue_eur"].sum())
+        a["day"] = d
+        kind = dict(zip(zip(b["order"], b["assets"]), b["program"]))
+        a["screened"] = [kind.get(x) == "screened" for x in zip(a["order"], a["assets"])]
+        rows.append(a)
+    t = pd.concat(rows, ignore_index=True)
+    t["group"] = t["assets"].map(lambda s: TYPES.get(kinds.get(s.split(", ")[0]), "?") if ", " not in s else "joint")
+    joint = t[t["mean_plan_eur"].isna()]  # a connection point's assets solved together: no bounds
+    t = t.dropna(subset=["mean_plan_eur", "wait_and_see_eur"])
+    g = t.groupby("group")[["expected_revenue_eur", "mean_plan_eur", "wait_and_see_eur"]].sum()
+    g["curves add [EUR]"] = g["expected_revenue_eur"] - g["mean_plan_eur"]
+    g["perfect prices add [EUR]"] = g["wait_and_see_eur"] - g["expected_revenue_eur"]
+    g["programs"] = t.groupby("group").size()
+    g["screened"] = t.groupby("group")["screened"].sum()
+    print(f"\nvalue bounds of the stochastic programs on {len(pick)} days ({pick[0]} .. {pick[-1]}), every program "
+          "solved [EUR, summed over the days]:")  # fmt: skip
+    print(g.round(2).to_string())
+    if len(joint):
+        print(f"(and {len(joint)} programs of a connection point's assets solved together, where the connection binds: "
+              "not bounded, not screened)")  # fmt: skip
+    for name, ts in times.items():
+        print(f"bidding, {name}: min {min(ts):.2f} s, median {statistics.median(ts):.2f} s per day")
+    ref = statistics.median(times["every program solved"])
+    print(f"screening: {statistics.median(list(times.values())[1]) / ref:.2f} of the time (medians), expected revenue "
+          f"given up {given_up:.2f} EUR over the {len(pick)} days")  # fmt: skip
 
 
 if __name__ == "__main__":

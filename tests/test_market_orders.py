@@ -219,7 +219,7 @@ def test_the_program_is_bracketed_by_the_mean_price_plan_and_wait_and_see():
     bat = Battery("bat", capacity=1.0, charge_power=1.0, soc_start=0.0)
     scen = np.array([[10.0, 50.0], [50.0, 10.0]])
     w = np.array([0.5, 0.5])
-    g = group_program([bat], None, [], scen, w, idx, idx, R, screen=-1.0)
+    g = group_program([bat], None, [], scen, w, idx, idx, R, screen=-1.0, full_bounds=True)
     assert not g.screened
     assert g.wait_and_see == pytest.approx(20.0) and g.mean_plan == pytest.approx(0.0, abs=1e-9)
     assert g.expected_revenue == pytest.approx(20.0)
@@ -240,12 +240,15 @@ def test_bounds_agree_with_the_programs_of_single_scenarios_and_screened_curves_
     w = rng.dirichlet(np.ones(8))
     one = [group_program([bat], None, [], scen[k:k + 1], np.ones(1), idx, idx, R).expected_revenue for k in range(8)]
     mean = group_program([bat], None, [], (w @ scen)[None, :], np.ones(1), idx, idx, R)
-    g = group_program([bat], None, [], scen, w, idx, idx, R, screen=-1.0)
+    g = group_program([bat], None, [], scen, w, idx, idx, R, screen=-1.0, full_bounds=True)
     assert g.wait_and_see == pytest.approx(float(w @ one), rel=1e-7)
     assert g.mean_plan == pytest.approx(mean.expected_revenue, rel=1e-7, abs=1e-7)
     assert g.mean_plan - 1e-6 <= g.expected_revenue <= g.wait_and_see + 1e-6
     s = group_program([bat], None, [], scen, w, idx, idx, R, screen=1e9)
     assert s.screened and s.expected_revenue == pytest.approx(g.mean_plan, rel=1e-9)
+    # a screen the bound soon exceeds: the bound stops early (no wait-and-see), the program is solved
+    e = group_program([bat], None, [], scen, w, idx, idx, R, screen=1.0)
+    assert not e.screened and e.wait_and_see is None and e.expected_revenue == pytest.approx(g.expected_revenue)
     for t in idx:
         q = s.points[t][1]
         assert q == pytest.approx(np.full(len(q), q[0]), abs=1e-9)
@@ -289,3 +292,29 @@ def test_programs_solved_apart_reach_the_joint_optimum_where_the_connection_does
             p, q = got.points[t]
             assert (np.diff(q) >= -1e-7).all()
             assert q == pytest.approx(sum(got.by_asset[n][t][1] for n in ("a", "b")), abs=1e-9)
+
+
+def test_the_programs_table_names_each_part_solved_or_screened():
+    """flexible_program solves a connection point's assets apart: the book's programs table
+    lists each part, solved or screened, with its bounds."""
+    from bvp_lib.market.bidding import BidResult, flexible_program
+    from bvp_lib.scheduling import ConnectionPoint
+
+    idx = pd.date_range("2015-04-12 00:00", periods=24, freq="1h", tz="UTC")
+    rng = np.random.default_rng(3)
+    bats = [Battery("a", capacity=4.0, charge_power=2.0, soc_start=2.0, charge_efficiency=0.95, discharge_efficiency=0.95),
+            Battery("b", capacity=0.2, charge_power=0.1, soc_start=0.1, charge_efficiency=0.9, discharge_efficiency=0.9)]  # fmt: skip
+    scen = R.round_price(40 + 25 * np.sin(np.arange(24) / 24 * 2 * np.pi)[None, :] + rng.normal(0, 15, (10, 24)))
+    cp = ConnectionPoint("site", ["a", "b"], import_capacity=10.0, export_capacity=10.0)
+    w = np.full(10, 0.1)
+    every = BidResult(book=None, groups=[flexible_program(bats, cp, [], scen, w, idx, idx, R, screen=-1.0, full_bounds=True)]).programs()
+    assert list(every["assets"]) == ["a", "b"] and list(every["program"]) == ["solved", "solved"]
+    assert (every["mean_plan_eur"] <= every["expected_revenue_eur"] + 1e-6).all()
+    assert (every["expected_revenue_eur"] <= every["wait_and_see_eur"] + 1e-6).all()
+    gap = (every["wait_and_see_eur"] - every["mean_plan_eur"]).to_numpy()
+    assert gap[1] < gap[0]  # the small battery has less to gain from knowing the prices
+    screen = float(np.sqrt(gap[0] * gap[1]))
+    t = BidResult(book=None, groups=[flexible_program(bats, cp, [], scen, w, idx, idx, R, name="flex:site",
+                                                      screen=screen)]).programs()  # fmt: skip
+    assert set(t["order"]) == {"flex:site"} and list(t["program"]) == ["solved", "screened"]
+    assert t["expected_revenue_eur"].iloc[1] == pytest.approx(every["mean_plan_eur"].iloc[1], rel=1e-9)

@@ -254,3 +254,5 @@ def test_both_strategies_are_shown_and_agree_with_the_headline(reports):
     assert (book[["energy sold [MWh]", "energy bought [MWh]", "imbalance [MWh]"]] >= 0).all().all()
     page = (folder / "index.html").read_text()
     assert "Bid curves where the most value was at stake" in page and "strategy: orders" in page
+    # the provenance says which bidding programs were solved or screened, with their bounds
+    assert re.search(r"\d+ solved, \d+ screened: the flat bid of the mean-price plan", page)

@@ -222,14 +222,15 @@ def price_scenarios(
                 f"(`bvp forecast day-ahead --date {d}`, or the day run's forecast step)."
             )
         past = [d - dt.timedelta(days=k) for k in range(1, history_days + 1)]
-        errors = _past_errors(sensor, model, past, res, tz, b, bind=conn)
+        actual = _past_prices(sensor, past, tz, b, res, bind=conn)  # read once: errors, proxies, climatology
+        errors = _past_errors(sensor, model, past, res, tz, b, bind=conn, actual=actual)
         if backfill and len(errors) < min(n_scenarios, len(past)):
             made = _backfill(sensor, model, [x for x in past if x not in errors], p, bind=conn, catalogue=cat)
             if made:
-                errors = _past_errors(sensor, model, past, res, tz, b, bind=conn)
+                errors = _past_errors(sensor, model, past, res, tz, b, bind=conn, actual=actual)
         own_errors = len(errors)
         if own_errors < MIN_ERROR_DAYS:
-            errors = _proxy_errors(errors, _past_prices(sensor, past, tz, b, res, bind=conn))
+            errors = _proxy_errors(errors, actual)
         if len(errors) < MIN_ERROR_DAYS:
             raise ForecastingError(
                 f"price scenarios of {d} need at least {MIN_ERROR_DAYS} past days with published prices (and, at "
@@ -242,7 +243,7 @@ def price_scenarios(
         for x in days_used:
             rows.append(point.to_numpy(float) + errors[x][hours])
             names.append(f"e{x:%Y%m%d}")
-        clim = (_past_prices(sensor, past[: max(climatology_days, 0)], tz, b, res, bind=conn)
+        clim = ({x: actual[x] for x in past[: max(climatology_days, 0)] if x in actual}
                 if climatology_share > 0 else {})  # fmt: skip
         for x in sorted(clim, reverse=True):
             rows.append(clim[x][hours])
@@ -281,25 +282,30 @@ def _day_aheads(sensor: str, model: str, days, *, bind) -> dict[dt.date, pd.Seri
         return {}
     with transaction(bind) as conn:
         res = sensor_table(conn, [sensor])["resolution"].iloc[0]
-    known = f["event_start"] + res - f["belief_horizon"]
+    # rows are sorted by event start, source and horizon (load_beliefs)
+    ev = f["event_start"].to_numpy("datetime64[ns]").view(np.int64)
+    known = ev + (res - f["belief_horizon"]).to_numpy("timedelta64[ns]").view(np.int64)
+    src = f["source_id"].to_numpy(np.int64)
+    val = f["value"].to_numpy(float)
     out = {}
     for x in days:
         a, e = day_bounds(x)
-        part = f[(f["event_start"] >= a) & (f["event_start"] < e) & (known <= closes[x])]
-        if part.empty:
+        lo, hi = np.searchsorted(ev, [a.value, e.value])
+        i = lo + np.flatnonzero(known[lo:hi] <= closes[x].value)
+        if not len(i):
             continue
-        # the most recent belief per event and source (smallest horizon: rows are sorted)
-        part = part.drop_duplicates(["event_start", "source_id"], keep="first")
-        part = part[part["source_id"] == part["source_id"].max()]
-        s = pd.Series(part["value"].to_numpy(float), index=pd.DatetimeIndex(part["event_start"])).sort_index()
-        if len(s) >= int(round((e - a) / pd.Timedelta("1h"))):
-            out[x] = s
+        i = i[src[i] == src[i].max()]  # the model's most recent data source
+        # the most recent belief per event: the first row of each event (smallest horizon)
+        i = i[np.r_[True, ev[i][1:] != ev[i][:-1]]]
+        if len(i) >= int(round((e - a) / pd.Timedelta("1h"))):
+            out[x] = pd.Series(val[i], index=pd.DatetimeIndex(ev[i], tz="UTC"))
     return out
 
 
-def _past_errors(sensor, model, days, res, tz, b, *, bind) -> dict[dt.date, np.ndarray]:
-    """Per past day: realised − forecast price by local hour (25-vector), both known by ``b``."""
-    actual = _past_prices(sensor, days, tz, b, res, bind=bind)
+def _past_errors(sensor, model, days, res, tz, b, *, bind, actual=None) -> dict[dt.date, np.ndarray]:
+    """Per past day: realised − forecast price by local hour (25-vector), both known by ``b``
+    (``actual``: the days' realised prices from :func:`_past_prices`, if read already)."""
+    actual = _past_prices(sensor, days, tz, b, res, bind=bind) if actual is None else actual
     clock = market_clock()
     known = [x for x in days if x in actual and clock.gate_closure_of(x) <= b]
     forecasts = _day_aheads(sensor, model, known, bind=bind)

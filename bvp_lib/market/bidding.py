@@ -131,6 +131,8 @@ class GroupProgram:
     #: whether the program was not solved, its bound being within the screen (the curve
     #: is then the mean-price plan's, flat in the price)
     screened: bool = False
+    #: the programs solved apart that make up this one (:func:`flexible_program`), if any
+    parts: list = field(default_factory=list, repr=False)
     #: before the tails: per period (prices, quantities assets × points), the assets'
     #: capability (lo, hi: assets × periods [MW]) and each scenario's net power of the
     #: assets per program step (scenarios × steps [MW]); for :func:`_merged`
@@ -150,6 +152,23 @@ class BidResult:
     #: order name -> asset -> period start -> (prices, quantities): each asset's own curve
     #: (the flexible orders'; their sum is the order's curve before rounding)
     shares: dict = field(default_factory=dict)
+
+    def programs(self) -> pd.DataFrame:
+        """One row per stochastic program (the parts of a connection point solved apart):
+        its order, assets, whether it was solved or screened, its expected revenue, the
+        value of the mean-price plan's flat bid and the wait-and-see value [EUR] (their
+        difference bounds what any curve could add; the expected revenue's excess over
+        the mean-price plan is what the curves did add), its time [s] and size."""
+        recs = []
+        for g in self.groups:
+            for part in g.parts or [g]:
+                recs.append({"order": g.name, "assets": ", ".join(part.assets),
+                             "program": "screened" if part.screened else "solved",
+                             "expected_revenue_eur": part.expected_revenue, "mean_plan_eur": part.mean_plan,
+                             "wait_and_see_eur": part.wait_and_see, "seconds": part.seconds,
+                             "variables": part.n_variables})  # fmt: skip
+        return pd.DataFrame(recs, columns=["order", "assets", "program", "expected_revenue_eur", "mean_plan_eur",
+                                           "wait_and_see_eur", "seconds", "variables"])  # fmt: skip
 
 
 def limit_prices(info: pd.DataFrame, rows: pd.DataFrame | None = None) -> dict[str, float]:
@@ -237,6 +256,7 @@ def group_program(
     time_limit: float | None = None,
     tails: float | None = None,
     screen: float | None = None,
+    full_bounds: bool = False,
 ) -> GroupProgram:
     """The stochastic program of one group of flexible assets (module docstring).
 
@@ -256,6 +276,15 @@ def group_program(
         Probability of each scenario (sum 1).
     index : pandas.DatetimeIndex
         The schedule's steps (UTC); ``periods`` the delivery periods (UTC starts).
+    screen : float, optional
+        [EUR] Where :func:`value_bounds` shows that no curve can add more than this to
+        the mean-price plan's flat bid, that bid is made and the program not solved
+        (None: no bounds, the program is solved; a negative screen computes the bounds
+        and always solves).
+    full_bounds : bool
+        Compute the wait-and-see bound in full even where it is soon clear that it
+        exceeds the screen (for studies of the bounds; otherwise it stops early and the
+        program's ``wait_and_see`` is None).
 
     Raises
     ------
@@ -323,8 +352,8 @@ def group_program(
     const = lp.power_constant.reshape(A_n, T).sum(axis=0)
     ws = ev = None
     if screen is not None and S > 1 and not shifted:
-        ws, ev, x_ev = value_bounds(m, G, g0, pp, weights)
-        if ws - ev <= screen:  # a price-independent bid loses at most ws - ev in expectation
+        ws, ev, x_ev = value_bounds(m, G, g0, pp, weights, stop_above=None if full_bounds else screen)
+        if ws is not None and ws - ev <= screen:  # a flat bid loses at most ws - ev in expectation
             q = (G @ x_ev + g0).reshape(A_n, H)
             per_point = [(points[h], np.repeat(q[:, h:h + 1], len(points[h]), axis=1)) for h in range(H)]
             flow = np.repeat((Gt @ x_ev + const)[None, :], S, axis=0)
@@ -378,7 +407,8 @@ def group_program(
     return _finish(out, periods, rules, tails)
 
 
-def value_bounds(m: MatrixLP, G, g0: np.ndarray, pp: np.ndarray, weights: np.ndarray) -> tuple[float, float, np.ndarray]:
+def value_bounds(m: MatrixLP, G, g0: np.ndarray, pp: np.ndarray, weights: np.ndarray, *,
+                 stop_above: float | None = None) -> tuple[float | None, float, np.ndarray]:
     """Bounds on a stochastic program's value, far cheaper than the program itself.
 
     ``m`` is one scenario's dispatch LP (its cost is replaced), ``G x + g0`` the assets'
@@ -395,7 +425,9 @@ def value_bounds(m: MatrixLP, G, g0: np.ndarray, pp: np.ndarray, weights: np.nda
 
     Hence a price-dependent curve can add at most ``WS - EV`` [EUR] in expectation to the
     price-independent bid of the mean-price plan. The S scenario solves re-use one
-    HiGHS model (only the costs change), each from the previous optimal basis.
+    HiGHS model (only the costs change), each from the previous optimal basis. With
+    ``stop_above``, they stop as soon as ``WS - EV`` is known to exceed it (then WS is
+    returned as None): after scenario j, ``Σ_{k<=j} w_k (V_k* - V_k(x)) <= WS - EV``.
     """
     from bvp_lib.scheduling.backends import highs_instance, highs_status, pass_matrix
 
@@ -405,22 +437,27 @@ def value_bounds(m: MatrixLP, G, g0: np.ndarray, pp: np.ndarray, weights: np.nda
     costs = (G.T @ rows.T).T  # S × n [EUR per unit of each column]
     offsets = rows @ g0  # S [EUR]
     h = highs_instance()
-    mean = weights @ costs
-    pass_matrix(h, dataclasses.replace(m, cost=mean, offset=float(weights @ offsets)))
+    mean_offset = float(weights @ offsets)
+    pass_matrix(h, dataclasses.replace(m, cost=weights @ costs, offset=mean_offset))
     h.run()
     status, text, ok = highs_status(h)
     if status != "optimal":
         raise SolverError(f"the mean-price plan of the bidding program ended {status} ({text}).")
     x_ev = np.asarray(h.getSolution().col_value, dtype=float)
     ev = float(h.getInfo().objective_function_value)
+    at_ev = costs @ x_ev + offsets  # each scenario's value of the mean-price plan
     cols = np.arange(m.n_vars, dtype=np.int32)
-    ws = 0.0
+    ws = gain = 0.0
     for k in range(S):
         h.changeColsCost(len(cols), cols, np.ascontiguousarray(costs[k], dtype=np.float64))
         h.run()
         if highs_status(h)[0] != "optimal":
             raise SolverError(f"scenario {k} of the bidding program's wait-and-see bound ended {highs_status(h)[1]}.")
-        ws += weights[k] * (float(h.getInfo().objective_function_value) - float(weights @ offsets) + offsets[k])
+        best = float(h.getInfo().objective_function_value) - mean_offset + offsets[k]
+        ws += weights[k] * best
+        gain += weights[k] * max(best - at_ev[k], 0.0)
+        if stop_above is not None and gain > stop_above:
+            return None, ev, x_ev
     return ws, ev, x_ev
 
 
@@ -454,7 +491,7 @@ def _merged(name: str, programs: list[GroupProgram], periods, rules, tails) -> G
                      sum(g.n_constraints for g in programs), raw=raw,
                      wait_and_see=sum(g.wait_and_see for g in programs) if bounded else None,
                      mean_plan=sum(g.mean_plan for g in programs) if bounded else None,
-                     screened=all(g.screened for g in programs))  # fmt: skip
+                     screened=all(g.screened for g in programs), parts=list(programs))  # fmt: skip
     return _finish(g, periods, rules, tails)
 
 
@@ -475,14 +512,14 @@ def flexible_program(flexible: list, connection: ConnectionPoint | None, parks: 
                      scenario_prices: np.ndarray, weights: np.ndarray, index: pd.DatetimeIndex,
                      periods: pd.DatetimeIndex, rules: ExchangeRules = EPEX_DAY_AHEAD, *, name: str = "flex",
                      time_limit: float | None = None, tails: float | None = None,
-                     screen: float | None = None) -> GroupProgram:
+                     screen: float | None = None, full_bounds: bool = False) -> GroupProgram:
     """:func:`group_program` of a connection point's flexible assets, decomposed where that
     is exact: each asset's program alone (without the connection), and, if in every
     scenario their summed power with the parks' keeps the connection's limits, those
     solutions are the joint program's optimum (the joint program only adds the connection
     rows, which they keep). Otherwise the joint program is solved. The programs are far
     smaller apart (one connection point's joint program took 4-8 s, 3 June 2015)."""
-    kw = dict(rules=rules, time_limit=time_limit, screen=screen)
+    kw = dict(rules=rules, time_limit=time_limit, screen=screen, full_bounds=full_bounds)
     if connection is None or len(flexible) < 2:
         return group_program(flexible, connection, parks, scenario_prices, weights, index, periods, name=name,
                              tails=tails, **kw)  # fmt: skip
@@ -542,6 +579,7 @@ def make_order_book(
     program_resolution: str | pd.Timedelta | None = None,
     tails: float | None = None,
     screen: float | None = SCREEN_GAP,
+    full_bounds: bool = False,
 ) -> BidResult:
     """The portfolio's order book of one day (module docstring).
 
@@ -564,6 +602,8 @@ def make_order_book(
         Steps of the stochastic programs (default the delivery period: prices are
         constant within it, and a program on hourly steps is a quarter of the size of one
         on quarter-hours; the delivery after clearing runs on the schedule's own steps).
+    screen, full_bounds
+        As in :func:`group_program` (default :data:`SCREEN_GAP`).
 
     Returns
     -------
@@ -634,7 +674,8 @@ def make_order_book(
         name = f"flex:{key}" if key is not None else f"flex:{flex[0].name}"
         try:
             g = flexible_program(flex, cpoints.get(key), parks, S_coarse, w, cidx, periods, rules, name=name,
-                                 time_limit=time_limit, tails=tails, screen=screen)  # fmt: skip
+                                 time_limit=time_limit, tails=tails, screen=screen,
+                                 full_bounds=full_bounds)  # fmt: skip
         except SchedulingInputError as e:
             raise BiddingError(f"{name}: {e}") from None
         groups.append(g)

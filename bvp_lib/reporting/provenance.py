@@ -11,6 +11,7 @@ import pandas as pd
 
 from bvp_lib.config import get_settings, git_commit, mask_url
 from bvp_lib.environment import lock_summary
+from bvp_lib.market.bidding import SCREEN_GAP
 from bvp_lib.market.clock import market_clock
 from bvp_lib.redact import mask_text
 
@@ -52,6 +53,13 @@ def provenance(ctx, parameters: dict) -> pd.DataFrame:
         rows.append(("order book", f"{len(offer.book.orders)} orders, {len(offer.book.rows)} points; delivery "
                      f"imbalance {d.info.get('imbalance_mwh', 0.0):.2f} MWh; bidding {offer.timings.get('bid', 0):.2f} s, "
                      f"delivery {offer.timings.get('deliver', 0):.2f} s"))  # fmt: skip
+        pr = offer.bid.programs()
+        if len(pr):
+            sc_ = pr[pr["program"] == "screened"]
+            text = (f"{(pr['program'] == 'solved').sum()} solved, {len(sc_)} screened: the flat bid of the mean-price "
+                    f"plan, as no curve could add more than {SCREEN_GAP:g} EUR to it "
+                    f"({(sc_['wait_and_see_eur'] - sc_['mean_plan_eur']).sum():.2f} EUR at most in all)")  # fmt: skip
+            rows.append(("bidding programs", text))
     rows.append(("data sources", "SMARD day-ahead prices (CC BY 4.0); bundled 2015 data set (data/README.md)"))
     for k, v in ctx.timings.items():
         rows.append((f"time {k} [s]", f"{v:.2f}"))
