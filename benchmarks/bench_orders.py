@@ -123,6 +123,11 @@ def main() -> int:
             a = sums[k][sums[k]["day"].isin(both)]
             print(f"{k}: realised {a['realised_value_eur'].sum():,.0f} EUR, perfect foresight "
                   f"{a['perfect_foresight_value_eur'].sum():,.0f} EUR")  # fmt: skip
+        # the portfolio as one balance responsible party: its imbalance settled net (the
+        # assets' deviations offset one another) rather than asset by asset as above
+        net = {k: days[k].loc[both, ["realised_value_eur", "perfect_foresight_value_eur"]].sum() for k in days}
+        print("portfolio settled net (one balance responsible party): " + ", ".join(
+            f"{k} {v['realised_value_eur'] / v['perfect_foresight_value_eur']:.3f}" for k, v in net.items()))  # fmt: skip
         eur = pd.concat({f"{k} {c.split('_')[0]} [EUR]": groups[k][c] for k in ("schedule", "orders")
                          for c in ("realised_value_eur", "perfect_foresight_value_eur")}, axis=1)  # fmt: skip
         print("\nvalue per asset group [EUR] (perfect foresight differs between the strategies: each backtest "
@@ -151,7 +156,8 @@ def bounds(days, k, kinds, engine) -> None:
     import pandas as pd
 
     from bvp_lib.forecasting.probabilistic import price_scenarios
-    from bvp_lib.market.bidding import SCREEN_GAP, make_order_book
+    from bvp_lib.market.bidding import make_order_book
+    from bvp_lib.market.bounds import SCREEN_GAP
     from bvp_lib.runs import day as day_run
     from bvp_lib.scheduling.inputs import prepare_day
 

@@ -59,7 +59,6 @@ monotone, so curves stay monotone). Power in MW, sold positive; prices in EUR/MW
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass, field
 
@@ -67,13 +66,28 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from bvp_lib.market.bounds import SCREEN_GAP, value_bounds
+from bvp_lib.market.curves import (
+    BiddingError,
+    hourly_mean,
+    limit_order_curve,
+    order_rows,
+    scenario_curve,
+    with_tails,
+)
 from bvp_lib.market.dispatch import add_switching, within_connections
 from bvp_lib.market.orders import DEFAULT_PORTFOLIO, OrderBook
 from bvp_lib.market.rules import EPEX_DAY_AHEAD, ExchangeRules
-from bvp_lib.scheduling.assets import Battery, Building, ChargingStation, ConnectionPoint, Curtailable
+from bvp_lib.scheduling.assets import (
+    Battery,
+    Building,
+    ChargingStation,
+    ConnectionPoint,
+    Curtailable,
+)
 from bvp_lib.scheduling.backends import MatrixLP, solve_matrix
-from bvp_lib.scheduling.errors import SchedulingInputError, SolverError
 from bvp_lib.scheduling.build import build_problem
+from bvp_lib.scheduling.errors import SchedulingInputError, SolverError
 from bvp_lib.timing import day_index
 
 FLEXIBLE = (Battery, ChargingStation, Building)
@@ -82,22 +96,6 @@ DEFAULT_LIMIT_PRICE = 0.0
 #: can do in the period (chosen on 6-19 April 2015: the batteries' captured share was
 #: 0.800 without tails, 0.808 at 20 and 0.824 at 60 EUR/MWh; benchmarks/bench_orders.py)
 TAIL_MARGIN = 60.0
-#: [EUR per program and day] a program whose curve can add at most this much (in
-#: expectation over the scenarios) to a price-independent bid is not solved: the bid is
-#: the mean-price plan (:func:`value_bounds`). Measured on 12 days of 2015 with every
-#: program solved (``benchmarks/bench_orders.py``, its ``--bounds`` part): the curves
-#: added 10.40 EUR over the mean-price plans to the batteries' expected revenue, where
-#: their wait-and-see bounds left room for 772 EUR (about 16 EUR per battery and day);
-#: 0.00 EUR to the buildings' (room 53 EUR over 120 programs) and 0.19 EUR to the EV
-#: stations' (room 4.4 EUR): the curves added 0-4 % of the room. Within 5 EUR of room
-#: a curve so adds about 0.2 EUR at most, and the program (30-90 ms for a battery or a
-#: building, 0.7-2.4 s for a bidirectional EV station) is not worth solving; the
-#: batteries' room is above it on most days, so they are still solved.
-SCREEN_GAP = 5.0
-
-
-class BiddingError(ValueError):
-    """The order book cannot be made: too few scenarios for the method, bad inputs."""
 
 
 @dataclass
@@ -188,63 +186,6 @@ def limit_prices(info: pd.DataFrame, rows: pd.DataFrame | None = None) -> dict[s
             v = attrs.get("limit_price_eur_mwh", DEFAULT_LIMIT_PRICE)
             out[a] = float(v if v is not None else DEFAULT_LIMIT_PRICE)
     return out
-
-
-def _hourly_mean(series: np.ndarray, steps_per_period: int) -> np.ndarray:
-    return series.reshape(-1, steps_per_period).mean(axis=1)
-
-
-def _rows(portfolio, order, periods, rules, prices_per_period, volumes_per_period) -> pd.DataFrame:
-    """Tidy order rows from per-period point arrays."""
-    recs = []
-    for t, p, v in zip(periods, prices_per_period, volumes_per_period):
-        end = t + rules.period
-        recs += [(portfolio, order, t, end, float(pp), float(vv)) for pp, vv in zip(p, v)]
-    return pd.DataFrame(recs, columns=["portfolio", "order", "period_start", "period_end", "price_eur_mwh", "volume_mw"])
-
-
-def limit_order_curve(quantity: float, limit: float, rules: ExchangeRules) -> tuple[np.ndarray, np.ndarray]:
-    """Points of a limit order: ``quantity`` [MW] at prices at or above ``limit``, 0 below."""
-    q = float(rules.round_volume(quantity))
-    lim = float(rules.round_price(limit))
-    if q == 0:
-        return np.array([rules.min_price, rules.max_price]), np.zeros(2)
-    if lim <= rules.min_price:
-        return np.array([rules.min_price, rules.max_price]), np.array([q, q])
-    if q < 0:  # a producer forecast to consume (a wind turbine's standby): price-independent
-        return np.array([rules.min_price, rules.max_price]), np.array([q, q])
-    if lim >= rules.max_price:
-        return np.array([rules.min_price, rules.max_price, rules.max_price]), np.array([0.0, 0.0, q])
-    return np.array([rules.min_price, lim, lim, rules.max_price]), np.array([0.0, 0.0, q, q])
-
-
-def scenario_curve(prices: np.ndarray, quantities: np.ndarray, rules: ExchangeRules) -> tuple[np.ndarray, np.ndarray]:
-    """A program's curve of one period as exchange points: flat out to the price limits,
-    quantities rounded to the tick, repeated points merged (the curve stays monotone)."""
-    p = np.r_[rules.min_price, rules.round_price(prices), rules.max_price]
-    v = rules.round_volume(np.r_[quantities[0], quantities, quantities[-1]])
-    v = np.maximum.accumulate(v)  # guard against solver round-off below the tick
-    keep = np.ones(len(p), bool)
-    keep[1:] = (np.diff(p) != 0) | (np.diff(v) != 0)
-    p, v = p[keep], v[keep]
-    # at most two points per price: a run of points at one price keeps its first and last
-    out_p, out_v = [], []
-    for x in np.unique(p):
-        vv = v[p == x]
-        out_p += [x] if len(vv) == 1 or vv[0] == vv[-1] else [x, x]
-        out_v += [vv[0]] if len(vv) == 1 or vv[0] == vv[-1] else [vv[0], vv[-1]]
-    # collinear points add nothing: drop the middle of three points on one line
-    p, v = np.array(out_p), np.array(out_v)
-    if len(p) > 2:
-        keep = np.ones(len(p), bool)
-        for i in range(1, len(p) - 1):
-            if p[i - 1] < p[i] < p[i + 1] and v[i - 1] == v[i] == v[i + 1]:
-                keep[i] = False
-        p, v = p[keep], v[keep]
-    if len(p) > rules.max_points:
-        raise BiddingError(f"a curve would need {len(p)} points; the exchange takes at most {rules.max_points}: use "
-                           "fewer price scenarios.")  # fmt: skip
-    return p, v
 
 
 def group_program(
@@ -412,67 +353,13 @@ def group_program(
     return _finish(out, periods, rules, tails)
 
 
-def value_bounds(m: MatrixLP, G, g0: np.ndarray, pp: np.ndarray, weights: np.ndarray, *,
-                 stop_above: float | None = None) -> tuple[float | None, float, np.ndarray]:
-    """Bounds on a stochastic program's value, far cheaper than the program itself.
-
-    ``m`` is one scenario's dispatch LP (its cost is replaced), ``G x + g0`` the assets'
-    mean power per period (rows asset × period, [MW]), ``pp`` the scenarios' period prices
-    (S × H [EUR/MWh]) and ``weights`` their probabilities. Returns
-
-    * the **wait-and-see** value ``WS = Σ_s w_s max_x V_s(x)``: each scenario's best
-      dispatch with its prices known. No bid curve does better: the curve's dispatch is
-      feasible for each scenario's own problem, so ``SP <= WS``;
-    * the **expected value of the mean-price plan**, ``EV = max_x Σ_s w_s V_s(x)`` (the
-      revenue is linear in the prices, so it is the plan on the scenarios' mean price).
-      Its power as a price-independent bid is feasible for the program, so ``EV <= SP``;
-    * that plan ``x``.
-
-    Hence a price-dependent curve can add at most ``WS - EV`` [EUR] in expectation to the
-    price-independent bid of the mean-price plan. The S scenario solves re-use one
-    HiGHS model (only the costs change), each from the previous optimal basis. With
-    ``stop_above``, they stop as soon as ``WS - EV`` is known to exceed it (then WS is
-    returned as None): after scenario j, ``Σ_{k<=j} w_k (V_k* - V_k(x)) <= WS - EV``.
-    """
-    from bvp_lib.scheduling.backends import highs_instance, highs_status, pass_matrix
-
-    S, H = pp.shape
-    A_n = G.shape[0] // H
-    rows = np.tile(pp, (1, A_n))  # S × (asset, period): the price of each power row
-    costs = (G.T @ rows.T).T  # S × n [EUR per unit of each column]
-    offsets = rows @ g0  # S [EUR]
-    h = highs_instance()
-    mean_offset = float(weights @ offsets)
-    pass_matrix(h, dataclasses.replace(m, cost=weights @ costs, offset=mean_offset))
-    h.run()
-    status, text, ok = highs_status(h)
-    if status != "optimal":
-        raise SolverError(f"the mean-price plan of the bidding program ended {status} ({text}).")
-    x_ev = np.asarray(h.getSolution().col_value, dtype=float)
-    ev = float(h.getInfo().objective_function_value)
-    at_ev = costs @ x_ev + offsets  # each scenario's value of the mean-price plan
-    cols = np.arange(m.n_vars, dtype=np.int32)
-    ws = gain = 0.0
-    for k in range(S):
-        h.changeColsCost(len(cols), cols, np.ascontiguousarray(costs[k], dtype=np.float64))
-        h.run()
-        if highs_status(h)[0] != "optimal":
-            raise SolverError(f"scenario {k} of the bidding program's wait-and-see bound ended {highs_status(h)[1]}.")
-        best = float(h.getInfo().objective_function_value) - mean_offset + offsets[k]
-        ws += weights[k] * best
-        gain += weights[k] * max(best - at_ev[k], 0.0)
-        if stop_above is not None and gain > stop_above:
-            return None, ev, x_ev
-    return ws, ev, x_ev
-
-
 def _finish(g: GroupProgram, periods: pd.DatetimeIndex, rules: ExchangeRules, tails: float | None) -> GroupProgram:
     """The curves of a program from its raw points: tails, the order's sum, each asset's."""
     lo, hi = g.raw["lo"], g.raw["hi"]
     curves, by_asset = {}, {nm: {} for nm in g.assets}
     for h, (p, q) in enumerate(g.raw["points"]):
         if tails:
-            p, q = _with_tails(p, q, lo[:, h], hi[:, h], rules, tails)
+            p, q = with_tails(p, q, lo[:, h], hi[:, h], rules, tails)
         curves[periods[h]] = (p, q.sum(axis=0))
         for i, nm in enumerate(g.assets):
             by_asset[nm][periods[h]] = (p, q[i])
@@ -552,25 +439,6 @@ def _capability(G, g0, lower, upper) -> tuple[np.ndarray, np.ndarray]:
     np.add.at(lo, Gc.row, np.minimum(a, b))
     np.add.at(hi, Gc.row, np.maximum(a, b))
     return lo + g0, hi + g0
-
-
-def _with_tails(p, q, lo, hi, rules, margin):
-    """The curves beyond the scenarios' prices: flat out to ``margin`` [EUR/MWh] below the
-    lowest (above the highest) scenario price, then a vertical step to all each asset can
-    buy (``lo``) or sell (``hi``) in that period. A step, not a slope: a slope from the
-    outermost scenario's point would move the quantity with every small miss of the
-    price, in each hour on its own, where the hours' quantities must fit one SoC path
-    (measured: batteries 0.844 with sloped tails, 0.875 without, 6-12 June 2015).
-
-    ``q`` is assets × points; ``lo`` and ``hi`` one value per asset."""
-    p, q = np.asarray(p, float), np.atleast_2d(np.asarray(q, float))
-    lo, hi = np.minimum(lo, q[:, 0]), np.maximum(hi, q[:, -1])
-    pl, ph = rules.round_price(p[0] - margin), rules.round_price(p[-1] + margin)
-    if pl > rules.min_price and (lo < q[:, 0] - 1e-9).any():
-        p, q = np.r_[pl, pl, p], np.c_[lo, q[:, 0], q]
-    if ph < rules.max_price and (hi > q[:, -1] + 1e-9).any():
-        p, q = np.r_[p, ph, ph], np.c_[q, q[:, -1], hi]
-    return p, q
 
 
 def make_order_book(
@@ -653,16 +521,16 @@ def make_order_book(
             lim = float(rules.round_price(limits.get(a.name, DEFAULT_LIMIT_PRICE)))
             park_groups.setdefault((cp_of.get(a.name), lim), []).append(a)
     for (cp, lim), parks in park_groups.items():
-        q = sum(_hourly_mean(np.asarray(pd.Series(a.forecast).reindex(idx).to_numpy(float)), per) for a in parks)
+        q = sum(hourly_mean(np.asarray(pd.Series(a.forecast).reindex(idx).to_numpy(float)), per) for a in parks)
         name = f"limit:{cp or parks[0].name}@{lim:g}"
         curves = [limit_order_curve(x, lim, rules) for x in q]
-        parts.append(_rows(portfolio, name, periods, rules, [c[0] for c in curves], [c[1] for c in curves]))
+        parts.append(order_rows(portfolio, name, periods, rules, [c[0] for c in curves], [c[1] for c in curves]))
         members[name] = [a.name for a in parks]
     fixed = info.index[~info["scheduled"].astype(bool)]
     for a in fixed:
         if a in inputs.baseline.columns:
-            q = rules.round_volume(_hourly_mean(inputs.baseline[a].reindex(idx).to_numpy(float), per))
-            parts.append(_rows(portfolio, a, periods, rules, [np.array([rules.min_price, rules.max_price])] * len(q),
+            q = rules.round_volume(hourly_mean(inputs.baseline[a].reindex(idx).to_numpy(float), per))
+            parts.append(order_rows(portfolio, a, periods, rules, [np.array([rules.min_price, rules.max_price])] * len(q),
                                [np.array([x, x]) for x in q]))  # fmt: skip
             members[a] = [a]
     # flexible assets: one stochastic program per connection point, on the program's steps
@@ -685,7 +553,7 @@ def make_order_book(
             raise BiddingError(f"{name}: {e}") from None
         groups.append(g)
         curves = [scenario_curve(*g.points[t], rules) for t in periods]
-        parts.append(_rows(portfolio, name, periods, rules, [c[0] for c in curves], [c[1] for c in curves]))
+        parts.append(order_rows(portfolio, name, periods, rules, [c[0] for c in curves], [c[1] for c in curves]))
         members[name] = [a.name for a in flex]
         shares[name] = g.by_asset
     rows = pd.concat(parts, ignore_index=True)

@@ -11,9 +11,10 @@ import pandas as pd
 
 from bvp_lib.config import get_settings, git_commit, mask_url
 from bvp_lib.environment import lock_summary
-from bvp_lib.market.bidding import SCREEN_GAP
+from bvp_lib.market.bounds import SCREEN_GAP
 from bvp_lib.market.clock import market_clock
 from bvp_lib.redact import mask_text
+
 
 def provenance(ctx, parameters: dict) -> pd.DataFrame:
     """Parameters, code version, the market clock, data sources, models, solver, status and

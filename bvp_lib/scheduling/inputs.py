@@ -195,8 +195,14 @@ class DayInputs:
         if self.rows is None:
             raise SchedulingInputError("these day inputs were not read by prepare_day: they cannot be rebuilt")
         grid = day_index(self.day, self.tz, res)
-        baseline = pd.DataFrame({c: to_grid(self.baseline[c], res, grid, own=self.resolution) for c in self.baseline},
-                                index=grid)  # fmt: skip
+        k = int(res / self.resolution)
+        b = self.baseline.to_numpy(float)
+        if len(self.baseline) == k * len(grid) and self.baseline.index[0] == grid[0] and np.isfinite(b).all():
+            # the day's steps split evenly into the new ones: each new step's mean at once
+            baseline = pd.DataFrame(b.reshape(len(grid), k, -1).mean(axis=1), index=grid, columns=self.baseline.columns)
+        else:
+            baseline = pd.DataFrame({c: to_grid(self.baseline[c], res, grid, own=self.resolution)
+                                     for c in self.baseline}, index=grid)  # fmt: skip
         prices = to_grid(self.prices, res, grid, own=self.resolution).rename("price")
         objs, points, info = build_portfolio(
             self.day, rows=apply_overrides(self.rows, self.overrides),
