@@ -32,9 +32,12 @@ endif
 	$(BIN)/python -m ipykernel install --sys-prefix --name bvp --display-name "BVP workbench" >/dev/null
 	@echo "$(if $(filter 1,$(LOCKED)),locked,unlocked)" > $(STAMP)
 
+# (a variable: a comma written inside $(if ...) would split its arguments)
+SETUP_DONE := Set up. Next: make report, make lab.
+
 setup: $(STAMP) db ## virtual environment in .venv, embedded PostgreSQL, schema migrated, bundled data loaded
 	$(BIN)/bvp db populate --structure --data --if-empty
-	@$(if $(filter setup,$(MAKECMDGOALS)),echo "Set up. Next: make report, make lab.",true)
+	@$(if $(filter setup,$(MAKECMDGOALS)),echo "$(SETUP_DONE)",true)
 
 populate: $(STAMP) db ## (re)load the whole bundled data set, YEAR=2015 (default) or YEAR=2018 (idempotent)
 	$(BIN)/bvp db populate --structure --data --year $(YEAR)

@@ -72,3 +72,19 @@ def test_installed_environment_is_the_locked_one():
         pytest.skip("not a venv built by `make setup` from the lock (LOCKED=0 or another environment)")
     st = lock_state(LOCK)
     assert st.matches, str(st)
+
+
+@pytest.mark.parametrize("goals", [["report"], ["setup"], ["setup", "report"], ["report", "DATE=2015-04-12"], ["test"]])
+def test_the_make_targets_run_valid_shell(goals):
+    """What `make` would run for README's two commands (and `make setup`) is valid shell:
+    `make -n` prints it without running it, `bash -n` parses it. (A comma inside a make
+    function once split an echo's quotes, and `make report` failed after the setup.)"""
+    import shutil
+    import subprocess
+
+    if not shutil.which("make"):
+        pytest.skip("no make on this machine")
+    out = subprocess.run(["make", "-n", *goals], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    sh = subprocess.run(["bash", "-n"], input=out.stdout, capture_output=True, text=True, timeout=60)
+    assert sh.returncode == 0, f"`make {' '.join(goals)}` would run invalid shell:\n{sh.stderr}\n{out.stdout}"
