@@ -94,7 +94,8 @@ def main() -> int:
             client.close()
             if cluster is not None:
                 cluster.close()
-        kinds = Catalogue.read(engine).assets["type"].to_dict()
+        catalogue = Catalogue.read(engine)
+        kinds = catalogue.assets["type"].to_dict()
         shares, sums, secs, done = {}, {}, {}, {}
         days = {}
         for s in spec.scenarios:
@@ -147,11 +148,11 @@ def main() -> int:
         print(f"most common failures: {failed}")
         print(str(res).splitlines()[0])
         if args.bounds > 0 and both:
-            bounds(both, args.bounds, kinds, engine)
+            bounds(both, args.bounds, kinds, engine, catalogue)
     return 0
 
 
-def bounds(days, k, kinds, engine) -> None:
+def bounds(days, k, kinds, engine, catalogue) -> None:
     """The value bounds of the day's stochastic programs on ``k`` of ``days`` (module docstring;
     each battery from its default SoC, not the backtest's)."""
     import statistics
@@ -162,16 +163,14 @@ def bounds(days, k, kinds, engine) -> None:
     from bvp_lib.forecasting.probabilistic import price_scenarios
     from bvp_lib.market.bidding import make_order_book
     from bvp_lib.market.bounds import SCREEN_GAP
-    from bvp_lib.runs import day as day_run
     from bvp_lib.scheduling.inputs import prepare_day
 
     pick = [days[i] for i in np.unique(np.linspace(0, len(days) - 1, k).round().astype(int))]
     rows, times = [], {"every program solved": [], f"screened (<= {SCREEN_GAP:g} EUR)": []}
     given_up = 0.0
     for d in pick:
-        ctx = day_run.prepare(d, strategy="orders", save=False, solver="highs", reuse_forecasts=True, bind=engine)
-        inputs = prepare_day(d, mode="forecast", bind=engine, catalogue=ctx.catalogue)
-        sc = price_scenarios(d, save=False, backfill=False, bind=engine, catalogue=ctx.catalogue)
+        inputs = prepare_day(d, mode="forecast", bind=engine, catalogue=catalogue)
+        sc = price_scenarios(d, save=False, backfill=False, bind=engine, catalogue=catalogue)
         t = time.perf_counter()
         every = make_order_book(inputs, sc, screen=-1.0, full_bounds=True)
         times["every program solved"].append(time.perf_counter() - t)

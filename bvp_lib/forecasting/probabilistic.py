@@ -42,7 +42,6 @@ import numpy as np
 import pandas as pd
 
 from bvp_lib.beliefs import SourceSpec, load_beliefs, load_measurements, save_beliefs
-from bvp_lib.beliefs.store import sensor_table
 from bvp_lib.db.catalogue import Catalogue
 from bvp_lib.db.catalogue import catalogue as read_catalogue
 from bvp_lib.db.engine import transaction
@@ -215,7 +214,7 @@ def price_scenarios(
         sensor = cat.price_sensor([])
         res = cat.resolution(sensor)
         start, end = day_bounds(d, tz)
-        point = _day_ahead(sensor, model, d, bind=conn)
+        point = _day_ahead(sensor, model, d, res, bind=conn)
         if point is None:
             raise ForecastingError(
                 f"no day-ahead forecast of {sensor!r} by {model!r} for {d} is stored: make it first "
@@ -260,15 +259,16 @@ def price_scenarios(
     return out
 
 
-def _day_ahead(sensor: str, model: str, d: dt.date, *, bind) -> pd.Series | None:
+def _day_ahead(sensor: str, model: str, d: dt.date, res: pd.Timedelta, *, bind) -> pd.Series | None:
     """The stored day-ahead forecast of day ``d`` (issued at its gate closure), or None."""
-    return _day_aheads(sensor, model, [d], bind=bind).get(d)
+    return _day_aheads(sensor, model, [d], res, bind=bind).get(d)
 
 
-def _day_aheads(sensor: str, model: str, days, *, bind) -> dict[dt.date, pd.Series]:
+def _day_aheads(sensor: str, model: str, days, res: pd.Timedelta, *, bind) -> dict[dt.date, pd.Series]:
     """The stored day-ahead forecasts of ``days`` (each issued by its own gate closure), in
     one read: per day, per event the most recent belief known at that day's gate closure,
-    of the model's most recent data source; days without a complete one are left out."""
+    of the model's most recent data source; days without a complete one are left out.
+    ``res`` is the sensor's event resolution (belief time = event end − horizon)."""
     days = sorted(set(days))
     if not days:
         return {}
@@ -280,8 +280,6 @@ def _day_aheads(sensor: str, model: str, days, *, bind) -> dict[dt.date, pd.Seri
                      bind=bind)  # fmt: skip
     if f.empty:
         return {}
-    with transaction(bind) as conn:
-        res = sensor_table(conn, [sensor])["resolution"].iloc[0]
     # rows are sorted by event start, source and horizon (load_beliefs)
     ev = f["event_start"].to_numpy("datetime64[ns]").view(np.int64)
     known = ev + (res - f["belief_horizon"]).to_numpy("timedelta64[ns]").view(np.int64)
@@ -308,7 +306,7 @@ def _past_errors(sensor, model, days, res, tz, b, *, bind, actual=None) -> dict[
     actual = _past_prices(sensor, days, tz, b, res, bind=bind) if actual is None else actual
     clock = market_clock()
     known = [x for x in days if x in actual and clock.gate_closure_of(x) <= b]
-    forecasts = _day_aheads(sensor, model, known, bind=bind)
+    forecasts = _day_aheads(sensor, model, known, res, bind=bind)
     out = {x: actual[x] - _by_local_hour(_hourly(forecasts[x], res), tz) for x in known if x in forecasts}
     return {k: v for k, v in out.items() if np.isfinite(v).all()}
 

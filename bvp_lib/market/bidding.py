@@ -49,7 +49,7 @@ the program) and the wait-and-see value (each scenario's best dispatch with its 
 known, which no curve beats); both are one small LP per scenario on one re-used solver
 model. Where the two are within :data:`SCREEN_GAP`, a curve could add at most that much
 in expectation, and the flat bid is made without the program (the EV stations' programs,
-the largest of a day, mostly). The bounds are kept on each :class:`GroupProgram`: their
+the largest of a day, and most buildings'). The bounds are kept on each :class:`GroupProgram`: their
 gap is the value of perfect price information, the program's excess over the mean-price
 plan is the value of bidding curves (the value of the stochastic solution).
 
@@ -225,8 +225,8 @@ def group_program(
     screen : float, optional
         [EUR] Where :func:`value_bounds` shows that no curve can add more than this to
         the mean-price plan's flat bid, that bid is made and the program not solved
-        (None: no bounds, the program is solved; a negative screen computes the bounds
-        and always solves).
+        (None: no bounds, the program is solved; a negative screen always solves, and
+        with ``full_bounds`` records both bounds).
     full_bounds : bool
         Compute the wait-and-see bound in full even where it is soon clear that it
         exceeds the screen (for studies of the bounds; otherwise it stops early and the
