@@ -18,6 +18,7 @@ from bvp_lib.market.bidding import make_order_book
 from bvp_lib.market.clearing import clear, split_accepted
 from bvp_lib.market.dispatch import deliver
 from bvp_lib.market.offer import period_prices
+from bvp_lib.market.orders import volume_at
 from bvp_lib.market.rules import EPEX_DAY_AHEAD, ExchangeRules
 from bvp_lib.runs.day import run_day
 from bvp_lib.scheduling.inputs import prepare_day
@@ -60,7 +61,17 @@ def test_dry_run_stores_nothing_and_values_the_day(small):
     p = r.valuation.portfolio
     assert p["perfect_foresight_value_eur"] > 0 and p["captured_share"] is not None
     o = r.offer
-    assert set(o.book.orders) >= {"flex:cp-havelland-20kv", "limit:cp-havelland-20kv@0"}
+    # one order per period, as a portfolio uploads its bid: every asset's own curve summed and
+    # rounded to the volume tick once (within half a tick of the exact sum at any price);
+    # the orders it is made of are kept
+    assert o.book.orders == ["all"] and set(o.bid.members["all"]) == set(r.perfect.inputs.info.index)
+    assert set(o.bid.components.orders) >= {"flex:cp-havelland-20kv", "limit:cp-havelland-20kv@0"}
+    own = o.bid.shares["all"]
+    rng = np.random.default_rng(0)
+    for t in o.book.periods[::5]:
+        at = np.r_[rng.uniform(-100, 150, 40), -500.0, 0.0, 3000.0]
+        exact = sum(volume_at(*own[a][t], at) for a in own)
+        assert np.abs(volume_at(*o.book.curve("all", t), at) - exact).max() <= 0.05 + 1e-9
     assert r.scenarios.n >= 7 and abs(r.scenarios.weights.sum() - 1) < 1e-9
     # the plan delivers what was sold, up to the reported imbalance: accepted − delivered
     d = o.delivery
@@ -71,6 +82,14 @@ def test_dry_run_stores_nothing_and_values_the_day(small):
     # ... which is a small part of what was traded, and each asset's part of it is known
     assert d.info["imbalance_mwh"] < 0.05 * d.accepted[d.imbalance.columns].abs().to_numpy().sum()
     assert set(d.targets.columns) == {m for o_ in o.bid.shares for m in o.bid.members[o_]}
+    # the exchange's rounding is at most half a tick for the whole portfolio in every period
+    assert np.abs(d.accepted["all"] - d.targets.sum(axis=1)).max() <= 0.05 + 1e-9
+    # the component orders, as the report lists them below the portfolio's order: accepted
+    # at their assets' parts, which add up to the portfolio's curve before the tick
+    book, members, acc, imb = o.components()
+    assert set(book.orders) == set(members) and len(members) >= 2
+    assert np.allclose(acc[list(members)].sum(axis=1), d.targets.sum(axis=1), atol=1e-9)
+    assert np.allclose(imb[list(members)].sum(axis=1), d.imbalance["all"], atol=1e-6)
 
 
 def test_stored_once_and_a_rerun_replaces(small):
@@ -179,17 +198,18 @@ def test_cli_writes_the_book_and_clears_a_file_or_refuses_it(small, tmp_path):
     lines = out.read_text().splitlines()
     assert lines[0] == "portfolio,order,period_start,period_end,price_eur_mwh,volume_mw"
     # the same file, cleared: the same accepted quantities, and about the same value (a
-    # file carries no asset's part of an order, so its orders are tracked as a whole)
+    # file carries no asset's part of an order: the parks' parts follow from their limit
+    # prices, and the flexible assets deliver the rest of the portfolio's order as a whole)
     again = bvp("orders", "--date", DAY, "--clear", str(out))
     assert again.returncode == 0, again.stderr
 
     def accepted(text):
-        return [ln.split()[:2] for ln in text.splitlines() if ln.startswith(("flex:", "limit:"))]
+        return [ln.split()[:2] for ln in text.splitlines() if ln.startswith(("all ", "flex:", "limit:"))]
 
     def value(text):
         return float(text.splitlines()[-1].split("realised value ")[1].split(" EUR")[0].replace(",", ""))
 
-    assert accepted(again.stdout) == accepted(r.stdout) and len(accepted(r.stdout)) >= 2
+    assert accepted(again.stdout) == accepted(r.stdout) and [a[0] for a in accepted(r.stdout)] == ["all"]
     assert value(again.stdout) == pytest.approx(value(r.stdout), rel=0.02)
     # a curve that falls as the price rises is refused, naming the line; nothing stored
     books = count(small, "order_books")

@@ -9,7 +9,15 @@ import pytest
 
 from bvp_lib.market.bidding import BiddingError, group_program, limit_order_curve, scenario_curve
 from bvp_lib.market.clearing import clear, split_accepted
-from bvp_lib.market.orders import COLUMNS, DEFAULT_PORTFOLIO, OrderBook, OrderBookError, read_order_csv, volume_at
+from bvp_lib.market.orders import (
+    COLUMNS,
+    DEFAULT_PORTFOLIO,
+    OrderBook,
+    OrderBookError,
+    read_order_csv,
+    sum_curves,
+    volume_at,
+)
 from bvp_lib.market.rules import EPEX_DAY_AHEAD as R
 from bvp_lib.scheduling import Battery
 
@@ -180,6 +188,21 @@ def test_beyond_the_scenarios_the_curve_reaches_what_the_battery_can_do():
     # as exchange points, cleared: flat up to the step, all at and beyond it
     p, v = scenario_curve(p1, q1, R)
     assert volume_at(p, v, np.array([60.0, 69.9])) == pytest.approx([0.0, 0.0]) and volume_at(p, v, np.array([70.0, 900.0])) == pytest.approx([1.0, 1.0])
+
+
+def test_curves_sum_exactly_with_their_vertical_steps():
+    """A park's limit order at 0 (2 MW) and a battery buying 1 MW below 10 and selling 1 MW
+    above 20 EUR/MWh, linear between: by hand, −1 MW below 0, +1 MW from 0 (the park's
+    step), rising to 3 MW at 20, flat above."""
+    park = ([R.min_price, 0.0, 0.0, R.max_price], [0.0, 0.0, 2.0, 2.0])
+    battery = ([R.min_price, 10.0, 20.0, R.max_price], [-1.0, -1.0, 1.0, 1.0])
+    p, v = sum_curves([park, battery])
+    assert list(p) == [R.min_price, 0.0, 0.0, 10.0, 20.0, R.max_price]
+    assert list(v) == [-1.0, -1.0, 1.0, 1.0, 3.0, 3.0]
+    at = np.array([-600.0, -1.0, 0.0, 5.0, 15.0, 20.0, 25.0, 4000.0])
+    for side in ("left", "right"):
+        assert volume_at(p, v, at, side=side) == pytest.approx(
+            volume_at(*park, at, side=side) + volume_at(*battery, at, side=side))
 
 
 def test_each_asset_gets_its_own_part_of_what_was_accepted():

@@ -252,6 +252,11 @@ def test_both_strategies_are_shown_and_agree_with_the_headline(reports):
     assert abs(types["value of orders [EUR]"].sum() - assets["value realised [EUR]"].sum()) < 0.01
     book = pd.read_csv(folder / "tables" / "orders.csv")
     assert (book[["energy sold [MWh]", "energy bought [MWh]", "imbalance [MWh]"]] >= 0).all().all()
+    # the portfolio's one order first, then the orders it is made of, whose parts add up to
+    # it before the exchange's rounding (at most half a 0.1 MW tick per hour)
+    assert book["order"].iloc[0] == "all" and len(book) > 1
+    net = book["energy sold [MWh]"] - book["energy bought [MWh]"]
+    assert abs(net.iloc[1:].sum() - net.iloc[0]) <= 0.05 * 25 + 1e-6
     page = (folder / "index.html").read_text()
     assert "Bid curves where the most value was at stake" in page and "strategy: orders" in page
     # the provenance says which bidding programs were solved or screened, with their bounds

@@ -43,9 +43,13 @@ def orders(
         path = out or get_settings().reports_path / "orders" / f"{day.isoformat()}.csv"
         o.book.to_csv(path)
         typer.echo(f"order book: {path} ({len(o.book.orders)} orders, {len(o.book.rows)} points)")
-    acc = o.accepted
-    rows = [{"order": c, "accepted MWh": f"{acc[c].sum():.1f}", "imbalance MWh": f"{o.delivery.imbalance[c].abs().sum():.2f}"
-             if c in o.delivery.imbalance else ""} for c in o.book.orders]  # fmt: skip
+    acc, imb = o.accepted, o.delivery.imbalance
+    rows = [{"order": c, "accepted MWh": f"{acc[c].sum():.1f}", "imbalance MWh": f"{imb[c].abs().sum():.2f}"
+             if c in imb else ""} for c in o.book.orders]  # fmt: skip
+    if o.bid.components is not None:  # the portfolio's order: what its component orders got
+        book, _, acc, imb = o.components()
+        rows += [{"order": f"  {c}", "accepted MWh": f"{acc[c].sum():.1f}", "imbalance MWh": f"{imb[c].abs().sum():.2f}"}
+                 for c in book.orders]  # fmt: skip
     typer.echo(table(rows))
     p = run.valuation.portfolio
     share = "n/a" if p["captured_share"] is None else f"{p['captured_share']:.1%}"

@@ -28,9 +28,11 @@ def order_rows(portfolio, order, periods, rules, prices_per_period, volumes_per_
     return pd.DataFrame(recs, columns=["portfolio", "order", "period_start", "period_end", "price_eur_mwh", "volume_mw"])
 
 
-def limit_order_curve(quantity: float, limit: float, rules: ExchangeRules) -> tuple[np.ndarray, np.ndarray]:
-    """Points of a limit order: ``quantity`` [MW] at prices at or above ``limit``, 0 below."""
-    q = float(rules.round_volume(quantity))
+def limit_order_curve(quantity: float, limit: float, rules: ExchangeRules, *,
+                      on_tick: bool = True) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Points of a limit order: ``quantity`` [MW] at prices at or above ``limit``, 0 below
+    (the quantity on the volume tick unless ``on_tick`` is false: a part of a larger order)."""
+    q = float(rules.round_volume(quantity)) if on_tick else float(quantity)
     lim = float(rules.round_price(limit))
     if q == 0:
         return np.array([rules.min_price, rules.max_price]), np.zeros(2)

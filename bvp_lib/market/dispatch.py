@@ -119,7 +119,10 @@ def deliver(inputs, members: dict[str, list[str]], accepted: pd.DataFrame, price
     park_plan = {}
     for park in parks:
         order = next((o for o, ms in members.items() if park.name in ms), park.name)
-        sold = np.repeat(accepted[order].to_numpy(float) > 0, per) if order in accepted.columns else np.ones(T, bool)
+        if targets is not None and park.name in targets.columns:  # its own part: sold at or above its limit
+            sold = np.repeat(np.abs(targets[park.name].to_numpy(float)) > 1e-12, per)
+        else:
+            sold = np.repeat(accepted[order].to_numpy(float) > 0, per) if order in accepted.columns else np.ones(T, bool)
         f = pd.Series(park.forecast).reindex(idx).to_numpy(float)
         park_plan[park.name] = (order, np.where(sold, f, 0.0))
     flex = [x for x in inputs.assets if not isinstance(x, Curtailable)]
@@ -145,11 +148,19 @@ def deliver(inputs, members: dict[str, list[str]], accepted: pd.DataFrame, price
     # where an asset cannot deliver its part
     # an order whose parts are known is tracked at their sum (its curve before the volume
     # tick): the exchange's rounding is settled as imbalance, the assets do not bend to it
+    # (the flexible members' parts; where only the others' parts are known, such as the parks'
+    # in a portfolio order read from a file, the flexible members track the rest as a whole)
     track = accepted.copy()
+    flex_names = {x.name for x in flex}
     if targets is not None:
         for o, ms in flex_orders.items():
-            if o in track.columns and all(m in targets.columns for m in ms):
-                track[o] = targets[ms].sum(axis=1).to_numpy(float)
+            fm, other = [m for m in ms if m in flex_names], [m for m in ms if m not in flex_names]
+            if o not in track.columns:
+                continue
+            if all(m in targets.columns for m in fm):
+                track[o] = targets[fm].sum(axis=1).to_numpy(float)
+            elif other and all(m in targets.columns for m in other):
+                track[o] = accepted[o].to_numpy(float) - targets[other].sum(axis=1).to_numpy(float)
     _add_tracking(problem, flex_orders, track, H, per)
     own = [] if targets is None else [m for m in targets.columns if m in {x.name for x in flex}]
     if own:
@@ -176,10 +187,14 @@ def deliver(inputs, members: dict[str, list[str]], accepted: pd.DataFrame, price
     col = {n: i for i, n in enumerate(schedule.columns)}
     imbalance = pd.DataFrame(index=periods)
     for o, ms in members.items():
+        # assets outside the plan (price-independent ones) deliver their part as it is
+        fixed_part = [m for m in ms if m not in col and targets is not None and m in targets.columns]
         ms = [m for m in ms if m in col]
         if not ms:
             continue
         got = hourly[:, [col[m] for m in ms]].sum(axis=1)
+        if fixed_part:
+            got = got + targets[fixed_part].sum(axis=1).to_numpy(float)
         imbalance[o] = (accepted[o].to_numpy(float) if o in accepted.columns else np.zeros(H)) - got
     imbalance[np.abs(imbalance) < 1e-9] = 0.0
     # positions: the plan, plus each order's imbalance shared by its assets: in proportion

@@ -12,14 +12,16 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from bvp_lib.beliefs import to_grid
-from bvp_lib.market.bidding import BidResult, make_order_book
+from bvp_lib.market.bidding import PORTFOLIO_ORDER, BidResult, make_order_book
 from bvp_lib.market.clearing import clear, split_accepted
 from bvp_lib.market.dispatch import Delivery, deliver
 from bvp_lib.market.orders import OrderBook
 from bvp_lib.market.rules import EPEX_DAY_AHEAD, ExchangeRules
+from bvp_lib.scheduling.assets import Curtailable
 
 STRATEGIES = ("schedule", "orders")
 
@@ -36,6 +38,28 @@ class OfferResult:
     @property
     def book(self) -> OrderBook:
         return self.bid.book
+
+    def components(self) -> tuple[OrderBook, dict, pd.DataFrame, pd.DataFrame]:
+        """The orders the book is made of, with what each got: (book, members, accepted,
+        imbalance). For the portfolio's one order these are its component orders (per
+        connection point and limit price), each accepted at the sum of its assets' own
+        parts [MW] and with its assets' share of the imbalance [MW] (position − plan);
+        for a book of separate orders, the book's own orders as cleared and delivered."""
+        if self.bid.components is None or self.delivery.targets is None:
+            return self.book, self.bid.members, self.accepted, self.delivery.imbalance
+        book, members = self.bid.components, self.bid.component_members
+        d = self.delivery
+        periods = pd.DatetimeIndex(self.accepted.index)
+        per = len(d.position) // len(periods)
+        gap = (d.position - d.result.schedule.reindex(columns=d.position.columns)).fillna(0.0)
+        gap_h = pd.DataFrame(gap.to_numpy().reshape(len(periods), per, -1).mean(axis=1), index=periods,
+                             columns=gap.columns)  # fmt: skip
+        acc, imb = pd.DataFrame(index=periods), pd.DataFrame(index=periods)
+        for o, ms in members.items():
+            acc[o] = d.targets[[m for m in ms if m in d.targets.columns]].sum(axis=1).to_numpy(float)
+            imb[o] = gap_h[[m for m in ms if m in gap_h.columns]].sum(axis=1).to_numpy(float)
+        acc["portfolio"], acc["price"] = self.accepted["portfolio"], self.accepted["price"]
+        return book, members, acc, imb
 
 
 def period_prices(prices: pd.Series, rules: ExchangeRules = EPEX_DAY_AHEAD) -> pd.Series:
@@ -70,7 +94,7 @@ def offer_day(inputs, scenarios, clearing_prices: pd.Series, *, rules: ExchangeR
         bid = make_order_book(inputs, scenarios, rules=rules, limits=limits)
     else:
         members = {o: _members_of(o, inputs) for o in book.orders}
-        bid = BidResult(book.validate(), members=members)
+        bid = BidResult(book.validate(), members=members, shares=_known_parts(members, inputs, book, limits))
     t1 = time.perf_counter()
     accepted = clear(bid.book, period_prices(clearing_prices, rules))
     targets = split_accepted(accepted, bid.shares) if bid.shares else None
@@ -82,11 +106,14 @@ def offer_day(inputs, scenarios, clearing_prices: pd.Series, *, rules: ExchangeR
 
 
 def _members_of(order: str, inputs) -> list[str]:
-    """The assets an order is for: an asset's name, or the flexible assets / parks behind
-    the connection point it names (``flex:<cp>``, ``limit:<cp>@<price>``)."""
+    """The assets an order is for: an asset's name, every asset (``all``, the portfolio's
+    one order), or the flexible assets / parks behind the connection point it names
+    (``flex:<cp>``, ``limit:<cp>@<price>``)."""
     info = inputs.info
     if order in info.index:
         return [order]
+    if order == PORTFOLIO_ORDER:
+        return list(info.index)
     kind, _, rest = order.partition(":")
     cp = rest.split("@")[0]
     if kind == "flex":
@@ -94,4 +121,37 @@ def _members_of(order: str, inputs) -> list[str]:
                 ("solar", "wind")]  # fmt: skip
     if kind == "limit":
         return [a for a in info.index if info.at[a, "connection_point"] == cp and info.at[a, "type"] in ("solar", "wind")]
-    raise ValueError(f"order {order!r} names no asset of the portfolio and no connection point (flex:<cp>, limit:<cp>@<p>)")
+    raise ValueError(f"order {order!r} names no asset of the portfolio, not {PORTFOLIO_ORDER!r} (every asset) and no "
+                     "connection point (flex:<cp>, limit:<cp>@<p>)")
+
+
+def _known_parts(members: dict, inputs, book, limits: dict | None) -> dict:
+    """For a book made elsewhere: the parts that follow from the assets alone in orders that
+    also hold flexible assets (the portfolio's one order): a park sells its forecast at or
+    above its limit price, an asset that is not scheduled its baseline at every price. The
+    flexible assets then deliver the rest of the order as a whole."""
+    from bvp_lib.market.bidding import DEFAULT_LIMIT_PRICE, limit_prices
+    from bvp_lib.market.curves import hourly_mean, limit_order_curve
+
+    info, idx, rules = inputs.info, inputs.prices.index, book.rules
+    lim = dict(limit_prices(info, inputs.rows) if limits is None else limits)
+    per = len(idx) // len(book.periods)
+    parks = {a.name: a for a in inputs.assets if isinstance(a, Curtailable)}
+    ends = np.array([rules.min_price, rules.max_price])
+    out = {}
+    for o, ms in members.items():
+        mixed = any(m in info.index and bool(info.at[m, "scheduled"]) and m not in parks for m in ms)
+        if not mixed or len(ms) < 2:
+            continue
+        parts = {}
+        for m in ms:
+            if m in parks:
+                q = hourly_mean(pd.Series(parks[m].forecast).reindex(idx).to_numpy(float), per)
+                price = lim.get(m, DEFAULT_LIMIT_PRICE)
+                parts[m] = {t: limit_order_curve(x, price, rules, on_tick=False) for t, x in zip(book.periods, q)}
+            elif not bool(info.at[m, "scheduled"]) and m in inputs.baseline.columns:
+                q = hourly_mean(inputs.baseline[m].reindex(idx).to_numpy(float), per)
+                parts[m] = {t: (ends, np.array([x, x])) for t, x in zip(book.periods, q)}
+        if parts:
+            out[o] = parts
+    return out

@@ -1,7 +1,8 @@
 """Order books for the day-ahead auction: price-quantity curves per delivery period.
 
-An order book holds, for one portfolio and one delivery day, one or more *orders* (a
-curtailable park's limit order, a connection point's flexible assets, ...), each a curve
+An order book holds, for one portfolio and one delivery day, one or more *orders* (the
+workbench bids one, ``all``, the portfolio's curve; a book made elsewhere may name an
+asset, ``flex:<connection point>``, ``limit:<connection point>@<price>``), each a curve
 per delivery period: rows ``(order, period_start, period_end, price, volume)`` with
 price [EUR/MWh] and volume [MW] (mean power over the period; **sold positive, bought
 negative**). The rules a book must keep are the exchange's
@@ -159,16 +160,10 @@ class OrderBook:
         to the volume tick, so within half a tick of the exact sum)."""
         parts = []
         for start, g in self.rows.groupby("period_start", sort=True):
-            curves = [(gg["price_eur_mwh"].to_numpy(float), gg["volume_mw"].to_numpy(float))
-                      for _, gg in g.groupby("order", sort=False)]  # fmt: skip
-            grid = np.unique(np.concatenate([p for p, _ in curves]))
-            lo = sum(volume_at(p, v, grid, side="left") for p, v in curves)
-            hi = sum(volume_at(p, v, grid, side="right") for p, v in curves)
-            prices = np.repeat(grid, 2)
-            vols = np.maximum.accumulate(self.rules.round_volume(np.column_stack([lo, hi]).ravel()))
-            lo, hi = vols[0::2], vols[1::2]
-            keep = np.ones(len(prices), bool)
-            keep[1::2] = np.abs(hi - lo) > 1e-12  # a second point only where a vertical step is
+            prices, vols = sum_curves([(gg["price_eur_mwh"].to_numpy(float), gg["volume_mw"].to_numpy(float))
+                                       for _, gg in g.groupby("order", sort=False)])  # fmt: skip
+            vols = np.maximum.accumulate(self.rules.round_volume(vols))
+            keep = np.r_[True, (np.diff(prices) != 0) | (np.abs(np.diff(vols)) > 1e-12)]  # steps the rounding closed
             end = pd.Timestamp(g["period_end"].iloc[0])
             parts.append(pd.DataFrame({"portfolio": self.portfolio, "order": "portfolio", "period_start": start,
                                        "period_end": end, "price_eur_mwh": prices[keep],
@@ -208,6 +203,23 @@ def volume_at(prices: np.ndarray, volumes: np.ndarray, at, *, side: str = "right
     x0, x1, y0, y1 = p[k - 1], p[k], v[k - 1], v[k]
     out[mid] = y0 + (y1 - y0) * (at[mid] - x0) / (x1 - x0)
     return out
+
+
+def sum_curves(curves) -> tuple[np.ndarray, np.ndarray]:
+    """The exact sum of piecewise-linear order curves [(prices, volumes), ...]: on the union
+    of their prices every curve is linear in between, so the sum is too; where any curve
+    steps (two points at one price), the sum steps from the sum of the lower volumes to
+    the sum of the upper ones. Returns the sum's points (a price twice where it steps)."""
+    curves = [(np.asarray(p, float), np.asarray(v, float)) for p, v in curves if len(p)]
+    if not curves:
+        return np.zeros(0), np.zeros(0)
+    grid = np.unique(np.concatenate([p for p, _ in curves]))
+    lo = sum(volume_at(p, v, grid, side="left") for p, v in curves)
+    hi = sum(volume_at(p, v, grid, side="right") for p, v in curves)
+    steps = np.abs(hi - lo) > 1e-12
+    prices = np.repeat(grid, np.where(steps, 2, 1))
+    vols = np.column_stack([lo, hi]).ravel()[np.column_stack([steps, np.ones(len(grid), bool)]).ravel()]
+    return prices, vols
 
 
 def read_order_csv(path: str | Path, periods: pd.DatetimeIndex, *, rules: ExchangeRules = EPEX_DAY_AHEAD,

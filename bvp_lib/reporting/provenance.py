@@ -38,9 +38,9 @@ def provenance(ctx, parameters: dict) -> pd.DataFrame:
         if sched is not None:
             st = sched.result.stats
             get = (lambda k: st.get(k)) if isinstance(st, dict) else (lambda k: getattr(st, k, None))
-            rows.append((f"{label} solver", f"{get('solver')} via {get('backend')}, status {get('status')}, "
-                         f"{get('n_variables')} variables, {get('n_integer')} integer, {get('n_constraints')} constraints, "
-                         f"solve {get('solve_time') or 0:.2f} s"))  # fmt: skip
+            rows.append((f"{label} solver", f"{get('solver')} via {get('backend')}, status {get('status')}"
+                         f"{_proof(get)}, {get('n_variables')} variables, {get('n_integer')} integer, "
+                         f"{get('n_constraints')} constraints, solve {get('solve_time') or 0:.2f} s"))  # fmt: skip
     sc = getattr(ctx, "scenarios", None)
     if sc is not None:
         i = sc.info
@@ -51,7 +51,11 @@ def provenance(ctx, parameters: dict) -> pd.DataFrame:
     offer = getattr(ctx, "offer", None) or (getattr(ctx, "compared", {}).get("orders") or {}).get("offer")
     if offer is not None:
         d = offer.delivery
-        rows.append(("order book", f"{len(offer.book.orders)} orders, {len(offer.book.rows)} points; delivery "
+        n_orders = len(offer.book.orders)
+        made_of = "" if offer.bid.components is None else \
+            f" (the portfolio's curve, of {len(offer.bid.components.orders)} component orders)"  # fmt: skip
+        rows.append(("order book", f"{n_orders} order{'s' if n_orders != 1 else ''}{made_of}, {len(offer.book.rows)} "
+                     "points; delivery "
                      f"imbalance {d.info.get('imbalance_mwh', 0.0):.2f} MWh; bidding {offer.timings.get('bid', 0):.2f} s, "
                      f"delivery {offer.timings.get('deliver', 0):.2f} s"))  # fmt: skip
         pr = offer.bid.programs()
@@ -76,3 +80,13 @@ def write_timings(ctx, folder) -> Path:
     p = Path(folder) / "timings.json"
     p.write_text(json.dumps({**ctx.timings, "run": time.perf_counter() - ctx.started}, indent=2))
     return p
+
+
+def _proof(get) -> str:
+    """What "optimal" means for a schedule with binaries: the gap the solver proved
+    between the schedule and the best possible one, and the gap it was allowed to stop at."""
+    if not get("n_integer"):
+        return ""
+    gap, allowed = get("proven_gap"), get("mip_gap")
+    proved = "no bound proven" if gap is None else f"proven within {gap:.1e} of the optimum"
+    return f" ({proved}; the run allows a MIP gap of {allowed:g})" if allowed is not None else f" ({proved})"

@@ -31,19 +31,13 @@ def value_at_stake(perfect: pd.DataFrame, baseline: pd.DataFrame, price: pd.Seri
 
 
 def _sum_curves(book, orders: list[str], t) -> tuple[np.ndarray, np.ndarray]:
-    from bvp_lib.market.orders import volume_at
+    from bvp_lib.market.orders import sum_curves
 
-    curves = [book.curve(o, t) for o in orders]
-    curves = [c for c in curves if len(c[0])]
-    if not curves:
-        return np.zeros(0), np.zeros(0)
-    grid = np.unique(np.concatenate([p for p, _ in curves]))
-    lo = sum(volume_at(p, v, grid, side="left") for p, v in curves)
-    hi = sum(volume_at(p, v, grid, side="right") for p, v in curves)
-    return np.repeat(grid, 2), np.column_stack([lo, hi]).ravel()
+    return sum_curves([book.curve(o, t) for o in orders])
 
 
-def bid_curves_figure(book, accepted: pd.DataFrame, periods, *, tz: str, scenarios=None, n: int = 4) -> Figure:
+def bid_curves_figure(book, accepted: pd.DataFrame, periods, *, tz: str, scenarios=None, n: int = 4,
+                      parts=None) -> Figure:  # fmt: skip
     """The portfolio's bid curve in each of ``periods`` (at most ``n``), with its
     flexible assets' part, the clearing price and the quantity accepted.
 
@@ -66,7 +60,8 @@ def bid_curves_figure(book, accepted: pd.DataFrame, periods, *, tz: str, scenari
         axes[0].set_axis_off()
         return fig
     orders = book.orders
-    flex = [o for o in orders if o.startswith("flex:")]
+    parts = book if parts is None else parts  # the orders the portfolio's curve is made of
+    flex = [o for o in parts.orders if o.startswith("flex:")]
     sc_prices = None
     if scenarios is not None:
         sc = scenarios.prices.copy()
@@ -75,7 +70,7 @@ def bid_curves_figure(book, accepted: pd.DataFrame, periods, *, tz: str, scenari
     for ax, t in zip(axes, periods):
         t = pd.Timestamp(t)
         p_all, q_all = _sum_curves(book, orders, t)
-        p_flex, q_flex = _sum_curves(book, flex, t)
+        p_flex, q_flex = _sum_curves(parts, flex, t)
         clearing = float(accepted.at[t, "price"])
         sold = float(accepted.at[t, "portfolio"])
         lo, hi = clearing - 40.0, clearing + 40.0
@@ -101,6 +96,19 @@ def bid_curves_figure(book, accepted: pd.DataFrame, periods, *, tz: str, scenari
     return fig
 
 
+def offer_summary(offer, *, tz: str) -> pd.DataFrame:
+    """:func:`bid_summary` of an :class:`~bvp_lib.market.offer.OfferResult`: the book's
+    orders, and where the book is the portfolio's one order, the orders it is made of
+    below it (accepted at their assets' own parts, see ``OfferResult.components``)."""
+    top = bid_summary(offer.book, offer.accepted, offer.delivery.imbalance, offer.bid.members, tz=tz)
+    if offer.bid.components is None:
+        return top
+    book, members, acc, imb = offer.components()
+    low = bid_summary(book, acc, imb, members, tz=tz)
+    low["kind"] = "its part: " + low["kind"]
+    return pd.concat([top, low], ignore_index=True)
+
+
 def bid_summary(book, accepted: pd.DataFrame, imbalance: pd.DataFrame, members: dict, *, tz: str) -> pd.DataFrame:
     """One row per order: its assets, the energy accepted (sold +, bought −) [MWh], the
     hours in which it sold and bought [h], and the imbalance of its delivery [MWh]."""
@@ -109,7 +117,7 @@ def bid_summary(book, accepted: pd.DataFrame, imbalance: pd.DataFrame, members: 
     for o in book.orders:
         q = accepted[o] if o in accepted.columns else pd.Series(0.0, index=accepted.index)
         kind = "limit order (parks)" if o.startswith("limit:") else "bid curves (flexible assets)" \
-            if o.startswith("flex:") else "price-independent"  # fmt: skip
+            if o.startswith("flex:") else "the portfolio's order" if o == "all" else "price-independent"  # fmt: skip
         rows.append({"order": o, "kind": kind, "assets": len(members.get(o, [])),
                      "energy_sold_mwh": round(float(q.clip(lower=0).sum() * h), 9),
                      "energy_bought_mwh": round(float(-q.clip(upper=0).sum() * h), 9) + 0.0,  # + 0.0: no "-0.0"
