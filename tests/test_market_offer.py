@@ -256,14 +256,19 @@ def test_parks_sell_no_more_than_their_connection_takes(small):
             total = sum(a.forecast.reindex(idx) for a in within.assets if a.name in cp.assets and a.name in parks)
             assert total.max() <= caps[cp.name] + 1e-9
     bid = make_order_book(tight, r.scenarios)
-    for o in [o for o in bid.book.orders if o.startswith("limit:")]:
+    apart = make_order_book(tight, r.scenarios, aggregate=False)  # the component orders, bid each on its own
+    pd.testing.assert_frame_equal(apart.book.rows, bid.components.rows)
+    limits = [o for o in apart.book.orders if o.startswith("limit:")]
+    assert limits
+    for o in limits:
         cp = o.split(":", 1)[1].split("@")[0]
         if cp in caps:
-            top = max(bid.book.curve(o, t)[1].max() for t in bid.book.periods)
+            top = max(apart.book.curve(o, t)[1].max() for t in apart.book.periods)
             assert top <= caps[cp] + EPEX_DAY_AHEAD.volume_tick + 1e-9
-    accepted = clear(bid.book, period_prices(r.perfect.inputs.prices, EPEX_DAY_AHEAD))
-    dl = deliver(tight, bid.members, accepted, r.perfect.inputs.prices, targets=split_accepted(accepted, bid.shares))
-    for cp in cps:
-        flow = dl.result.schedule[[a for a in cp.assets if a in dl.result.schedule.columns]].sum(axis=1)
-        if cp.name in caps:
-            assert (flow <= caps[cp.name] + 1e-6).all()
+    for b in (bid, apart):  # the portfolio's order and the separate ones: both delivered within the limits
+        accepted = clear(b.book, period_prices(r.perfect.inputs.prices, EPEX_DAY_AHEAD))
+        dl = deliver(tight, b.members, accepted, r.perfect.inputs.prices, targets=split_accepted(accepted, b.shares))
+        for cp in cps:
+            flow = dl.result.schedule[[a for a in cp.assets if a in dl.result.schedule.columns]].sum(axis=1)
+            if cp.name in caps:
+                assert (flow <= caps[cp.name] + 1e-6).all()
