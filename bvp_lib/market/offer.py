@@ -18,7 +18,7 @@ import pandas as pd
 from bvp_lib.beliefs import to_grid
 from bvp_lib.market.bidding import PORTFOLIO_ORDER, BidResult, make_order_book
 from bvp_lib.market.clearing import clear, split_accepted
-from bvp_lib.market.dispatch import Delivery, deliver
+from bvp_lib.market.dispatch import Delivery, deliver, within_connections
 from bvp_lib.market.orders import OrderBook
 from bvp_lib.market.rules import EPEX_DAY_AHEAD, ExchangeRules
 from bvp_lib.scheduling.assets import Curtailable
@@ -133,6 +133,7 @@ def _known_parts(members: dict, inputs, book, limits: dict | None) -> dict:
     from bvp_lib.market.bidding import DEFAULT_LIMIT_PRICE, limit_prices
     from bvp_lib.market.curves import hourly_mean, limit_order_curve
 
+    inputs = within_connections(inputs)  # what the parks can sell and deliver, as the delivery plans them
     info, idx, rules = inputs.info, inputs.prices.index, book.rules
     lim = dict(limit_prices(info, inputs.rows) if limits is None else limits)
     per = len(idx) // len(book.periods)

@@ -365,7 +365,8 @@ def _offer(state: ScheduleInputs, day, assets, changed, cache: ScheduleCache, vi
     realised = cache.day_inputs(day, assets, "perfect", state.resolution).prices
     offer = offer_day(changed, scenarios, realised, solver="highs", time_limit=state.time_limit, mip_gap=state.mip_gap)
     d = offer.delivery
-    view.notes.append(f"orders: {len(offer.book.orders)} orders from {scenarios.n} price scenarios, cleared at the "
+    what = "the portfolio's order" if offer.bid.components is not None else f"{len(offer.book.orders)} orders"
+    view.notes.append(f"orders: {what} from {scenarios.n} price scenarios, cleared at the "
                       f"realised prices; delivery imbalance {d.info['imbalance_mwh']:.2f} MWh (settled, not in the "
                       "value below)")  # fmt: skip
     return d.result
