@@ -224,6 +224,14 @@ def test_cli_writes_the_book_and_clears_a_file_or_refuses_it(small, tmp_path):
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
     assert f"bad.csv, line {i + 1}:" in refused.stderr and "falls" in refused.stderr
     assert count(small, "order_books") == books
+    # an asset bid twice (in the portfolio's order and in its own) is refused by name
+    good = out.read_text().splitlines()
+    twice = tmp_path / "twice.csv"
+    twice.write_text("\n".join(good + [ln.replace(",all,", ",solar-havel-01,") for ln in good[1:]]) + "\n")
+    refused = bvp("orders", "--date", DAY, "--clear", str(twice), "--save")
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "'solar-havel-01' is in order 'all' and in order 'solar-havel-01'" in refused.stderr
+    assert count(small, "order_books") == books
 
 
 def test_parks_sell_no_more_than_their_connection_takes(small):

@@ -19,7 +19,7 @@ from bvp_lib.beliefs import to_grid
 from bvp_lib.market.bidding import PORTFOLIO_ORDER, BidResult, make_order_book
 from bvp_lib.market.clearing import clear, split_accepted
 from bvp_lib.market.dispatch import Delivery, deliver, within_connections
-from bvp_lib.market.orders import OrderBook
+from bvp_lib.market.orders import OrderBook, OrderBookError
 from bvp_lib.market.rules import EPEX_DAY_AHEAD, ExchangeRules
 from bvp_lib.scheduling.assets import Curtailable
 
@@ -94,6 +94,7 @@ def offer_day(inputs, scenarios, clearing_prices: pd.Series, *, rules: ExchangeR
         bid = make_order_book(inputs, scenarios, rules=rules, limits=limits)
     else:
         members = {o: _members_of(o, inputs) for o in book.orders}
+        _one_order_each(members, book)
         bid = BidResult(book.validate(), members=members, shares=_known_parts(members, inputs, book, limits))
     t1 = time.perf_counter()
     accepted = clear(bid.book, period_prices(clearing_prices, rules))
@@ -123,6 +124,19 @@ def _members_of(order: str, inputs) -> list[str]:
         return [a for a in info.index if info.at[a, "connection_point"] == cp and info.at[a, "type"] in ("solar", "wind")]
     raise ValueError(f"order {order!r} names no asset of the portfolio, not {PORTFOLIO_ORDER!r} (every asset) and no "
                      "connection point (flex:<cp>, limit:<cp>@<p>)")
+
+
+def _one_order_each(members: dict, book) -> None:
+    """Refuse a book in which one asset is behind two orders (its power would be sold twice)."""
+    seen: dict[str, str] = {}
+    for o, ms in members.items():
+        for m in ms:
+            if m in seen:
+                where = f" ({book.source})" if getattr(book, "source", None) else ""
+                raise OrderBookError(f"order book{where}: asset {m!r} is in order {seen[m]!r} and in order {o!r}; "
+                                     "each asset may be bid in one order only (the portfolio's 'all', its connection "
+                                     "point's, or its own).")  # fmt: skip
+            seen[m] = o
 
 
 def _known_parts(members: dict, inputs, book, limits: dict | None) -> dict:
