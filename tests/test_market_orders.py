@@ -132,9 +132,9 @@ def test_aggregate_is_the_sum_of_the_orders():
     for t in PERIODS:
         at = np.r_[rng.uniform(-300, 400, 50), -500.0, 3000.0]
         exact = sum(volume_at(*book.curve(o, t), at) for o in book.orders)
-        assert np.allclose(volume_at(*agg.curve("portfolio", t), at), exact, atol=0.05 + 1e-9)  # the sum's points on the tick
+        assert np.allclose(volume_at(*agg.curve("all", t), at), exact, atol=0.05 + 1e-9)  # the sum's points on the tick
     for t in PERIODS:  # monotone curves stay monotone
-        p, v = agg.curve("portfolio", t)
+        p, v = agg.curve("all", t)
         assert (np.diff(v) >= -1e-9).all() and (np.diff(p) >= 0).all()
 
 

@@ -42,7 +42,8 @@ def orders(
     if clear is None:
         path = out or get_settings().reports_path / "orders" / f"{day.isoformat()}.csv"
         o.book.to_csv(path)
-        typer.echo(f"order book: {path} ({len(o.book.orders)} orders, {len(o.book.rows)} points)")
+        n = len(o.book.orders)
+        typer.echo(f"order book: {path} ({n} order{'s' if n != 1 else ''}, {len(o.book.rows)} points)")
     acc, imb = o.accepted, o.delivery.imbalance
     rows = [{"order": c, "accepted MWh": f"{acc[c].sum():.1f}", "imbalance MWh": f"{imb[c].abs().sum():.2f}"
              if c in imb else ""} for c in o.book.orders]  # fmt: skip

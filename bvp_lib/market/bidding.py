@@ -84,7 +84,7 @@ from bvp_lib.market.curves import (
     with_tails,
 )
 from bvp_lib.market.dispatch import add_switching, within_connections
-from bvp_lib.market.orders import DEFAULT_PORTFOLIO, OrderBook, sum_curves
+from bvp_lib.market.orders import DEFAULT_PORTFOLIO, PORTFOLIO_ORDER, OrderBook, sum_curves
 from bvp_lib.market.rules import EPEX_DAY_AHEAD, ExchangeRules
 from bvp_lib.scheduling.assets import (
     Battery,
@@ -99,8 +99,6 @@ from bvp_lib.scheduling.errors import SchedulingInputError, SolverError
 from bvp_lib.timing import day_index
 
 FLEXIBLE = (Battery, ChargingStation, Building)
-#: the name of the portfolio's one order per period (``make_order_book(aggregate=True)``)
-PORTFOLIO_ORDER = "all"
 DEFAULT_LIMIT_PRICE = 0.0
 #: [EUR/MWh] beyond the scenarios' prices, where the flexible curves reach all the assets
 #: can do in the period (chosen on 6-19 April 2015: the batteries' captured share was

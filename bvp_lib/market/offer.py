@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 
 from bvp_lib.beliefs import to_grid
-from bvp_lib.market.bidding import PORTFOLIO_ORDER, BidResult, make_order_book
+from bvp_lib.market.bidding import BidResult, make_order_book
 from bvp_lib.market.clearing import clear, split_accepted
 from bvp_lib.market.dispatch import Delivery, deliver, within_connections
-from bvp_lib.market.orders import OrderBook, OrderBookError
+from bvp_lib.market.orders import PORTFOLIO_ORDER, OrderBook, OrderBookError
 from bvp_lib.market.rules import EPEX_DAY_AHEAD, ExchangeRules
 from bvp_lib.scheduling.assets import Curtailable
 

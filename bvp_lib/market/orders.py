@@ -33,6 +33,8 @@ from bvp_lib.market.rules import EPEX_DAY_AHEAD, ExchangeRules
 
 COLUMNS = ["portfolio", "order", "period_start", "period_end", "price_eur_mwh", "volume_mw"]
 DEFAULT_PORTFOLIO = "bvp"
+#: the name of the portfolio's one order per period (its curve: the sum of every asset's)
+PORTFOLIO_ORDER = "all"
 
 
 class OrderBookError(ValueError):
@@ -165,7 +167,7 @@ class OrderBook:
             vols = np.maximum.accumulate(self.rules.round_volume(vols))
             keep = np.r_[True, (np.diff(prices) != 0) | (np.abs(np.diff(vols)) > 1e-12)]  # steps the rounding closed
             end = pd.Timestamp(g["period_end"].iloc[0])
-            parts.append(pd.DataFrame({"portfolio": self.portfolio, "order": "portfolio", "period_start": start,
+            parts.append(pd.DataFrame({"portfolio": self.portfolio, "order": PORTFOLIO_ORDER, "period_start": start,
                                        "period_end": end, "price_eur_mwh": prices[keep],
                                        "volume_mw": np.round(vols[keep], 6)}))  # fmt: skip
         rows = pd.concat(parts, ignore_index=True) if parts else self.rows.iloc[:0]

@@ -14,6 +14,7 @@ import pandas as pd
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from bvp_lib.market.orders import PORTFOLIO_ORDER, sum_curves
 from bvp_lib.reporting.figures.common import COLORS
 from bvp_lib.timing import step_hours
 
@@ -31,8 +32,6 @@ def value_at_stake(perfect: pd.DataFrame, baseline: pd.DataFrame, price: pd.Seri
 
 
 def _sum_curves(book, orders: list[str], t) -> tuple[np.ndarray, np.ndarray]:
-    from bvp_lib.market.orders import sum_curves
-
     return sum_curves([book.curve(o, t) for o in orders])
 
 
@@ -117,7 +116,7 @@ def bid_summary(book, accepted: pd.DataFrame, imbalance: pd.DataFrame, members: 
     for o in book.orders:
         q = accepted[o] if o in accepted.columns else pd.Series(0.0, index=accepted.index)
         kind = "limit order (parks)" if o.startswith("limit:") else "bid curves (flexible assets)" \
-            if o.startswith("flex:") else "the portfolio's order" if o == "all" else "price-independent"  # fmt: skip
+            if o.startswith("flex:") else "the portfolio's order" if o == PORTFOLIO_ORDER else "price-independent"  # fmt: skip
         rows.append({"order": o, "kind": kind, "assets": len(members.get(o, [])),
                      "energy_sold_mwh": round(float(q.clip(lower=0).sum() * h), 9),
                      "energy_bought_mwh": round(float(-q.clip(upper=0).sum() * h), 9) + 0.0,  # + 0.0: no "-0.0"
