@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import bench_database  # noqa: E402
+from common import loaded_database  # noqa: E402
 
 
 def negative_days(engine, tz: str) -> list:
@@ -54,17 +54,12 @@ def main() -> int:
     ap.add_argument("--days", type=int, default=None, help="only the first N such days")
     a = ap.parse_args()
 
-    from bvp_lib.data.populate import populate
     from bvp_lib.market.clock import market_clock
     from bvp_lib.scheduling.backends import highs_instance, highs_status, pass_matrix
     from bvp_lib.scheduling.inputs import prepare_day
 
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the start")
-    with bench_database("bvp_bench_negative") as engine:
-        os.environ["BVP_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
-        t = time.perf_counter()
-        populate(structure=True, data=True, year=a.year, bind=engine, progress=False)
-        print(f"data set {a.year} loaded in {time.perf_counter() - t:.0f} s")
+    with loaded_database("bvp_bench_negative", a.year) as engine:
         days = negative_days(engine, market_clock().timezone)[: a.days]
         print(f"{len(days)} days with negative prices; perfect foresight, strict rule, HiGHS, MIP gap {a.mip_gap:g}, "
               f"{a.time_limit:g} s per solve, {a.repeat} solve(s) per day")

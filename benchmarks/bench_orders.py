@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import bench_database  # noqa: E402
+from common import loaded_database  # noqa: E402
 
 GOALS = {"curtailment": 0.95, "battery": 0.90, "portfolio": 0.85}
 TYPES = {"solar": "curtailment", "wind": "curtailment", "battery": "battery", "building": "building",
@@ -70,17 +70,12 @@ def main() -> int:
 
     import pandas as pd
 
-    from bvp_lib.data.populate import populate
     from bvp_lib.db.catalogue import Catalogue
     from bvp_lib.runs.backtest import load_days
     from bvp_lib.runs.sweep import connect, parse_sweep, run_sweep
 
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the start; {args.workers} Dask workers")
-    with bench_database("bvp_bench_orders") as engine:
-        os.environ["BVP_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
-        t = time.perf_counter()
-        populate(structure=True, data=True, year=args.year, bind=engine, progress=False)
-        print(f"data set {args.year} loaded in {time.perf_counter() - t:.0f} s")
+    with loaded_database("bvp_bench_orders", args.year) as engine:
         spec = parse_sweep({"name": "bench-orders", "from": args.first, "to": args.last, "chunk_days": 14,
                             "base": {"solver": "highs", "mip_gap": 1e-3, "time_limit": 60},
                             "grid": {"strategy": ["schedule", "orders"]}})  # fmt: skip

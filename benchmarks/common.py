@@ -32,6 +32,20 @@ def bench_database(name: str = "bvp_bench"):
 
 
 @contextlib.contextmanager
+def loaded_database(name: str, year: int):
+    """:func:`bench_database` with a bundled data set (``year``) loaded, and the process's
+    settings pointed at it (``BVP_DATABASE_URL``, so every run in it reads that database)."""
+    from bvp_lib.data.populate import populate
+
+    with bench_database(name) as engine:
+        os.environ["BVP_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
+        t = time.perf_counter()
+        populate(structure=True, data=True, year=year, bind=engine, progress=False)
+        print(f"data set {year} loaded in {time.perf_counter() - t:.0f} s")
+        yield engine
+
+
+@contextlib.contextmanager
 def timer(out: dict, key: str):
     t = time.perf_counter()
     yield

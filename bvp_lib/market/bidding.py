@@ -454,6 +454,32 @@ def _capability(G, g0, lower, upper) -> tuple[np.ndarray, np.ndarray]:
     return lo + g0, hi + g0
 
 
+def price_taker_curves(inputs, periods: pd.DatetimeIndex, rules: ExchangeRules,
+                       limits: dict[str, float]) -> tuple[dict, dict]:  # fmt: skip
+    """The own curves of the assets whose bid needs no price scenario: each park's limit
+    order (its forecast, as ``inputs`` has it, at or above its limit price) and each
+    asset that is not scheduled bidding its baseline at every price; off the volume tick
+    (parts of a larger order). Returns (asset -> period start -> (prices, volumes),
+    asset -> quantity per period [MW])."""
+    idx = inputs.prices.index
+    per = len(idx) // len(periods)
+    ends = np.array([rules.min_price, rules.max_price])
+    curves, qty = {}, {}
+    for a in inputs.assets:
+        if isinstance(a, Curtailable):
+            q = hourly_mean(pd.Series(a.forecast).reindex(idx).to_numpy(float), per)
+            lim = float(rules.round_price(limits.get(a.name, DEFAULT_LIMIT_PRICE)))
+            qty[a.name] = q
+            curves[a.name] = {t: limit_order_curve(x, lim, rules, on_tick=False) for t, x in zip(periods, q)}
+    info = inputs.info
+    for a in info.index[~info["scheduled"].astype(bool)]:
+        if a in inputs.baseline.columns:
+            q = hourly_mean(inputs.baseline[a].reindex(idx).to_numpy(float), per)
+            qty[a] = q
+            curves[a] = {t: (ends, np.array([x, x])) for t, x in zip(periods, q)}
+    return curves, qty
+
+
 def make_order_book(
     inputs,
     scenarios,
@@ -517,7 +543,6 @@ def make_order_book(
     if len(idx) % len(periods):
         raise BiddingError(f"the schedule's {len(idx)} steps do not split into {len(periods)} delivery periods of "
                            f"{rules.period}.")  # fmt: skip
-    per = len(idx) // len(periods)
     if scenarios.n < 1:
         raise BiddingError("no price scenarios: the stochastic program's price points are the scenarios' prices.")
     w_all = scenarios.weights.to_numpy(float)
@@ -539,24 +564,18 @@ def make_order_book(
         if isinstance(a, Curtailable):
             lim = float(rules.round_price(limits.get(a.name, DEFAULT_LIMIT_PRICE)))
             park_groups.setdefault((cp_of.get(a.name), lim), []).append(a)
-    own: dict[str, dict] = {}  # asset -> period start -> its own curve, off the volume tick
+    own, qty = price_taker_curves(inputs, periods, rules, limits)  # each asset's own curve, off the tick
     for (cp, lim), parks in park_groups.items():
-        qs = {a.name: hourly_mean(np.asarray(pd.Series(a.forecast).reindex(idx).to_numpy(float)), per) for a in parks}
         name = f"limit:{cp or parks[0].name}@{lim:g}"
-        curves = [limit_order_curve(x, lim, rules) for x in sum(qs.values())]
+        curves = [limit_order_curve(x, lim, rules) for x in sum(qty[a.name] for a in parks)]
         parts.append(order_rows(portfolio, name, periods, rules, [c[0] for c in curves], [c[1] for c in curves]))
-        members[name] = list(qs)
-        for a, q in qs.items():
-            own[a] = {t: limit_order_curve(x, lim, rules, on_tick=False) for t, x in zip(periods, q)}
-    fixed = info.index[~info["scheduled"].astype(bool)]
+        members[name] = [a.name for a in parks]
     ends = np.array([rules.min_price, rules.max_price])
-    for a in fixed:
-        if a in inputs.baseline.columns:
-            q = hourly_mean(inputs.baseline[a].reindex(idx).to_numpy(float), per)
-            parts.append(order_rows(portfolio, a, periods, rules, [ends] * len(q),
-                                    [np.array([x, x]) for x in rules.round_volume(q)]))  # fmt: skip
+    for a in info.index[~info["scheduled"].astype(bool)]:
+        if a in qty:
+            parts.append(order_rows(portfolio, a, periods, rules, [ends] * len(periods),
+                                    [np.array([x, x]) for x in rules.round_volume(qty[a])]))  # fmt: skip
             members[a] = [a]
-            own[a] = {t: (ends, np.array([x, x])) for t, x in zip(periods, q)}
     # flexible assets: one stochastic program per connection point, on the program's steps
     t1 = time.perf_counter()
     coarse = inputs.at_resolution(program_resolution or rules.period)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from bvp_lib.beliefs import to_grid
@@ -21,7 +20,6 @@ from bvp_lib.market.clearing import clear, split_accepted
 from bvp_lib.market.dispatch import Delivery, deliver, within_connections
 from bvp_lib.market.orders import PORTFOLIO_ORDER, OrderBook, OrderBookError
 from bvp_lib.market.rules import EPEX_DAY_AHEAD, ExchangeRules
-from bvp_lib.scheduling.assets import Curtailable
 
 STRATEGIES = ("schedule", "orders")
 
@@ -141,32 +139,18 @@ def _one_order_each(members: dict, book) -> None:
 
 def _known_parts(members: dict, inputs, book, limits: dict | None) -> dict:
     """For a book made elsewhere: the parts that follow from the assets alone in orders that
-    also hold flexible assets (the portfolio's one order): a park sells its forecast at or
-    above its limit price, an asset that is not scheduled its baseline at every price. The
-    flexible assets then deliver the rest of the order as a whole."""
-    from bvp_lib.market.bidding import DEFAULT_LIMIT_PRICE, limit_prices
-    from bvp_lib.market.curves import hourly_mean, limit_order_curve
+    also hold flexible assets (the portfolio's one order): each park's limit order and each
+    unscheduled asset's baseline (:func:`~bvp_lib.market.bidding.price_taker_curves`, on
+    what the parks' connections let them sell, as the delivery plans them). The flexible
+    assets then deliver the rest of the order as a whole."""
+    from bvp_lib.market.bidding import limit_prices, price_taker_curves
 
-    inputs = within_connections(inputs)  # what the parks can sell and deliver, as the delivery plans them
-    info, idx, rules = inputs.info, inputs.prices.index, book.rules
+    info = inputs.info
+    mixed = {o: ms for o, ms in members.items() if len(ms) > 1 and any(
+        bool(info.at[m, "scheduled"]) and info.at[m, "type"] not in ("solar", "wind") for m in ms if m in info.index)}
+    if not mixed:
+        return {}
     lim = dict(limit_prices(info, inputs.rows) if limits is None else limits)
-    per = len(idx) // len(book.periods)
-    parks = {a.name: a for a in inputs.assets if isinstance(a, Curtailable)}
-    ends = np.array([rules.min_price, rules.max_price])
-    out = {}
-    for o, ms in members.items():
-        mixed = any(m in info.index and bool(info.at[m, "scheduled"]) and m not in parks for m in ms)
-        if not mixed or len(ms) < 2:
-            continue
-        parts = {}
-        for m in ms:
-            if m in parks:
-                q = hourly_mean(pd.Series(parks[m].forecast).reindex(idx).to_numpy(float), per)
-                price = lim.get(m, DEFAULT_LIMIT_PRICE)
-                parts[m] = {t: limit_order_curve(x, price, rules, on_tick=False) for t, x in zip(book.periods, q)}
-            elif not bool(info.at[m, "scheduled"]) and m in inputs.baseline.columns:
-                q = hourly_mean(inputs.baseline[m].reindex(idx).to_numpy(float), per)
-                parts[m] = {t: (ends, np.array([x, x])) for t, x in zip(book.periods, q)}
-        if parts:
-            out[o] = parts
-    return out
+    curves, _ = price_taker_curves(within_connections(inputs), book.periods, book.rules, lim)
+    out = {o: {m: curves[m] for m in ms if m in curves} for o, ms in mixed.items()}
+    return {o: parts for o, parts in out.items() if parts}
