@@ -76,10 +76,11 @@ import scipy.sparse as sp
 
 from bvp_lib.market.bounds import SCREEN_GAP, value_bounds
 from bvp_lib.market.curves import (
+    DEFAULT_LIMIT_PRICE,
     BiddingError,
-    hourly_mean,
     limit_order_curve,
     order_rows,
+    price_taker_curves,
     scenario_curve,
     with_tails,
 )
@@ -99,7 +100,6 @@ from bvp_lib.scheduling.errors import SchedulingInputError, SolverError
 from bvp_lib.timing import day_index
 
 FLEXIBLE = (Battery, ChargingStation, Building)
-DEFAULT_LIMIT_PRICE = 0.0
 #: [EUR/MWh] beyond the scenarios' prices, where the flexible curves reach all the assets
 #: can do in the period (chosen on 6-19 April 2015: the batteries' captured share was
 #: 0.800 without tails, 0.808 at 20 and 0.824 at 60 EUR/MWh; benchmarks/bench_orders.py)
@@ -452,32 +452,6 @@ def _capability(G, g0, lower, upper) -> tuple[np.ndarray, np.ndarray]:
     np.add.at(lo, Gc.row, np.minimum(a, b))
     np.add.at(hi, Gc.row, np.maximum(a, b))
     return lo + g0, hi + g0
-
-
-def price_taker_curves(inputs, periods: pd.DatetimeIndex, rules: ExchangeRules,
-                       limits: dict[str, float]) -> tuple[dict, dict]:  # fmt: skip
-    """The own curves of the assets whose bid needs no price scenario: each park's limit
-    order (its forecast, as ``inputs`` has it, at or above its limit price) and each
-    asset that is not scheduled bidding its baseline at every price; off the volume tick
-    (parts of a larger order). Returns (asset -> period start -> (prices, volumes),
-    asset -> quantity per period [MW])."""
-    idx = inputs.prices.index
-    per = len(idx) // len(periods)
-    ends = np.array([rules.min_price, rules.max_price])
-    curves, qty = {}, {}
-    for a in inputs.assets:
-        if isinstance(a, Curtailable):
-            q = hourly_mean(pd.Series(a.forecast).reindex(idx).to_numpy(float), per)
-            lim = float(rules.round_price(limits.get(a.name, DEFAULT_LIMIT_PRICE)))
-            qty[a.name] = q
-            curves[a.name] = {t: limit_order_curve(x, lim, rules, on_tick=False) for t, x in zip(periods, q)}
-    info = inputs.info
-    for a in info.index[~info["scheduled"].astype(bool)]:
-        if a in inputs.baseline.columns:
-            q = hourly_mean(inputs.baseline[a].reindex(idx).to_numpy(float), per)
-            qty[a] = q
-            curves[a] = {t: (ends, np.array([x, x])) for t, x in zip(periods, q)}
-    return curves, qty
 
 
 def make_order_book(

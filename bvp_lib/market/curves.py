@@ -9,6 +9,10 @@ import numpy as np
 import pandas as pd
 
 from bvp_lib.market.rules import ExchangeRules
+from bvp_lib.scheduling.assets import Curtailable
+
+#: [EUR/MWh] a park's limit price where its asset row gives none: sell at any non-negative price
+DEFAULT_LIMIT_PRICE = 0.0
 
 
 class BiddingError(ValueError):
@@ -91,3 +95,29 @@ def with_tails(p, q, lo, hi, rules, margin):
     if ph < rules.max_price and (hi > q[:, -1] + 1e-9).any():
         p, q = np.r_[p, ph, ph], np.c_[q, q[:, -1], hi]
     return p, q
+
+
+def price_taker_curves(inputs, periods: pd.DatetimeIndex, rules: ExchangeRules,
+                       limits: dict[str, float]) -> tuple[dict, dict]:  # fmt: skip
+    """The own curves of the assets whose bid needs no price scenario: each park's limit
+    order (its forecast, as ``inputs`` has it, at or above its limit price) and each
+    asset that is not scheduled bidding its baseline at every price; off the volume tick
+    (parts of a larger order). Returns (asset -> period start -> (prices, volumes),
+    asset -> quantity per period [MW])."""
+    idx = inputs.prices.index
+    per = len(idx) // len(periods)
+    ends = np.array([rules.min_price, rules.max_price])
+    curves, qty = {}, {}
+    for a in inputs.assets:
+        if isinstance(a, Curtailable):
+            q = hourly_mean(pd.Series(a.forecast).reindex(idx).to_numpy(float), per)
+            lim = float(rules.round_price(limits.get(a.name, DEFAULT_LIMIT_PRICE)))
+            qty[a.name] = q
+            curves[a.name] = {t: limit_order_curve(x, lim, rules, on_tick=False) for t, x in zip(periods, q)}
+    info = inputs.info
+    for a in info.index[~info["scheduled"].astype(bool)]:
+        if a in inputs.baseline.columns:
+            q = hourly_mean(inputs.baseline[a].reindex(idx).to_numpy(float), per)
+            qty[a] = q
+            curves[a] = {t: (ends, np.array([x, x])) for t, x in zip(periods, q)}
+    return curves, qty

@@ -140,10 +140,11 @@ def _one_order_each(members: dict, book) -> None:
 def _known_parts(members: dict, inputs, book, limits: dict | None) -> dict:
     """For a book made elsewhere: the parts that follow from the assets alone in orders that
     also hold flexible assets (the portfolio's one order): each park's limit order and each
-    unscheduled asset's baseline (:func:`~bvp_lib.market.bidding.price_taker_curves`, on
+    unscheduled asset's baseline (:func:`~bvp_lib.market.curves.price_taker_curves`, on
     what the parks' connections let them sell, as the delivery plans them). The flexible
     assets then deliver the rest of the order as a whole."""
-    from bvp_lib.market.bidding import limit_prices, price_taker_curves
+    from bvp_lib.market.bidding import limit_prices
+    from bvp_lib.market.curves import price_taker_curves
 
     info = inputs.info
     mixed = {o: ms for o, ms in members.items() if len(ms) > 1 and any(
