@@ -261,3 +261,18 @@ def test_both_strategies_are_shown_and_agree_with_the_headline(reports):
     assert "Bid curves where the most value was at stake" in page and "strategy: orders" in page
     # the provenance says which bidding programs were solved or screened, with their bounds
     assert re.search(r"\d+ solved, \d+ screened: the flat bid of the mean-price plan", page)
+
+
+def test_headers_align_with_their_columns():
+    """A text column's header is left-aligned over its text, a number column's right over its numbers
+    (the orders table's 'kind' header used to sit right over left-aligned text)."""
+    from bvp_lib.reporting.runner import CSS
+    from bvp_lib.reporting.tables import report_table
+
+    page = report_table(pd.DataFrame({"order": ["all", "limit:pv@0"], "kind": ["portfolio", "limit"],
+                                      "accepted_mwh": [12.5, -3.25]}), "orders").to_html()
+    heads = re.findall(r"<th([^>]*)>([^<]*)</th>", page)
+    cells = re.findall(r"<td([^>]*)>", page)[:3]
+    assert [h for _, h in heads] == ["order", "kind", "accepted [MWh]"]
+    assert [a for a, _ in heads] == cells == ["", "", " class='num'"]
+    assert ".bvp-table th:not(.num),td:not(.num){text-align:left}" in CSS

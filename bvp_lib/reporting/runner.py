@@ -33,7 +33,7 @@ td:first-child,th:first-child{text-align:left} img{max-width:100%} pre{backgroun
 .jp-InputArea,.jp-InputPrompt,.jp-OutputPrompt,.prompt{display:none}
 .bvp-headline{display:flex;gap:1.5em;flex-wrap:wrap}.bvp-headline div{background:#eef3f8;padding:.8em 1.2em;border-radius:6px}
 .bvp-headline b{display:block;font-size:1.6em}
-td:not(.num){text-align:left} td.num{font-variant-numeric:tabular-nums;white-space:nowrap} .bvp-table{overflow-x:auto;max-width:100%}
+.bvp-table th:not(.num),td:not(.num){text-align:left} td.num{font-variant-numeric:tabular-nums;white-space:nowrap} .bvp-table{overflow-x:auto;max-width:100%}
 .bvp-table table{margin:0} .bvp-table-foot,.bvp-empty{font-size:.85em;color:#555;margin-top:.2em}
 .bvp-nav{font-size:.9em;padding:.4em 0;border-bottom:1px solid #ddd;margin-bottom:1em}
 .bvp-nav a{margin-right:1.2em} .bvp-scope{display:inline-block;background:#123;color:#fff;padding:.1em .6em;border-radius:4px;font-size:.8em;vertical-align:middle}

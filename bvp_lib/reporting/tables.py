@@ -292,14 +292,15 @@ class ReportTable:
             return f"{head}<p class='bvp-empty'>{html.escape(self.empty)}</p>"
         shown = self.frame if self.limit is None else self.frame.head(self.limit)
         decimals = table_decimals(self.frame)
-        th = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
+        # a header sits over its column's values: right over numbers, left over text
+        num = {c: " class='num'" if _numeric(self.frame[c]) else "" for c in shown.columns}
+        th = "".join(f"<th{num[c]}>{html.escape(str(c))}</th>" for c in shown.columns)
         rows = []
         for _, r in shown.iterrows():
             tds = []
             for c in shown.columns:
                 v = r[c]
-                cls = " class='num'" if _numeric(self.frame[c]) else ""
-                tds.append(f"<td{cls}>{html.escape(format_value(v, decimals[c]))}</td>")
+                tds.append(f"<td{num[c]}>{html.escape(format_value(v, decimals[c]))}</td>")
             rows.append("<tr>" + "".join(tds) + "</tr>")
         foot = []
         if self.limit is not None and len(self.frame) > self.limit:
