@@ -187,19 +187,29 @@ def highs_status(h) -> tuple[str, str, bool]:
 
 def solve_matrix(
     m: MatrixLP, *, time_limit: float | None = None, mip_gap: float | None = None, threads: int | None = None,
-    penalty: np.ndarray | None = None, algorithm: str | None = None,
+    penalty: np.ndarray | None = None, algorithm: str | None = None, start=None,
 ) -> RawSolution:
     """Solve a :class:`MatrixLP` with HiGHS through highspy.
 
     With a ``penalty`` (the tie-break cost per variable [EUR per unit]), an optimal
     solution is then made canonical by :func:`canonical_solution`: the same
-    objective, the least penalty among all optimal solutions.
+    objective, the least penalty among all optimal solutions. A MIP's ``start`` (a
+    :class:`~bvp_lib.scheduling.rounding.StrictStart`) is handed to HiGHS as its first
+    incumbent; at a time limit the result is the better of it and HiGHS's, with the
+    better of the two bounds.
     """
+    import highspy
+
     t0 = time.perf_counter()
     h = highs_instance(time_limit, mip_gap if m.n_integer else None, threads)
     if algorithm is not None:
         h.setOptionValue("solver", str(algorithm))
     pass_matrix(h, m)
+    if start is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = np.asarray(start.x, dtype=float).tolist()
+        sol.value_valid = True
+        h.setSolution(sol)
     h.run()
     status, text, has_x = highs_status(h)
     x = obj = None
@@ -215,6 +225,12 @@ def solve_matrix(
             gap = float(info.mip_gap) if np.isfinite(info.mip_gap) else None
         elif status == "optimal":
             bound, gap = obj, 0.0
+    if start is not None and status == "time_limit":
+        if x is None or obj < start.objective:
+            x, obj, has_x = np.asarray(start.x, dtype=float), float(start.objective), True
+            text += " (the schedule rounded from the relaxation)"
+        bound = start.bound if bound is None or not np.isfinite(bound) else min(bound, start.bound)
+        gap = abs(bound - obj) / max(abs(obj), 1e-9)
     iterations = highs_iterations(h)
     t1 = time.perf_counter()
     canonical_time = 0.0

@@ -99,6 +99,7 @@ class StoragePairs:
     lossy: np.ndarray
     has_binary: np.ndarray
     has_row: np.ndarray | None = None  # whether the entry has its intra-step row
+    binary: np.ndarray | None = None  # the entry's binary column (-1: none yet)
 
     @classmethod
     def empty(cls) -> "StoragePairs":
@@ -109,7 +110,7 @@ class StoragePairs:
     def concat(cls, parts: list["StoragePairs"]) -> "StoragePairs":
         if not parts:
             return cls.empty()
-        fields = [f for f in cls.__dataclass_fields__ if f != "has_row"]
+        fields = [f for f in cls.__dataclass_fields__ if f not in ("has_row", "binary")]
         return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in fields))
 
     def __len__(self) -> int:
@@ -157,6 +158,9 @@ def add_no_simultaneous(lp: LinearProgram, pairs: StoragePairs, mask: np.ndarray
         np.concatenate([np.zeros(n), pairs.discharge_ub[sel]]),
     )
     pairs.has_binary[sel] = True
+    if pairs.binary is None:
+        pairs.binary = np.full(len(pairs), -1, np.int64)
+    pairs.binary[sel] = u
     return n
 
 

@@ -334,7 +334,11 @@ class Problem:
             ``"highs"`` with ``backend="matrix"``.
         time_limit : float, optional
             Seconds per solver call. A MIP stopped by it with a feasible schedule
-            returns ``status="time_limit"``; without one, :class:`SolverError`.
+            returns ``status="time_limit"`` and its proven gap; without one,
+            :class:`SolverError`. From ``GUIDED_MIN`` batteries a MIP starts from a
+            strict schedule rounded from its relaxation, within the same limit
+            (:mod:`~bvp_lib.scheduling.rounding`), so a schedule comes back whenever
+            those two LPs finish.
         mip_gap : float, optional
             Relative MIP gap (only when binaries are present); default 1e-7.
         backend : {"auto", "pulp", "matrix"}
@@ -436,11 +440,17 @@ class Problem:
 
                     raw = solve_guided(self, m, penalty=penalty if self.tie_break > 0 else None,
                                        time_limit=time_limit, threads=threads)
+                start = None
+                if m.n_integer and algorithm is None and method in ("auto", "guided") and (
+                        self.batteries is not None and len(self.batteries.names) >= GUIDED_MIN):
+                    from bvp_lib.scheduling.rounding import strict_start  # a large MIP: a strict start
+
+                    start = strict_start(self, m, time_limit=time_limit, threads=threads)
                 if raw is None:
-                    left = time_limit  # what a failed sifting attempt spent counts against the limit
-                    if time_limit is not None and try_sifting:
+                    left = time_limit  # what a failed sifting attempt or the start spent counts against the limit
+                    if time_limit is not None and (try_sifting or start is not None):
                         left = max(1e-3, time_limit - (time.perf_counter() - t1))
-                    raw = solve_matrix(m, time_limit=left, mip_gap=gap, threads=threads,
+                    raw = solve_matrix(m, time_limit=left, mip_gap=gap, threads=threads, start=start,
                                        penalty=penalty if self.tie_break > 0 else None, algorithm=algorithm)
                 raw.model_time = t1 - t0
             model_time += raw.model_time

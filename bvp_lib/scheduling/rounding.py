@@ -1,0 +1,158 @@
+"""A strict schedule and a bound for a large MIP, from its relaxation (a start for HiGHS).
+
+At negative prices a lossy storage would charge and discharge at once, so the strict
+rule needs binaries (:mod:`~bvp_lib.scheduling.complementarity`). On a large fleet the
+MIP's root LP alone is out of reach of a plain solve (measured at N = 1000 batteries ×
+96 steps, six hours at −80 EUR/MWh: 450 s for the LP relaxation, and no schedule at all
+from HiGHS in 300 s), so a time limit used to end with no schedule. This module makes
+one, with a proven bound, from two LPs that sifting solves fast
+(:mod:`~bvp_lib.scheduling.sifting`):
+
+1. **Relaxation.** The MIP with its binaries continuous in [0, 1]: its rows
+   ``c ≤ P̄ᶜ u, d ≤ P̄ᵈ (1 − u)`` then say exactly ``c/P̄ᶜ + d/P̄ᵈ ≤ 1`` (the intra-step
+   hull), which is what is solved, one row per binary instead of two and a column;
+   its optimum is an upper **bound** on the strict optimum.
+2. **Rounding.** Every (storage, step) with a binary gets a direction. In a run of
+   consecutive binary steps where the storage somewhere does both (it dissipates
+   through its losses), the run's steps are split between charging and discharging in
+   the proportion of its charge and discharge time shares over the run, spread evenly
+   (a Bresenham sequence), with a phase that differs per storage (the golden-ratio
+   sequence) so that a fleet's charging steps do not all fall on the quarter-hours
+   where their connection limit binds. In other runs each step keeps the direction it
+   moves in (idle: its relaxed binary rounded).
+3. **Strict LP.** The MIP with every binary fixed at its direction is an LP (the other
+   direction's column held at 0); its optimum is a schedule that keeps the strict
+   rule and every row of the MIP: a **start** for it.
+
+Where the strict LP has no solution (directions the SoC limits or targets cannot
+follow) or either LP does not finish in time, there is no start and the MIP runs as
+before. Otherwise the MIP starts from this schedule (HiGHS ``setSolution``) and, at a time limit,
+returns it or better, with a gap against the better of HiGHS's bound and the
+relaxation's. Measured (N = 1000 batteries, six hours at −80 EUR/MWh, ``benchmarks/
+bench_scheduling.py --cases neg:1000``): both LPs 28 s by sifting (the relaxation with
+the binaries' rows as they are, u continuous: 138 s), the schedule 0.44 % below the
+bound, where HiGHS alone had no schedule after 300 s. Rounding each step to its
+dominant direction instead keeps no dissipation: 0.73 % below at N = 50 against 0.48 %
+(HiGHS's own incumbent after 60 s: 0.36 %); splitting only the steps that do both,
+keeping the others' direction: 0.72 % (N = 50), 0.69 % (N = 200, against 0.47 %).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from bvp_lib.scheduling.backends import MatrixLP, highs_instance, highs_status, pass_matrix
+
+GOLDEN = 0.6180339887498949  # the phase step between storages (evenly spread for any count)
+ACTIVE = 1e-7  # [share of the step] a time share above this counts as moving
+
+
+@dataclass
+class StrictStart:
+    """A strict schedule of a MIP and the bound its relaxation proves."""
+
+    x: np.ndarray  # every column of the MIP, binaries at their directions
+    objective: float  # its objective [EUR], offset included
+    bound: float  # the relaxation's optimum [EUR]: no strict schedule earns more
+    seconds: float
+
+
+def _without_binary_rows(m: MatrixLP, pairs, has: np.ndarray, intra: bool) -> MatrixLP:
+    """``m`` without the binaries' rows (the binary columns left with none, so presolve drops
+    them; every other column keeps its index), with ``c/P̄ᶜ + d/P̄ᵈ ≤ 1`` per binary pair
+    when ``intra`` (the relaxation: those rows with u in [0, 1] say exactly this)."""
+    import scipy.sparse as sp
+
+    A = m.A.tocsc()
+    drop = np.zeros(m.n_rows, bool)
+    for j in pairs.binary[has].tolist():
+        drop[A.indices[A.indptr[j]:A.indptr[j + 1]]] = True
+    keep = np.flatnonzero(~drop)
+    A2, lo, up = A.tocsr()[keep], m.row_lower[keep], m.row_upper[keep]
+    if intra:
+        k = has.size
+        r = np.r_[np.arange(k), np.arange(k)]
+        rows = sp.csr_matrix((np.r_[1.0 / pairs.charge_ub[has], 1.0 / pairs.discharge_ub[has]],
+                              (r, np.r_[pairs.charge[has], pairs.discharge[has]])), shape=(k, m.n_vars))  # fmt: skip
+        A2, lo, up = sp.vstack([A2, rows]), np.r_[lo, np.full(k, -np.inf)], np.r_[up, np.ones(k)]
+    return MatrixLP(m.cost, m.offset, A2.tocsc(), m.col_lower, m.col_upper, lo, up, np.zeros(m.n_vars, bool))
+
+
+def _lp(problem, lp: MatrixLP, time_limit, threads):
+    """Solve the LP ``lp``: by sifting where it can, else plainly (within what is left of
+    ``time_limit``). Returns (x, objective) or None."""
+    from bvp_lib.scheduling.sifting import solve_guided
+
+    t0 = time.perf_counter()
+    raw = solve_guided(problem, lp, time_limit=time_limit, threads=threads)
+    if raw is not None:
+        return raw.x, float(raw.objective)
+    left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
+    if left is not None and left <= 0:
+        return None
+    h = highs_instance(left, None, threads)
+    pass_matrix(h, lp)
+    h.run()
+    if highs_status(h)[0] != "optimal":
+        return None
+    return np.asarray(h.getSolution().col_value, dtype=float), float(h.getInfo().objective_function_value)
+
+
+def round_directions(pairs, x: np.ndarray) -> np.ndarray:
+    """Direction per binary entry of ``pairs`` (1 charge, 0 discharge), from the relaxed ``x``
+    (module docstring, step 2). Entries without a binary get -1."""
+    out = np.full(len(pairs), -1, np.int64)
+    has = np.flatnonzero(pairs.binary >= 0)
+    if not has.size:
+        return out
+    cs = x[pairs.charge[has]] / pairs.charge_ub[has]
+    ds = x[pairs.discharge[has]] / pairs.discharge_ub[has]
+    u = np.where(cs > ACTIVE, 1, np.where(ds > ACTIVE, 0, (x[pairs.binary[has]] >= 0.5).astype(np.int64)))
+    both = (cs > ACTIVE) & (ds > ACTIVE)
+    order = np.lexsort((pairs.step[has], pairs.unit[has]))
+    unit, step = pairs.unit[has][order], pairs.step[has][order]
+    new_run = np.r_[True, (unit[1:] != unit[:-1]) | (step[1:] != step[:-1] + 1)]
+    run_id = np.cumsum(new_run) - 1
+    units = np.unique(pairs.unit)
+    phase_of = {int(k): (i * GOLDEN) % 1.0 for i, k in enumerate(units.tolist())}
+    for r in np.unique(run_id[both[order]]):
+        sel = order[run_id == r]  # positions in `has`, in step order
+        share = cs[sel].sum() / (cs[sel].sum() + ds[sel].sum())  # > 0: the run has a step doing both
+        k = np.arange(sel.size)
+        phase = phase_of[int(pairs.unit[has][sel[0]])]
+        u[sel] = (np.floor((k + 1) * share + phase) - np.floor(k * share + phase) >= 1).astype(np.int64)
+    out[has] = u
+    return out
+
+
+def strict_start(problem, m: MatrixLP, *, time_limit: float | None = None,
+                 threads: int | None = None) -> StrictStart | None:  # fmt: skip
+    """A strict schedule of the MIP ``m`` and its relaxation's bound (module docstring), or
+    ``None`` (no binaries, a relaxation or strict LP that did not solve, the time gone)."""
+    pairs = problem.pairs
+    if not m.n_integer or pairs.binary is None or not (pairs.binary >= 0).any():
+        return None
+    t0 = time.perf_counter()
+    has = np.flatnonzero(pairs.binary >= 0)
+    relaxed = _lp(problem, _without_binary_rows(m, pairs, has, intra=True), time_limit, threads)
+    if relaxed is None:
+        return None
+    x, bound = relaxed
+    u = round_directions(pairs, x)[has]
+    strict = _without_binary_rows(m, pairs, has, intra=False)
+    strict.col_lower = m.col_lower.copy()
+    strict.col_upper = m.col_upper.copy()
+    strict.col_lower[pairs.binary[has]] = strict.col_upper[pairs.binary[has]] = u
+    strict.col_upper[np.where(u == 1, pairs.discharge[has], pairs.charge[has])] = 0.0  # the other direction
+    left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
+    if left is not None and left <= 0:
+        return None
+    solved = _lp(problem, strict, left, threads)
+    if solved is None:
+        return None
+    xs, obj = solved
+    xs[pairs.binary[has]] = u
+    return StrictStart(x=xs, objective=obj, bound=max(bound, obj), seconds=time.perf_counter() - t0)
