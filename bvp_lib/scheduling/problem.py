@@ -441,14 +441,15 @@ class Problem:
                     raw = solve_guided(self, m, penalty=penalty if self.tie_break > 0 else None,
                                        time_limit=time_limit, threads=threads)
                 start = None
-                if m.n_integer and algorithm is None and method in ("auto", "guided") and (
-                        self.batteries is not None and len(self.batteries.names) >= GUIDED_MIN):
+                try_start = bool(m.n_integer) and algorithm is None and method in ("auto", "guided") and (
+                    self.batteries is not None and len(self.batteries.names) >= GUIDED_MIN)
+                if try_start:
                     from bvp_lib.scheduling.rounding import strict_start  # a large MIP: a strict start
 
                     start = strict_start(self, m, time_limit=time_limit, threads=threads)
                 if raw is None:
                     left = time_limit  # what a failed sifting attempt or the start spent counts against the limit
-                    if time_limit is not None and (try_sifting or start is not None):
+                    if time_limit is not None and (try_sifting or try_start):
                         left = max(1e-3, time_limit - (time.perf_counter() - t1))
                     raw = solve_matrix(m, time_limit=left, mip_gap=gap, threads=threads, start=start,
                                        penalty=penalty if self.tie_break > 0 else None, algorithm=algorithm)

@@ -46,7 +46,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bvp_lib.scheduling.backends import MatrixLP, highs_instance, highs_status, pass_matrix
+from bvp_lib.scheduling.backends import (
+    MatrixLP,
+    highs_instance,
+    highs_status,
+    pass_matrix,
+)
 
 GOLDEN = 0.6180339887498949  # the phase step between storages (evenly spread for any count)
 ACTIVE = 1e-7  # [share of the step] a time share above this counts as moving
@@ -75,6 +80,7 @@ def _without_binary_rows(m: MatrixLP, pairs, has: np.ndarray, intra: bool) -> Ma
     keep = np.flatnonzero(~drop)
     A2, lo, up = A.tocsr()[keep], m.row_lower[keep], m.row_upper[keep]
     if intra:
+        has = has[(pairs.charge_ub[has] > 0) & (pairs.discharge_ub[has] > 0)]  # else one way only: no row
         k = has.size
         r = np.r_[np.arange(k), np.arange(k)]
         rows = sp.csr_matrix((np.r_[1.0 / pairs.charge_ub[has], 1.0 / pairs.discharge_ub[has]],
@@ -103,6 +109,19 @@ def _lp(problem, lp: MatrixLP, time_limit, threads):
     return np.asarray(h.getSolution().col_value, dtype=float), float(h.getInfo().objective_function_value)
 
 
+def relaxation(problem, m: MatrixLP, *, time_limit: float | None = None,
+               threads: int | None = None) -> tuple[np.ndarray, float] | None:  # fmt: skip
+    """The MIP ``m``'s LP relaxation in its intra-step form (module docstring, step 1), by
+    sifting where it can: (x, optimum), or ``None`` when it did not solve."""
+    has = np.flatnonzero(problem.pairs.binary >= 0) if problem.pairs.binary is not None else np.zeros(0, np.int64)
+    return _lp(problem, _without_binary_rows(m, problem.pairs, has, intra=True), time_limit, threads)
+
+
+def _share(power: np.ndarray, limit: np.ndarray) -> np.ndarray:
+    """Time share of a step [0-1]: power over its limit (0 where the limit is 0)."""
+    return np.divide(power, limit, out=np.zeros_like(power), where=limit > 0)
+
+
 def round_directions(pairs, x: np.ndarray) -> np.ndarray:
     """Direction per binary entry of ``pairs`` (1 charge, 0 discharge), from the relaxed ``x``
     (module docstring, step 2). Entries without a binary get -1."""
@@ -110,8 +129,8 @@ def round_directions(pairs, x: np.ndarray) -> np.ndarray:
     has = np.flatnonzero(pairs.binary >= 0)
     if not has.size:
         return out
-    cs = x[pairs.charge[has]] / pairs.charge_ub[has]
-    ds = x[pairs.discharge[has]] / pairs.discharge_ub[has]
+    cs = _share(x[pairs.charge[has]], pairs.charge_ub[has])
+    ds = _share(x[pairs.discharge[has]], pairs.discharge_ub[has])
     u = np.where(cs > ACTIVE, 1, np.where(ds > ACTIVE, 0, (x[pairs.binary[has]] >= 0.5).astype(np.int64)))
     both = (cs > ACTIVE) & (ds > ACTIVE)
     order = np.lexsort((pairs.step[has], pairs.unit[has]))
@@ -139,7 +158,7 @@ def strict_start(problem, m: MatrixLP, *, time_limit: float | None = None,
         return None
     t0 = time.perf_counter()
     has = np.flatnonzero(pairs.binary >= 0)
-    relaxed = _lp(problem, _without_binary_rows(m, pairs, has, intra=True), time_limit, threads)
+    relaxed = relaxation(problem, m, time_limit=time_limit, threads=threads)
     if relaxed is None:
         return None
     x, bound = relaxed
