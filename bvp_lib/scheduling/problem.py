@@ -335,10 +335,10 @@ class Problem:
         time_limit : float, optional
             Seconds per solver call. A MIP stopped by it with a feasible schedule
             returns ``status="time_limit"`` and its proven gap; without one,
-            :class:`SolverError`. From ``GUIDED_MIN`` batteries a MIP starts from a
-            strict schedule rounded from its relaxation, within the same limit
-            (:mod:`~bvp_lib.scheduling.rounding`), so a schedule comes back whenever
-            those two LPs finish.
+            :class:`SolverError`. A MIP of ``GUIDED_MIN`` or more batteries (and
+            nothing else) starts from a strict schedule rounded from its relaxation,
+            within the same limit (:mod:`~bvp_lib.scheduling.rounding`), so a
+            schedule comes back whenever those two LPs finish.
         mip_gap : float, optional
             Relative MIP gap (only when binaries are present); default 1e-7.
         backend : {"auto", "pulp", "matrix"}

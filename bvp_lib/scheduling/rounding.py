@@ -6,7 +6,7 @@ MIP's root LP alone is out of reach of a plain solve (measured at N = 1000 batte
 96 steps, six hours at −80 EUR/MWh: 450 s for the LP relaxation, and no schedule at all
 from HiGHS in 300 s), so a time limit used to end with no schedule. This module makes
 one, with a proven bound, from two LPs that sifting solves fast
-(:mod:`~bvp_lib.scheduling.sifting`):
+(:mod:`~bvp_lib.scheduling.sifting`; so only for batteries-only portfolios, as sifting):
 
 1. **Relaxation.** The MIP with its binaries continuous in [0, 1]: its rows
    ``c ≤ P̄ᶜ u, d ≤ P̄ᵈ (1 − u)`` then say exactly ``c/P̄ᶜ + d/P̄ᵈ ≤ 1`` (the intra-step
@@ -24,8 +24,9 @@ one, with a proven bound, from two LPs that sifting solves fast
    direction's column held at 0); its optimum is a schedule that keeps the strict
    rule and every row of the MIP: a **start** for it.
 
-Where the strict LP has no solution (directions the SoC limits or targets cannot
-follow) or either LP does not finish in time, there is no start and the MIP runs as
+Where sifting cannot solve them (other assets, own constraints, soft wishes, tariffs),
+the strict LP has no solution (directions the SoC limits or targets cannot follow) or
+either LP does not finish in time, there is no start and the MIP runs as
 before. Otherwise the MIP starts from this schedule (HiGHS ``setSolution``) and, at a time limit,
 returns it or better, with a gap against the better of HiGHS's bound and the
 relaxation's. Measured (N = 1000 batteries, six hours at −80 EUR/MWh, ``benchmarks/
@@ -46,12 +47,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bvp_lib.scheduling.backends import (
-    MatrixLP,
-    highs_instance,
-    highs_status,
-    pass_matrix,
-)
+from bvp_lib.scheduling.backends import MatrixLP
 
 GOLDEN = 0.6180339887498949  # the phase step between storages (evenly spread for any count)
 ACTIVE = 1e-7  # [share of the step] a time share above this counts as moving
@@ -90,29 +86,21 @@ def _without_binary_rows(m: MatrixLP, pairs, has: np.ndarray, intra: bool) -> Ma
 
 
 def _lp(problem, lp: MatrixLP, time_limit, threads):
-    """Solve the LP ``lp``: by sifting where it can, else plainly (within what is left of
-    ``time_limit``). Returns (x, objective) or None."""
-    from bvp_lib.scheduling.sifting import solve_guided
+    """Solve the LP ``lp`` by sifting: (x, objective), or None where sifting cannot (a
+    portfolio of more than batteries: a plain solve of these LPs costs about what the
+    MIP's own root LP does, so there is no start) or did not finish in ``time_limit``."""
+    from bvp_lib.scheduling.sifting import solve_guided, usable
 
-    t0 = time.perf_counter()
+    if not usable(problem, lp):
+        return None
     raw = solve_guided(problem, lp, time_limit=time_limit, threads=threads)
-    if raw is not None:
-        return raw.x, float(raw.objective)
-    left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
-    if left is not None and left <= 0:
-        return None
-    h = highs_instance(left, None, threads)
-    pass_matrix(h, lp)
-    h.run()
-    if highs_status(h)[0] != "optimal":
-        return None
-    return np.asarray(h.getSolution().col_value, dtype=float), float(h.getInfo().objective_function_value)
+    return None if raw is None else (raw.x, float(raw.objective))
 
 
 def relaxation(problem, m: MatrixLP, *, time_limit: float | None = None,
                threads: int | None = None) -> tuple[np.ndarray, float] | None:  # fmt: skip
     """The MIP ``m``'s LP relaxation in its intra-step form (module docstring, step 1), by
-    sifting where it can: (x, optimum), or ``None`` when it did not solve."""
+    sifting: (x, optimum), or ``None`` where sifting cannot solve it."""
     has = np.flatnonzero(problem.pairs.binary >= 0) if problem.pairs.binary is not None else np.zeros(0, np.int64)
     return _lp(problem, _without_binary_rows(m, problem.pairs, has, intra=True), time_limit, threads)
 
