@@ -360,7 +360,8 @@ class Problem:
             adding every left-out column whose reduced cost says it would pay, until
             none does (:mod:`~bvp_lib.scheduling.sifting`; batteries-only portfolios,
             LP rounds; a plain solve where no pattern can be made). ``"auto"`` does so
-            from ``GUIDED_MIN`` batteries.
+            from ``GUIDED_MIN`` batteries; from ``BINNED_MIN`` it first tries bins proven
+            exact (:mod:`~bvp_lib.scheduling.binning`).
             ``"decomposed"`` solves a battery portfolio by column generation over the
             batteries, coupled only by their connection limits
             (:mod:`~bvp_lib.scheduling.decomposition`: exact single-battery pricing,
@@ -436,10 +437,14 @@ class Problem:
                 try_sifting = algorithm is None and m.n_integer == 0 and (method == "guided" or (
                     method == "auto" and self.batteries is not None and len(self.batteries.names) >= GUIDED_MIN))
                 if try_sifting:
+                    from bvp_lib.scheduling.binning import BINNED_MIN, solve_binned
                     from bvp_lib.scheduling.sifting import solve_guided
 
-                    raw = solve_guided(self, m, penalty=penalty if self.tie_break > 0 else None,
-                                       time_limit=time_limit, threads=threads)
+                    pen = penalty if self.tie_break > 0 else None
+                    if self.batteries is not None and len(self.batteries.names) >= BINNED_MIN:  # proven bins
+                        raw = solve_binned(self, m, penalty=pen, time_limit=time_limit, threads=threads)
+                    if raw is None:
+                        raw = solve_guided(self, m, penalty=pen, time_limit=time_limit, threads=threads)
                 start = None
                 try_start = bool(m.n_integer) and algorithm is None and method in ("auto", "guided") and (
                     self.batteries is not None and len(self.batteries.names) >= GUIDED_MIN)
