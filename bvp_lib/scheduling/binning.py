@@ -8,7 +8,9 @@ energy bound, and within a piece the optimal basis, and so the schedule, moves l
 A bin of batteries whose durations lie in one piece is therefore represented *exactly*
 by one battery with their summed power and energy (the relaxation of
 :mod:`~bvp_lib.scheduling.sifting`'s aggregate is tight there). The breakpoints are not
-known in advance, so the bins are refined until each one is shown to be exact:
+known in advance, so the bins are refined until each one is shown to be exact (the
+proof rests on the splits below, not on this argument, which only says why few bins
+need cutting):
 
 1. **Aggregate.** Solve the binned LP (:func:`sifting._aggregate_problem`, 32 batteries
    per bin, sorted by duration). It is a relaxation: its optimum bounds the fleet's.
@@ -26,9 +28,15 @@ known in advance, so the bins are refined until each one is shown to be exact:
 The tie-break (``penalty``) is applied in the bins' splits (the least-penalty split) and
 in the finishing LP (:func:`~bvp_lib.scheduling.backends.canonical_solution`): the result
 is deterministic, and like sifting's it may pick another of tied optima than a plain
-solve. Measured (``benchmarks/bench_scheduling.py --issue``, issue 16's fleet): see
-:data:`BINNED_MIN`. Returns ``None`` (the caller sifts) where sifting's conditions do
-not hold or the bins are not proven within ``MAX_ROUNDS``.
+solve. Measured on issue 16's fleet (one connection at half the summed power, 96
+steps; the same optimum as sifting: to 1e-15 relative at N = 3000, to the 1e-4 EUR
+it prints at N = 10,000): N = 10,000 in 35 s after a 3 s build
+(4 aggregate LPs, 313 → 498 bins, 3 of them solved member by member) against 190 s by
+sifting and 499 s plain; N = 3000 17.1 s against 21.9 s; N = 1000 10.9 s against 5.1 s
+(the splits, ~500 small LPs, cost more than sifting's whole solve there).
+
+Returns ``None`` (the caller sifts) where sifting's conditions do not hold or the bins
+are not proven within ``MAX_ROUNDS``.
 """
 
 from __future__ import annotations

@@ -443,8 +443,9 @@ class Problem:
                     pen = penalty if self.tie_break > 0 else None
                     if self.batteries is not None and len(self.batteries.names) >= BINNED_MIN:  # proven bins
                         raw = solve_binned(self, m, penalty=pen, time_limit=time_limit, threads=threads)
-                    if raw is None:
-                        raw = solve_guided(self, m, penalty=pen, time_limit=time_limit, threads=threads)
+                    if raw is None:  # sifting within what the bins left of the limit
+                        left = None if time_limit is None else max(1e-3, time_limit - (time.perf_counter() - t1))
+                        raw = solve_guided(self, m, penalty=pen, time_limit=left, threads=threads)
                 start = None
                 try_start = bool(m.n_integer) and algorithm is None and method in ("auto", "guided") and (
                     self.batteries is not None and len(self.batteries.names) >= GUIDED_MIN)
