@@ -164,8 +164,8 @@ def solve_binned(problem, m: MatrixLP, *, penalty: np.ndarray | None = None, tim
                     status="optimal", solver_status=f"Optimal (binned: {rounds} aggregate LPs, {len(bins)} bins, "
                     f"{len(bad)} solved member by member, every other bin proven exact)", x=x, objective=obj,
                     model_time=0.0, solve_time=time.perf_counter() - t0, n_variables=m.n_vars,
-                    n_constraints=m.n_rows, n_integer=0, n_nonzeros=m.nnz, iterations=iterations, proven_gap=0.0,
-                    bound=bound, canonical_time=0.0,
+                    n_constraints=m.n_rows, n_integer=0, n_nonzeros=m.nnz, iterations=iterations,
+                    proven_gap=max(0.0, bound - obj) / max(abs(obj), 1e-9), bound=bound, canonical_time=0.0,
                 )
             cut, new = set(bad), []
             for j, b in enumerate(bins):
