@@ -26,12 +26,12 @@ one, with a proven bound, from two LPs that sifting solves fast
 
 Where sifting cannot solve them (other assets, own constraints, soft wishes, tariffs),
 the strict LP has no solution (directions the SoC limits or targets cannot follow) or
-either LP does not finish in time, there is no start and the MIP runs as
-before. Otherwise the MIP starts from this schedule (HiGHS ``setSolution``) and, at a time limit,
-returns it or better, with a gap against the better of HiGHS's bound and the
+either LP does not finish in time, there is no start and the MIP runs as before.
+Otherwise the MIP starts from this schedule (HiGHS ``setSolution``) and, at a time
+limit, returns it or better, with a gap against the better of HiGHS's bound and the
 relaxation's. Measured (N = 1000 batteries, six hours at −80 EUR/MWh, ``benchmarks/
-bench_scheduling.py --cases neg:1000``): both LPs 28 s by sifting (the relaxation with
-the binaries' rows as they are, u continuous: 138 s), the schedule 0.44 % below the
+bench_scheduling.py --cases neg:1000``): both LPs 28 s by sifting (138 s when the
+relaxation kept the binaries' rows with u continuous), the schedule 0.44 % below the
 bound, where HiGHS alone had no schedule after 300 s. Rounding each step to its
 dominant direction instead keeps no dissipation: 0.73 % below at N = 50 against 0.48 %
 (HiGHS's own incumbent after 60 s: 0.36 %); splitting only the steps that do both,
