@@ -235,7 +235,7 @@ def run_issue(cases: list[str], time_limit: float, seed: int, day: str, repeat: 
               f"{(format(it_t, '.2f') if np.isfinite(it_t) else '>' + format(time_limit, 'g')):>10} {it_obj:>14.4f} "
               f"{goal_text + ': ' + verdict:<22}", flush=True)
     print()
-    print("path: binned = bins proven exact (scheduling/binning.py, from 3000 batteries), sifted = sifting from the")
+    print("path: binned = bins proven exact (scheduling/binning.py, from 2000 batteries), sifted = sifting from the")
     print("duration-binned aggregate (scheduling/sifting.py, from 100 batteries),")
     print("plain = HiGHS on the whole LP, MIP = binaries for the strict rule where the LP charged and discharged at once.")
     print("time = build + solve (+ binaries rounds) + canonical tie-break [s], the least of the repeats, median beside it;")

@@ -19,7 +19,8 @@ need cutting):
    per bin, on two threads). Where every bin splits, the members' schedules keep every
    row of the fleet's LP (the connection rows see the same sums) and earn the bound:
    they are optimal, **proven** by the relaxation.
-3. **Finish.** Where some bins do not split, the split bins are held at their members'
+3. **Finish.** Where some bins do not split (their batteries at most ``FINISH_MAX`` or
+   ``FINISH_SHARE`` of the fleet), the split bins are held at their members'
    schedules and the others' members are solved explicitly in the fleet's LP (the
    connection limits less what the held bins use); if that reaches the bound, it is
    optimal too. Otherwise the bins that did not split are cut in ``SPLIT`` parts and the
@@ -30,10 +31,12 @@ in the finishing LP (:func:`~bvp_lib.scheduling.backends.canonical_solution`): t
 is deterministic, and like sifting's it may pick another of tied optima than a plain
 solve. Measured on issue 16's fleet (one connection at half the summed power, 96
 steps; the same optimum as sifting: to 1e-15 relative at N = 3000, to the 1e-4 EUR
-it prints at N = 10,000): N = 10,000 in 35 s after a 3 s build
+it prints at N = 10,000): N = 10,000 in 30 s after a 2.5 s build
 (4 aggregate LPs, 313 → 498 bins, 3 of them solved member by member) against 190 s by
-sifting and 499 s plain; N = 3000 17.1 s against 21.9 s; N = 1000 10.9 s against 5.1 s
-(the splits, ~500 small LPs, cost more than sifting's whole solve there).
+sifting and 499 s plain; N = 3000 9.5 s against 21.9 s; N = 1000 4.6–5.1 s against
+4.4–4.9 s (two runs each); N = 200 3.2 s against 0.9 s (the ~500 small split LPs cost
+more than sifting's whole solve there). Trying the finish while many bins fail made it a
+large LP: N = 1000 took 9.3 s and N = 10,000 35 s before it waited for few.
 
 Returns ``None`` (the caller sifts) where sifting's conditions do not hold or the bins
 are not proven within ``MAX_ROUNDS``.
@@ -57,10 +60,11 @@ from bvp_lib.scheduling.backends import (
     pass_matrix,
 )
 
-BINNED_MIN = 3000  # batteries from which it is tried first (measured: N = 3000 17.1 s against sifting's 21.9 s; N = 1000 10.9 against 5.1 s)
+BINNED_MIN = 2000  # batteries from which it is tried first (N = 1000: level with sifting; N = 200: 3.5x slower)
 MAX_ROUNDS = 12
 SPLIT = 4  # parts a bin that does not split is cut into
 PROOF_TOL = 1e-9  # relative: the assembled schedule earns the relaxation's bound within this
+FINISH_MAX, FINISH_SHARE = 256, 0.02  # the finish is tried with at most max(256, 2 % of N) batteries free
 
 
 class _Members:
@@ -156,8 +160,10 @@ def solve_binned(problem, m: MatrixLP, *, penalty: np.ndarray | None = None, tim
                     x[s[0]] = s[1]
             held = np.concatenate([s[0] for s in splits if s is not None]) if len(bad) < len(bins) else np.zeros(0, np.int64)
             free_b = np.concatenate([bins[j] for j in bad] + [np.zeros(0, np.int64)]).astype(np.int64)
-            x, ok, extra = _finish(m, A_csr, x, held, free_b, where, penalty, threads, bound)
-            iterations += extra
+            ok = False
+            if free_b.size <= max(FINISH_MAX, FINISH_SHARE * where.nb):  # else cut first: a large finish is a large LP
+                x, ok, extra = _finish(m, A_csr, x, held, free_b, where, penalty, threads, bound)
+                iterations += extra
             if ok:
                 obj = float(m.cost @ x + m.offset)
                 return RawSolution(
