@@ -12,7 +12,7 @@ known in advance, so the bins are refined until each one is shown to be exact (t
 proof rests on the splits below, not on this argument, which only says why few bins
 need cutting):
 
-1. **Aggregate.** Solve the binned LP (:func:`sifting._aggregate_problem`, 32 batteries
+1. **Aggregate.** Solve the binned LP (:func:`sifting.solve_aggregate`, 32 batteries
    per bin, sorted by duration). It is a relaxation: its optimum bounds the fleet's.
 2. **Split each bin** (a *disaggregation*): find member schedules, each feasible for its
    own battery, whose charge and discharge sum to the bin's in every step (one small LP
@@ -122,7 +122,7 @@ def _split(m: MatrixLP, A_csr, members, cv, dv, charge, discharge, penalty, wher
 def solve_binned(problem, m: MatrixLP, *, penalty: np.ndarray | None = None, time_limit: float | None = None,
                  threads: int | None = None) -> RawSolution | None:  # fmt: skip
     """Solve the LP ``m`` of a battery fleet from proven-exact bins (module docstring), or ``None``."""
-    from bvp_lib.scheduling.sifting import _aggregate_problem, _groups, usable
+    from bvp_lib.scheduling.sifting import _groups, solve_aggregate, usable
 
     if not usable(problem, m):
         return None
@@ -132,25 +132,15 @@ def solve_binned(problem, m: MatrixLP, *, penalty: np.ndarray | None = None, tim
     A_csr = m.A.tocsr()
     cv, dv = problem.battery_vars
     iterations = 0
-    with ThreadPoolExecutor(2) as pool:
+    with ThreadPoolExecutor(2 if threads is None else max(1, int(threads))) as pool:
         for rounds in range(1, MAX_ROUNDS + 1):
             if time_limit is not None and time.perf_counter() - t0 > time_limit:
                 return None
-            try:
-                agg = _aggregate_problem(problem, bins, cp_of)
-            except Exception:  # noqa: BLE001 - an aggregate the builder refuses: the caller sifts
+            solved = solve_aggregate(problem, bins, cp_of, threads=threads)
+            if solved is None:  # the caller sifts
                 return None
-            ma = agg.to_matrix(tie_break=False)
-            h = highs_instance(None, None, threads)
-            pass_matrix(h, ma)
-            h.run()
-            iterations += highs_iterations(h)
-            if highs_status(h)[0] != "optimal":
-                return None
-            xa = np.asarray(h.getSolution().col_value, dtype=float)
-            bound = float(h.getInfo().objective_function_value)
-            cva, dva = agg.battery_vars
-            C, D = xa[cva], xa[dva]
+            C, D, bound, extra = solved
+            iterations += extra
             splits = list(pool.map(lambda j, b=bins, c=C, d=D: _split(m, A_csr, b[j], cv, dv, c[j], d[j], penalty, where),
                                    range(len(bins))))  # fmt: skip
             bad = [j for j, s in enumerate(splits) if s is None]

@@ -142,30 +142,39 @@ def usable(problem, m: MatrixLP) -> bool:
     return p.targets is None or not np.isfinite(p.targets).any()
 
 
+def solve_aggregate(problem, bins: list[np.ndarray], cp_of: np.ndarray, *, threads: int | None = None):
+    """The binned aggregate's LP solved: (charge, discharge) per bin and step [MW], its optimum
+    [EUR] and the simplex iterations, or ``None`` (an aggregate the builder refuses, or not optimal)."""
+    try:
+        agg = _aggregate_problem(problem, bins, cp_of)
+    except Exception:  # noqa: BLE001 - an aggregate the builder refuses: the caller solves without it
+        return None
+    ha = highs_instance(None, None, threads)
+    pass_matrix(ha, agg.to_matrix(tie_break=False))
+    ha.run()
+    if highs_status(ha)[0] != "optimal":
+        return None
+    xa = np.asarray(ha.getSolution().col_value, dtype=float)
+    cva, dva = agg.battery_vars
+    return xa[cva], xa[dva], float(ha.getInfo().objective_function_value), highs_iterations(ha)
+
+
 def open_pattern(problem, m: MatrixLP, *, threads: int | None = None) -> np.ndarray | None:
     """Columns of ``m`` the first restricted LP keeps (see the module docstring), or ``None``."""
     if not usable(problem, m):
         return None
     bins, cp_of = _groups(problem)
-    try:
-        agg = _aggregate_problem(problem, bins, cp_of)
-    except Exception:  # noqa: BLE001 - an aggregate the builder refuses: start cold
+    solved = solve_aggregate(problem, bins, cp_of, threads=threads)
+    if solved is None:
         return None
-    ma = agg.to_matrix(tie_break=False)
-    ha = highs_instance(None, None, threads)
-    pass_matrix(ha, ma)
-    ha.run()
-    if highs_status(ha)[0] != "optimal":
-        return None
-    xa = np.asarray(ha.getSolution().col_value)
-    cva, dva = agg.battery_vars
+    charge, discharge = solved[0], solved[1]
     cv, dv = problem.battery_vars
     bin_of = np.empty(cv.shape[0], np.int64)
     for j, b in enumerate(bins):
         bin_of[b] = j
     keep = np.ones(m.n_vars, bool)
-    keep[cv[xa[cva][bin_of] <= PATTERN_TOL]] = False
-    keep[dv[xa[dva][bin_of] <= PATTERN_TOL]] = False
+    keep[cv[charge[bin_of] <= PATTERN_TOL]] = False
+    keep[dv[discharge[bin_of] <= PATTERN_TOL]] = False
     if np.any(m.col_lower[~keep] > 0) or np.any(m.col_upper[~keep] < 0):
         return None
     return keep
