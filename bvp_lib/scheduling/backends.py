@@ -227,7 +227,7 @@ def solve_matrix(
             bound, gap = obj, 0.0
     if start is not None and status == "time_limit":
         if x is None or obj < start.objective:
-            x, obj, has_x = np.asarray(start.x, dtype=float), float(start.objective), True
+            x, obj = np.asarray(start.x, dtype=float), float(start.objective)
             text += " (the schedule rounded from the relaxation)"
         bound = start.bound if bound is None or not np.isfinite(bound) else min(bound, start.bound)
         gap = abs(bound - obj) / max(abs(obj), 1e-9)
