@@ -164,6 +164,110 @@ def add_no_simultaneous(lp: LinearProgram, pairs: StoragePairs, mask: np.ndarray
     return n
 
 
+def room_rows(lp: LinearProgram, pairs: StoragePairs, sel: np.ndarray):
+    """The SoC room a strict step has: valid rows that make the relaxation the hull of one step.
+
+    With its balance ``s_t = k s_{t−1} + η_c Δt c − Δt/η_d d``, a storage that only
+    charges in a step needs room for it, and one that only discharges needs energy:
+
+    .. math::
+        k\\, s_{t−1} + η_c Δt\\, c ≤ \\max(\\bar s_t, k \\bar s_{t−1}), \\qquad
+        k\\, s_{t−1} − \\frac{Δt}{η_d}\\, d ≥ \\min(\\underline s_t, k \\underline s_{t−1})
+
+    Both hold for every strict schedule (the other power is 0; with c = 0 the first says
+    no more than the SoC limits), so they cut off no strict schedule. They cut off what
+    the relaxation (``c/P̄ᶜ + d/P̄ᵈ ≤ 1``) does in their place: a full storage that charges
+    and discharges at once, burning its losses with no room to charge at all. With
+    constant limits they are, with ``c ≤ P̄ᶜ u, d ≤ P̄ᵈ (1 − u)``, the convex hull of the
+    step's strict set in (s_{t−1}, c, d, u) (split s_{t−1} between the two directions and
+    project). Measured (N batteries, six hours at −80 EUR/MWh): the relaxation's bound
+    0.36 % above the best known strict schedule without them, 0.06 % with (N = 50); at
+    N = 1000 it falls from 686,668 to 684,613 EUR. They are used where a bound is made
+    from the relaxation (:mod:`~bvp_lib.scheduling.rounding`), not in the MIP handed to
+    HiGHS: there they slowed the proofs of the bundled year's 22 negative-price days
+    (229 s against 196 s in all, median 1.90 s against 1.18 s, in one run each; ``benchmarks/
+    bench_negative_days.py``).
+
+    Rows for the entries ``sel`` whose charge and discharge share exactly one equality
+    row (their balance) with one other column of positive coefficient (the SoC after)
+    and at most one more (the SoC before); other storages get none. Returns ``(asset,
+    step, rows, cols, vals, lower, upper)`` (local row numbers, global columns), or
+    ``None`` (no entry has them).
+    """
+    if sel.size == 0:
+        return None
+    eq = [b for b in lp.row_blocks if b.family in ("soc_balance", "car_soc_balance")]
+    if not eq:
+        return None
+    rows = np.concatenate([b.start + b.rows for b in eq])
+    cols = np.concatenate([b.cols for b in eq])
+    vals = np.concatenate([b.vals for b in eq]).astype(float)
+    rhs_row = np.full(lp.n_rows, np.nan)
+    for b in eq:
+        rhs_row[b.start:b.start + b.n] = np.where(b.lower == b.upper, b.lower, np.nan)  # equalities only
+    # the one balance row of each entry: its charge and discharge appear in it and in no other
+    count = np.bincount(cols, minlength=lp.n_vars)
+    row_of = np.full(lp.n_vars, -1, np.int64)
+    row_of[cols] = rows
+    ci, di = pairs.charge[sel], pairs.discharge[sel]
+    ok = (count[ci] == 1) & (count[di] == 1) & (row_of[ci] == row_of[di]) & (row_of[ci] >= 0)
+    ent = sel[ok]
+    r = row_of[pairs.charge[ent]]
+    ok = np.isfinite(rhs_row[r])
+    ent, r = ent[ok], r[ok]
+    if not ent.size:
+        return None
+    # the other non-zeros of those rows: one with a positive coefficient (s_t), at most one negative (s_{t−1})
+    entry_of_row = np.full(lp.n_rows, -1, np.int64)
+    entry_of_row[r] = np.arange(ent.size)
+    e = entry_of_row[rows]
+    inrow = e >= 0
+    rows_i, cols_i, vals_i, e = rows[inrow], cols[inrow], vals[inrow], e[inrow]
+    is_c, is_d = cols_i == pairs.charge[ent][e], cols_i == pairs.discharge[ent][e]
+    other = ~(is_c | is_d)
+    n_e = ent.size
+    a_c = np.zeros(n_e)
+    a_d = np.zeros(n_e)
+    a_c[e[is_c]] = vals_i[is_c]
+    a_d[e[is_d]] = vals_i[is_d]
+    pos, neg = other & (vals_i > 0), other & (vals_i < 0)
+    n_pos = np.bincount(e[pos], minlength=n_e)
+    n_neg = np.bincount(e[neg], minlength=n_e)
+    n_oth = np.bincount(e[other], minlength=n_e)
+    after = np.full(n_e, -1, np.int64)
+    after[e[pos]] = cols_i[pos]
+    va = np.ones(n_e)
+    va[e[pos]] = vals_i[pos]
+    before = np.full(n_e, -1, np.int64)
+    before[e[neg]] = cols_i[neg]
+    vb = np.zeros(n_e)
+    vb[e[neg]] = vals_i[neg]
+    lb, ub, _ = lp.column_bounds()
+    # per unit of s_t: s_t = rhs + kk s_{t−1} + a_c c − a_d d
+    a_c, a_d, rhs, kk = -a_c / va, a_d / va, rhs_row[r] / va, -vb / va
+    good = (n_pos == 1) & (n_neg <= 1) & (n_oth == n_pos + n_neg) & (a_c > 0) & (a_d > 0)
+    good &= np.isfinite(ub[after]) & np.isfinite(lb[after])
+    has_b = before >= 0
+    bb = np.where(has_b, before, 0)
+    good &= ~has_b | (np.isfinite(ub[bb]) & np.isfinite(lb[bb]))
+    if not good.any():
+        return None
+    ent, a_c, a_d, rhs, kk, after, bb, has_b = (v[good] for v in (ent, a_c, a_d, rhs, kk, after, bb, has_b))
+    up = np.where(has_b, np.maximum(ub[after] - rhs, kk * ub[bb]), np.maximum(ub[after] - rhs, 0.0))
+    low = np.where(has_b, np.minimum(lb[after] - rhs, kk * lb[bb]), np.minimum(lb[after] - rhs, 0.0))
+    n = ent.size
+    i = np.arange(n)
+    wb = np.flatnonzero(has_b)
+    out_r = np.concatenate([i, i + n, wb, wb + n])
+    out_c = np.concatenate([pairs.charge[ent], pairs.discharge[ent], bb[wb], bb[wb]])
+    out_v = np.concatenate([a_c, -a_d, kk[wb], kk[wb]])
+    out_lo = np.r_[np.full(n, -np.inf), low]
+    out_up = np.r_[up, np.full(n, np.inf)]
+    out_a = np.r_[pairs.asset[ent], pairs.asset[ent]]
+    out_t = np.r_[pairs.step[ent], pairs.step[ent]]
+    return out_a, out_t, out_r, out_c, out_v, out_lo, out_up
+
+
 def add_intra_step(lp: LinearProgram, pairs: StoragePairs, mask: np.ndarray | None = None) -> int:
     """Intra-step switching: time shares of charging and discharging within a step (``intra_step``).
 
@@ -227,3 +331,19 @@ def fix_directions(problem, x: np.ndarray, tol: float = 1e-7) -> int:
             if b.relaxed_ub is not None:
                 b.relaxed_ub[inside - b.start] = 0.0
     return int(both.sum())
+
+
+def with_room(m, lp: LinearProgram, pairs: StoragePairs, sel: np.ndarray):
+    """The :class:`~bvp_lib.scheduling.backends.MatrixLP` ``m`` (built from ``lp``) with the
+    :func:`room_rows` of the entries ``sel`` appended (``m`` itself where there are none)."""
+    import scipy.sparse as sp
+
+    from bvp_lib.scheduling.backends import MatrixLP
+
+    rows = room_rows(lp, pairs, sel)
+    if rows is None:
+        return m
+    _, _, r, c, v, lo, up = rows
+    extra = sp.csr_matrix((v, (r, c)), shape=(len(lo), m.n_vars))
+    return MatrixLP(m.cost, m.offset, sp.vstack([m.A.tocsr(), extra]).tocsc(), m.col_lower, m.col_upper,
+                    np.r_[m.row_lower, lo], np.r_[m.row_upper, up], m.integrality)

@@ -5,24 +5,31 @@ rule needs binaries (:mod:`~bvp_lib.scheduling.complementarity`). On a large fle
 MIP's root LP alone is out of reach of a plain solve (measured at N = 1000 batteries ×
 96 steps, six hours at −80 EUR/MWh: 450 s for the LP relaxation, and no schedule at all
 from HiGHS in 300 s), so a time limit used to end with no schedule. This module makes
-one, with a proven bound, from two LPs that sifting solves fast
+one, with a proven bound, from LPs that sifting solves fast
 (:mod:`~bvp_lib.scheduling.sifting`; so only for batteries-only portfolios, as sifting):
 
 1. **Relaxation.** The MIP with its binaries continuous in [0, 1]: its rows
    ``c ≤ P̄ᶜ u, d ≤ P̄ᵈ (1 − u)`` then say exactly ``c/P̄ᶜ + d/P̄ᵈ ≤ 1`` (the intra-step
-   hull), which is what is solved, one row per binary instead of two and a column;
-   its optimum is an upper **bound** on the strict optimum.
-2. **Rounding.** Every (storage, step) with a binary gets a direction. In a run of
+   hull), which is what is solved, one row per binary instead of two and a column,
+   with the SoC room of every binary step (a charging step needs room, a discharging
+   one energy: :func:`~bvp_lib.scheduling.complementarity.room_rows`, valid for every
+   strict schedule); its optimum is an upper **bound** on the strict optimum.
+2. **Rounding.** Every (storage, step) with a binary gets a direction, two ways: the
+   larger of its two time shares in that relaxation (idle: charging); and from the
+   relaxation *without* the room rows (solved second, where time is left): in a run of
    consecutive binary steps where the storage somewhere does both (it dissipates
-   through its losses), the run's steps are split between charging and discharging in
+   through its losses), the run's steps split between charging and discharging in
    the proportion of its charge and discharge time shares over the run, spread evenly
    (a Bresenham sequence), with a phase that differs per storage (the golden-ratio
    sequence) so that a fleet's charging steps do not all fall on the quarter-hours
-   where their connection limit binds. In other runs each step keeps the direction it
-   moves in (idle: its relaxed binary rounded).
+   where their connection limit binds, other runs keeping their directions. (The room
+   rows leave few steps doing both, so the run-by-run split of that relaxation rounds
+   worse: N = 50, 34,447 against 34,480 EUR by the larger share; the larger share of the
+   relaxation without them: 0.73 % below its bound, below.)
 3. **Strict LP.** The MIP with every binary fixed at its direction is an LP (the other
    direction's column held at 0); its optimum is a schedule that keeps the strict
-   rule and every row of the MIP: a **start** for it.
+   rule and every row of the MIP: a **start** for it, the better of the two roundings
+   (the first alone where time runs out), with the bound of step 1.
 
 Where sifting cannot solve them (other assets, own constraints, soft wishes, tariffs),
 the strict LP has no solution (directions the SoC limits or targets cannot follow) or
@@ -30,14 +37,18 @@ either LP does not finish in time, there is no start and the MIP runs as before.
 Otherwise the MIP starts from this schedule (HiGHS ``setSolution``) and, at a time
 limit, returns it or better, with a gap against the better of HiGHS's bound and the
 relaxation's. Measured (N = 1000 batteries, six hours at −80 EUR/MWh, ``benchmarks/
-bench_scheduling.py --cases neg:1000``): both LPs 28 s by sifting (138 s when the
-relaxation kept the binaries' rows with u continuous), the schedule 0.44 % below the
-bound, where HiGHS alone had no schedule after 300 s. Rounding each step to its
-dominant direction instead keeps no dissipation: 0.73 % below at N = 50 against 0.48 %
-(HiGHS's own incumbent after 60 s: 0.36 %); splitting only the steps that do both,
-keeping the others' direction: 0.72 % (N = 50), 0.69 % (N = 200, against 0.47 %); every
-storage in one phase (charging on the same quarter-hours): 1.07 % and 0.85 %; other
-phase steps (0.5, √2 − 1, the plastic number's 0.755): 0.45–0.55 %, no better.
+bench_scheduling.py --cases neg:1000``, record ``2026-12-02_scheduling_issue_neg1000_room.txt``):
+a schedule of 683,667.88 EUR at a 60 s limit (61.4 s with the build), proven within 1.4e-3 (the bound of step 1:
+684,612.79 EUR; 686,668.46 without the room rows, a gap of 4.4e-3), where HiGHS alone had no
+schedule after 300 s; the relaxation with the rows 12.5 s by sifting, 19.4 s without (138 s
+when it kept the binaries' rows with u continuous). Measured on the relaxation without the
+room rows: rounding each step to its dominant direction keeps no dissipation: 0.73 % below
+at N = 50 against 0.48 % by runs (HiGHS's own incumbent after 60 s: 0.36 %); splitting only
+the steps that do both, keeping the others' direction: 0.72 % (N = 50), 0.69 % (N = 200,
+against 0.47 %); every storage in one phase (charging on the same quarter-hours): 1.07 % and
+0.85 %; other phase steps (0.5, √2 − 1, the plastic number's 0.755): 0.45–0.55 %, no better.
+With both roundings the start alone is proven within 1.76e-3 at N = 50 and 1.56e-3 at N = 200
+(4.79e-3 and 4.66e-3 with the weaker bound; the solve uses it from 100 batteries).
 """
 
 from __future__ import annotations
@@ -97,12 +108,18 @@ def _lp(problem, lp: MatrixLP, time_limit, threads):
     return None if raw is None else (raw.x, float(raw.objective))
 
 
-def relaxation(problem, m: MatrixLP, *, time_limit: float | None = None,
-               threads: int | None = None) -> tuple[np.ndarray, float] | None:  # fmt: skip
+def relaxation(problem, m: MatrixLP, *, time_limit: float | None = None, threads: int | None = None,
+               room: bool = True) -> tuple[np.ndarray, float] | None:  # fmt: skip
     """The MIP ``m``'s LP relaxation in its intra-step form (module docstring, step 1), by
-    sifting: (x, optimum), or ``None`` where sifting cannot solve it."""
+    sifting: (x, optimum), or ``None`` where sifting cannot solve it. ``room=False``: without
+    the SoC room rows (a weaker bound, a relaxed schedule that rounds differently)."""
+    from bvp_lib.scheduling.complementarity import with_room
+
     has = np.flatnonzero(problem.pairs.binary >= 0) if problem.pairs.binary is not None else np.zeros(0, np.int64)
-    return _lp(problem, _without_binary_rows(m, problem.pairs, has, intra=True), time_limit, threads)
+    lp = _without_binary_rows(m, problem.pairs, has, intra=True)
+    if room:
+        lp = with_room(lp, problem.lp, problem.pairs, has)
+    return _lp(problem, lp, time_limit, threads)
 
 
 def _share(power: np.ndarray, limit: np.ndarray) -> np.ndarray:
@@ -137,6 +154,20 @@ def round_directions(pairs, x: np.ndarray) -> np.ndarray:
     return out
 
 
+def dominant_directions(pairs, x: np.ndarray) -> np.ndarray:
+    """Direction per binary entry (1 charge, 0 discharge; -1 without a binary): the larger of
+    its charge and discharge time shares in the relaxed ``x``; an idle step may charge (the
+    relaxation's binary columns have no rows, so their values say nothing; binaries sit
+    where consuming pays, and charging there earned more than idling towards discharge:
+    N = 50, six hours at −80 EUR/MWh, 34,480 against 34,458 EUR)."""
+    out = np.full(len(pairs), -1, np.int64)
+    has = np.flatnonzero(pairs.binary >= 0)
+    cs = _share(x[pairs.charge[has]], pairs.charge_ub[has])
+    ds = _share(x[pairs.discharge[has]], pairs.discharge_ub[has])
+    out[has] = (cs >= ds).astype(np.int64)
+    return out
+
+
 def strict_start(problem, m: MatrixLP, *, time_limit: float | None = None,
                  threads: int | None = None) -> StrictStart | None:  # fmt: skip
     """A strict schedule of the MIP ``m`` and its relaxation's bound (module docstring), or
@@ -150,18 +181,30 @@ def strict_start(problem, m: MatrixLP, *, time_limit: float | None = None,
     if relaxed is None:
         return None
     x, bound = relaxed
-    u = round_directions(pairs, x)[has]
-    strict = _without_binary_rows(m, pairs, has, intra=False)
-    strict.col_lower = m.col_lower.copy()
-    strict.col_upper = m.col_upper.copy()
-    strict.col_lower[pairs.binary[has]] = strict.col_upper[pairs.binary[has]] = u
-    strict.col_upper[np.where(u == 1, pairs.discharge[has], pairs.charge[has])] = 0.0  # the other direction
-    left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
-    if left is not None and left <= 0:
+    best = None
+    for k in range(2):
+        left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
+        if k == 1:  # the second: the relaxation without room rows, rounded run by run
+            again = None if left is not None and left <= 0 else relaxation(problem, m, time_limit=left,
+                                                                          threads=threads, room=False)  # fmt: skip
+            if again is None:
+                break
+            u = round_directions(pairs, again[0])[has]
+        else:
+            u = dominant_directions(pairs, x)[has]
+        strict = _without_binary_rows(m, pairs, has, intra=False)
+        strict.col_lower = m.col_lower.copy()
+        strict.col_upper = m.col_upper.copy()
+        strict.col_lower[pairs.binary[has]] = strict.col_upper[pairs.binary[has]] = u
+        strict.col_upper[np.where(u == 1, pairs.discharge[has], pairs.charge[has])] = 0.0  # the other direction
+        left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
+        if left is not None and left <= 0:
+            break
+        solved = _lp(problem, strict, left, threads)
+        if solved is not None and (best is None or solved[1] > best[1]):
+            solved[0][pairs.binary[has]] = u
+            best = solved
+    if best is None:
         return None
-    solved = _lp(problem, strict, left, threads)
-    if solved is None:
-        return None
-    xs, obj = solved
-    xs[pairs.binary[has]] = u
+    xs, obj = best
     return StrictStart(x=xs, objective=obj, bound=max(bound, obj), seconds=time.perf_counter() - t0)
