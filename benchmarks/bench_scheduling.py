@@ -153,7 +153,8 @@ SMALL_ISSUE_CASES = ["pos:200", "neg:1", "neg:2", "neg:50"]
 def relaxation_time(problem, time_limit=None, threads=None) -> tuple[float, bool]:
     """Seconds of the problem's LP relaxation by the faster of two methods, and whether it finished:
     HiGHS alone on the final model without integrality, and (a MIP from ``GUIDED_MIN`` batteries)
-    the same relaxation in its intra-step form by sifting (``scheduling.rounding.relaxation``)."""
+    the same relaxation in its intra-step form with the SoC room rows (tighter, valid for every strict
+    schedule) by sifting (``scheduling.rounding.relaxation``)."""
     from bvp_lib.scheduling.problem import GUIDED_MIN
     from bvp_lib.scheduling.rounding import relaxation
 

@@ -38,8 +38,8 @@ Otherwise the MIP starts from this schedule (HiGHS ``setSolution``) and, at a ti
 limit, returns it or better, with a gap against the better of HiGHS's bound and the
 relaxation's. Measured (N = 1000 batteries, six hours at −80 EUR/MWh, ``benchmarks/
 bench_scheduling.py --cases neg:1000``, record ``2026-12-02_scheduling_issue_neg1000_room.txt``):
-a schedule of 683,667.88 EUR at a 60 s limit (61.4 s with the build), proven within 1.4e-3 (the bound of step 1:
-684,612.79 EUR; 686,668.46 without the room rows, a gap of 4.4e-3), where HiGHS alone had no
+a schedule of 683,667.88 EUR at a 60 s limit (61.4 s with the build), proven within 1.4e-3
+(the bound of step 1: 684,612.79 EUR; 686,668.46 without the room rows, a gap of 4.4e-3), where HiGHS alone had no
 schedule after 300 s; the relaxation with the rows 12.5 s by sifting, 19.4 s without (138 s
 when it kept the binaries' rows with u continuous). Measured on the relaxation without the
 room rows: rounding each step to its dominant direction keeps no dissipation: 0.73 % below
@@ -183,15 +183,15 @@ def strict_start(problem, m: MatrixLP, *, time_limit: float | None = None,
     x, bound = relaxed
     best = None
     for k in range(2):
-        left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
-        if k == 1:  # the second: the relaxation without room rows, rounded run by run
-            again = None if left is not None and left <= 0 else relaxation(problem, m, time_limit=left,
-                                                                          threads=threads, room=False)  # fmt: skip
+        if k == 0:
+            u = dominant_directions(pairs, x)[has]
+        else:  # the second: the relaxation without room rows, rounded run by run
+            left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
+            again = None if left is not None and left <= 0 else relaxation(
+                problem, m, time_limit=left, threads=threads, room=False)  # fmt: skip
             if again is None:
                 break
             u = round_directions(pairs, again[0])[has]
-        else:
-            u = dominant_directions(pairs, x)[has]
         strict = _without_binary_rows(m, pairs, has, intra=False)
         strict.col_lower = m.col_lower.copy()
         strict.col_upper = m.col_upper.copy()
