@@ -182,6 +182,7 @@ def strict_start(problem, m: MatrixLP, *, time_limit: float | None = None,
         return None
     x, bound = relaxed
     best = None
+    strict = _without_binary_rows(m, pairs, has, intra=False)  # the same matrix for both roundings
     for k in range(2):
         if k == 0:
             u = dominant_directions(pairs, x)[has]
@@ -192,7 +193,6 @@ def strict_start(problem, m: MatrixLP, *, time_limit: float | None = None,
             if again is None:
                 break
             u = round_directions(pairs, again[0])[has]
-        strict = _without_binary_rows(m, pairs, has, intra=False)
         strict.col_lower = m.col_lower.copy()
         strict.col_upper = m.col_upper.copy()
         strict.col_lower[pairs.binary[has]] = strict.col_upper[pairs.binary[has]] = u
