@@ -10,7 +10,7 @@ import scipy.sparse as sp
 
 from bvp_lib.scheduling import Battery, ConnectionPoint, build_problem
 from bvp_lib.scheduling.backends import MatrixLP, solve_matrix
-from bvp_lib.scheduling.components import integer_parts
+from bvp_lib.scheduling.components import integer_parts, solve_by_parts
 
 T0 = pd.Timestamp("2015-04-12 10:00", tz="UTC")
 PRICES = pd.Series([30.0, -80, -80, -80, -80, -40, 90, 120], index=pd.date_range(T0, periods=8, freq="15min"))
@@ -57,7 +57,7 @@ def test_two_sites_solved_apart_equal_the_whole_and_each_site_alone():
     assert r.status == "optimal" and "2 independent MIPs" in r.stats.solver_status
     assert r.stats.proven_gap is not None and r.stats.proven_gap <= 1e-9
     m = problem.to_matrix(tie_break=False)
-    whole = solve_matrix(m, mip_gap=1e-9, split=False)
+    whole = solve_matrix(m, mip_gap=1e-9)  # one model, one branch and bound
     assert whole.status == "optimal" and r.objective == pytest.approx(whole.objective, abs=1e-7)
     alone = sum(build_problem([b for b in bats if b.name in cp.assets], PRICES, [cp]).solve(
         "highs", mip_gap=1e-9).objective for cp in cps)  # fmt: skip
@@ -83,5 +83,5 @@ def test_an_infeasible_part_makes_the_whole_infeasible():
     A = sp.csc_matrix(np.array([[1, 1, 0, 0], [0, 0, 1, 1]], dtype=float))
     m = MatrixLP(np.ones(4), 0.0, A, np.zeros(4), np.ones(4), np.array([-np.inf, 3.0]), np.array([1.0, np.inf]),
                  np.ones(4, bool))  # fmt: skip
-    r = solve_matrix(m)
+    r = solve_by_parts(m)
     assert r.status == "infeasible" and r.x is None and "part 2 of 2" in r.solver_status

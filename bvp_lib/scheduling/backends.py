@@ -187,12 +187,9 @@ def highs_status(h) -> tuple[str, str, bool]:
 
 def solve_matrix(
     m: MatrixLP, *, time_limit: float | None = None, mip_gap: float | None = None, threads: int | None = None,
-    penalty: np.ndarray | None = None, algorithm: str | None = None, start=None, split: bool = True,
+    penalty: np.ndarray | None = None, algorithm: str | None = None, start=None,
 ) -> RawSolution:
     """Solve a :class:`MatrixLP` with HiGHS through highspy.
-
-    A MIP whose integers lie in two or more independent parts (``split``) is solved part
-    by part (:mod:`~bvp_lib.scheduling.components`: the same optimum, proven sooner).
 
     With a ``penalty`` (the tie-break cost per variable [EUR per unit]), an optimal
     solution is then made canonical by :func:`canonical_solution`: the same
@@ -203,13 +200,6 @@ def solve_matrix(
     """
     import highspy
 
-    if split and m.n_integer:
-        from bvp_lib.scheduling.components import solve_by_parts
-
-        raw = solve_by_parts(m, time_limit=time_limit, mip_gap=mip_gap, threads=threads, penalty=penalty,
-                             algorithm=algorithm, start=start)  # fmt: skip
-        if raw is not None:
-            return raw
     t0 = time.perf_counter()
     h = highs_instance(time_limit, mip_gap if m.n_integer else None, threads)
     if algorithm is not None:

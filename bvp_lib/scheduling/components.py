@@ -34,7 +34,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from bvp_lib.scheduling.backends import MatrixLP, RawSolution
+from bvp_lib.scheduling.backends import MatrixLP, RawSolution, solve_matrix
+from bvp_lib.scheduling.rounding import StrictStart
 
 MAX_PASSES = 2  # the second only where mixed-sign parts need a tighter tolerance
 
@@ -73,11 +74,8 @@ def solve_by_parts(
     penalty: np.ndarray | None = None, algorithm: str | None = None, start=None,
 ) -> RawSolution | None:
     """:func:`~bvp_lib.scheduling.backends.solve_matrix` part by part (module docstring), or
-    ``None`` when ``m`` does not split. The time limit is shared: each part may use what is
+    ``None`` when ``m`` does not split (then solve it whole). The time limit is shared: each part may use what is
     left, less half a second for every part still to come."""
-    from bvp_lib.scheduling.backends import solve_matrix
-    from bvp_lib.scheduling.rounding import StrictStart
-
     parts = integer_parts(m)
     if parts is None:
         return None
@@ -101,7 +99,7 @@ def solve_by_parts(
                 sub_start = StrictStart(x=xs, objective=float(sub.cost @ xs), bound=np.inf, seconds=0.0)
             raw = solve_matrix(sub, time_limit=left, mip_gap=part_gap[i] if sub.n_integer else None,
                                threads=threads, penalty=None if penalty is None else penalty[cols],
-                               algorithm=algorithm, start=sub_start, split=False)  # fmt: skip
+                               algorithm=algorithm, start=sub_start)  # fmt: skip
             raws[i] = raw
             if raw.status in ("infeasible", "unbounded", "infeasible_or_unbounded", "error") or raw.x is None:
                 return _whole(m, raws, None, t0, f"part {i + 1} of {len(parts)}: {raw.solver_status}", raw.status)

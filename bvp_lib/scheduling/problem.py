@@ -27,6 +27,7 @@ from bvp_lib.scheduling.complementarity import (
     intra_step_violations,
     simultaneous,
 )
+from bvp_lib.scheduling.components import solve_by_parts
 from bvp_lib.scheduling.diagnose import _feasible, diagnose_infeasible, diagnose_unbounded
 from bvp_lib.scheduling.errors import (
     InfeasibleScheduleError,
@@ -457,8 +458,9 @@ class Problem:
                     left = time_limit  # what a failed sifting attempt or the start spent counts against the limit
                     if time_limit is not None and (try_sifting or try_start):
                         left = max(1e-3, time_limit - (time.perf_counter() - t1))
-                    raw = solve_matrix(m, time_limit=left, mip_gap=gap, threads=threads, start=start,
-                                       penalty=penalty if self.tie_break > 0 else None, algorithm=algorithm)
+                    kw = dict(time_limit=left, mip_gap=gap, threads=threads, start=start,
+                              penalty=penalty if self.tie_break > 0 else None, algorithm=algorithm)
+                    raw = solve_by_parts(m, **kw) or solve_matrix(m, **kw)  # independent MIPs apart
                 raw.model_time = t1 - t0
             model_time += raw.model_time
             solve_time += raw.solve_time
