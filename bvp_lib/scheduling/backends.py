@@ -450,9 +450,10 @@ class PulpBridge:
 
     def solve(
         self, solver: str, *, time_limit: float | None = None, mip_gap: float | None = None,
-        threads: int | None = None,
+        threads: int | None = None, safe: bool = False,
     ) -> RawSolution:
-        """Solve the PuLP model with Cbc (``PULP_CBC_CMD``) or HiGHS (``pulp.HiGHS``)."""
+        """Solve the PuLP model with Cbc (``PULP_CBC_CMD``) or HiGHS (``pulp.HiGHS``); ``safe``:
+        Cbc without its integer preprocessing (see :mod:`~bvp_lib.scheduling.verify`)."""
         import pulp
 
         t_sync = time.perf_counter()
@@ -464,7 +465,8 @@ class PulpBridge:
         if solver == "cbc":
             with warnings.catch_warnings():  # PuLP 3.3 flags its bundled Cbc for removal in 4.0
                 warnings.simplefilter("ignore", DeprecationWarning)
-                s = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, gapRel=gap, threads=threads)
+                s = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, gapRel=gap, threads=threads,
+                                      options=["preprocess off"] if safe else None)
         elif solver == "highs":
             silence_highs_banner()
             s = pulp.HiGHS(msg=False, timeLimit=time_limit, gapRel=gap, threads=threads)

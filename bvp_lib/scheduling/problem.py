@@ -46,6 +46,7 @@ from bvp_lib.scheduling.tariffs import (
     TariffArrays,
 )
 from bvp_lib.scheduling.timeseries import TimeGrid
+from bvp_lib.scheduling.verify import verified
 
 DEFAULT_TIE_BREAK = 1e-3  # [EUR/MWh]
 DEFAULT_MIP_GAP = 1e-7  # relative
@@ -473,6 +474,8 @@ class Problem:
                     f"{solver} stopped without a schedule: {raw.solver_status}"
                     + (f" (time limit {time_limit:g} s)" if time_limit else "")
                 )
+            raw = verified(self, raw, solver, m if backend == "matrix" else None, None if solver != "cbc" else lambda: (
+                self._pulp().solve(solver, time_limit=time_limit, mip_gap=gap, threads=threads, safe=True)))
             both = simultaneous(self.pairs, raw.x)
             if self.complementarity == "auto" and both.any():
                 units = np.unique(self.pairs.unit[both])
