@@ -223,6 +223,8 @@ def test_auto_solver_is_exact_lp_first_then_mip(small):
                            solver="cbc")  # fmt: skip
     assert auto.objective == pytest.approx(cbc.objective, rel=1e-6)
     assert auto.stats.simultaneous_steps == 0
+    # the MIP goes to HiGHS's matrix path (independent parts apart), not to Cbc
+    assert auto.stats.n_integer > 0 and auto.stats.solver == "highs" and auto.stats.backend == "matrix"
     inputs = cache.day_inputs("2015-04-14", SMALL_ASSETS)  # no negative prices: the LP is already exact
     lp = L.solve_schedule(inputs.assets, inputs.prices, inputs.connection_points, resolution=inputs.resolution)
     assert lp.stats.n_integer == 0 and lp.stats.solver == "highs" and lp.stats.backend == "matrix"

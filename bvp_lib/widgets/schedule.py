@@ -65,8 +65,9 @@ class ScheduleInputs:
         producers that cannot be curtailed is still taken off the export side and
         added to the import side).
     solver : {"auto", "highs", "cbc"}, optional
-        ``None``: :func:`default_solver`. ``"auto"``: the LP on HiGHS (sparse-matrix
-        path), the MIP on Cbc only when binaries are needed (:func:`solve_schedule`).
+        ``None``: :func:`default_solver`. ``"auto"``: the LP without binaries on HiGHS
+        (sparse-matrix path), then the MIP, also on HiGHS, only when binaries are needed
+        (:func:`solve_schedule`).
     resolution : str
         Step length Δt of the schedule (divides an hour).
     time_limit : float, optional
