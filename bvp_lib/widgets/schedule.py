@@ -272,8 +272,8 @@ def explore_schedule(state: ScheduleInputs, *, cache: ScheduleCache, figures: bo
     Reads the day from the database through ``cache`` (once per day, assets, mode and
     resolution), applies the overrides (:func:`explorer_overrides`, rebuilt without
     reading the database), builds and solves the LP
-    (:func:`~bvp_lib.scheduling.strategy.solve_schedule`: HiGHS through the sparse-matrix path, Cbc when binaries
-    are needed), and draws the figures.
+    (:func:`~bvp_lib.scheduling.strategy.solve_schedule`: HiGHS through the sparse-matrix path, binaries only
+    where needed), and draws the figures.
 
     Parameters
     ----------

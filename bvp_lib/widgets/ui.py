@@ -345,8 +345,8 @@ def schedule_explorer(day=L.DEFAULT_DAY, assets: Sequence[str] | None = None, *,
     mode : {"perfect", "forecast"}
         Realised data (perfect foresight) or stored day-ahead forecasts.
     solver : {"auto", "highs", "cbc"}, optional
-        Default ``"auto"`` (HiGHS on the sparse-matrix path, Cbc when binaries are
-        needed; :func:`~bvp_lib.widgets.solve_schedule`) when highspy is installed.
+        Default ``"auto"`` (HiGHS on the sparse-matrix path, the LP first, binaries
+        only where needed; :func:`~bvp_lib.widgets.solve_schedule`) when highspy is installed.
     time_limit : float, optional
         Seconds per solve.
     cache : ScheduleCache, optional
