@@ -404,7 +404,7 @@ class Problem:
                 if raw.status in ("infeasible", "error"):
                     return self.solve(solver, time_limit, mip_gap, backend=backend, threads=threads,
                                       algorithm=algorithm, method="monolithic")
-                both = simultaneous(self.pairs, raw.x)
+                both = simultaneous(self.pairs, verified(self, raw, solver).x)  # the assembled columns checked
                 if not (self.complementarity == "auto" and both.any()):
                     stats = SolverStats(
                         solver=solver, backend="matrix/decomposed", status=raw.status,
