@@ -35,6 +35,8 @@ def verified(problem, raw: RawSolution, solver: str, m: MatrixLP | None = None, 
     """``raw`` when its point satisfies the problem's model (``m``, default: built from
     ``problem``); else the solve ``again()`` (safer settings) when given, checked the same
     way; else :class:`SolverError` naming the worst broken constraint."""
+    if raw.x is None:
+        return raw  # no point to check (the caller reports the missing schedule)
     if m is None:
         try:
             m = problem.to_matrix(tie_break=False)
@@ -50,10 +52,9 @@ def verified(problem, raw: RawSolution, solver: str, m: MatrixLP | None = None, 
         if second.x is not None and describe_violations(problem, m, np.asarray(second.x, float)[: m.n_vars]) is None:
             second.solver_status += f" (solved again with its preprocessing off; the first point broke {text})"
             return second
-    raise SolverError(
-        f"{solver} returned a schedule that breaks the model it was given ({text}); "
-        "it cannot be used — solve with solver='highs'"
-    )
+    advice = "solve with solver='highs'" if solver != "highs" else "try solver='cbc' or another time limit"
+    raise SolverError(f"{solver} returned a schedule that breaks the model it was given ({text}); it cannot be "
+                      f"used — {advice}")
 
 
 def violations(m: MatrixLP, x: np.ndarray, tol: float = TOLERANCE) -> dict[str, tuple[np.ndarray, np.ndarray]]:
