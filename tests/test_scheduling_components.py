@@ -85,3 +85,21 @@ def test_an_infeasible_part_makes_the_whole_infeasible():
                  np.ones(4, bool))  # fmt: skip
     r = solve_by_parts(m)
     assert r.status == "infeasible" and r.x is None and "part 2 of 2" in r.solver_status
+
+
+def test_small_mips_run_without_sub_mip_heuristics_and_keep_their_optimum():
+    from bvp_lib.scheduling.backends import SUB_MIP_FROM, highs_instance, highs_status, mip_options, pass_matrix
+
+    assert mip_options(32) == {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False}
+    assert mip_options(0) == {} and mip_options(SUB_MIP_FROM) == {}
+    bats, cps = two_sites(shared=True)
+    problem = build_problem(bats, PRICES, cps)
+    problem.solve("highs", mip_gap=1e-9)  # binaries where needed
+    m = problem.to_matrix(tie_break=False)
+    assert 0 < m.n_integer < SUB_MIP_FROM
+    ours = solve_matrix(m, mip_gap=1e-9)
+    h = highs_instance(mip_gap=1e-9)  # HiGHS's defaults, sub-MIPs on
+    pass_matrix(h, m)
+    h.run()
+    assert highs_status(h)[0] == "optimal" and ours.status == "optimal"
+    assert ours.objective == pytest.approx(h.getInfo().objective_function_value + m.offset, abs=1e-7)
