@@ -70,9 +70,9 @@ def solve_schedule(assets: list, prices: pd.Series, connection_points: list[Conn
     independent parts one by one (:mod:`~bvp_lib.scheduling.components`). Measured
     (``benchmarks/bench_widgets.py --compare``, 12 April 2015, 20 changes, 10 s limit,
     gap 1e-3; ``benchmarks/records/2026-12-02_widgets_compare.txt``): on the full
-    portfolio HiGHS alone median 0.41 s, max 6.3 s, every MIP proven within the gap, Cbc
-    median 1.5 s, max 10.5 s, 7 stopped at the limit; on the small set (one part) HiGHS
-    median 0.04 s, max 1.2 s against Cbc's 0.21 s and 0.77 s. Without highspy, the
+    portfolio HiGHS alone median 0.37 s, max 2.3 s, every MIP proven within the gap, Cbc
+    median 1.4 s, max 10.5 s, 7 stopped at the limit; on the small set (one part) HiGHS
+    median 0.04 s, max 0.31 s against Cbc's 0.17 s and 0.80 s. Without highspy, the
     configured solver does both steps.
 
     ``mip_gap`` (relative, e.g. 1e-3) lets a MIP stop once its schedule is proven within
