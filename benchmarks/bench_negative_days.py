@@ -52,6 +52,8 @@ def main() -> int:
     ap.add_argument("--time-limit", type=float, default=60.0, help="seconds per solve")
     ap.add_argument("--repeat", type=int, default=1, help="solves per day (least and median time kept)")
     ap.add_argument("--days", type=int, default=None, help="only the first N such days")
+    ap.add_argument("--only", nargs="+", metavar="YYYY-MM-DD", default=None,
+                    help="only these local days (each must have a negative price)")
     a = ap.parse_args()
 
     from bvp_lib.market.clock import market_clock
@@ -61,6 +63,14 @@ def main() -> int:
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the start")
     with loaded_database("bvp_bench_negative", a.year) as engine:
         days = negative_days(engine, market_clock().timezone)[: a.days]
+        if a.only:
+            wanted = {str(d) for d in a.only}
+            unknown = sorted(wanted - {str(d) for d in days})
+            if unknown:
+                print(f"--only: {', '.join(unknown)} has no negative price in {a.year}; the days that do: "
+                      f"{', '.join(str(d) for d in days)}", file=sys.stderr)
+                return 2
+            days = [d for d in days if str(d) in wanted]
         print(f"{len(days)} days with negative prices; perfect foresight, strict rule, HiGHS, MIP gap {a.mip_gap:g}, "
               f"{a.time_limit:g} s per solve, {a.repeat} solve(s) per day")
         head = (f"{'day':<11} {'status':<10} {'gap':>8} {'binaries':>8} {'time [s]':>9} {'median':>7} {'LP rel. [s]':>11} "

@@ -40,7 +40,7 @@ def schedule(
         False, "--perfect-foresight", help="Schedule on realised power and prices (the upper bound), stored with horizon 0."
     ),
     solver: Optional[str] = typer.Option(None, help="cbc | highs (default: BVP_LP_SOLVER)."),
-    time_limit: Optional[float] = typer.Option(None, "--time-limit", help="Seconds per solver call."),
+    time_limit: Optional[float] = typer.Option(None, "--time-limit", help="Seconds for the whole solve, every round of binaries included."),
     mip_gap: Optional[float] = typer.Option(None, "--mip-gap", help="Relative MIP gap (when binaries are needed)."),
     save: bool = typer.Option(True, "--save/--no-save", help="Store the schedule as beliefs (default) or only print it."),
     ev_sessions: str = typer.Option(
@@ -54,7 +54,7 @@ def schedule(
     Power in MW, production positive and consumption negative; energy in MWh; value in EUR against the baseline (idle batteries, EVs charging on arrival, unshifted load, no curtailment). Re-running replaces the stored schedule of the same source.
     """
     from bvp_lib.beliefs import fmt_td
-    from bvp_lib.scheduling.problem import check_solver_limits
+    from bvp_lib.scheduling.limits import check_solver_limits
     from bvp_lib.scheduling.store import schedule_day
 
     check_solver_limits(time_limit, mip_gap)

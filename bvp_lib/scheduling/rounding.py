@@ -208,3 +208,52 @@ def strict_start(problem, m: MatrixLP, *, time_limit: float | None = None,
         return None
     xs, obj = best
     return StrictStart(x=xs, objective=obj, bound=max(bound, obj), seconds=time.perf_counter() - t0)
+
+
+def carried_start(problem, m: MatrixLP, x_prev: np.ndarray, bound_prev: float | None, *,
+                  time_limit: float | None = None, threads: int | None = None) -> StrictStart | None:  # fmt: skip
+    """The previous round's schedule made strict for this round's MIP ``m`` (a start for it).
+
+    A round adds binaries for storages that charged and discharged in one step, so its MIP
+    is the previous model with fewer schedules allowed: the previous round's bound stays a
+    bound (``bound_prev``: the relaxation's optimum or the MIP's proven bound). Binaries the
+    previous round had keep their values; a new one takes the direction with the larger time
+    share in ``x_prev`` (as :func:`dominant_directions`); the MIP with every binary fixed so is
+    an LP, whose optimum is the start. ``None`` where it has no solution (directions the SoC
+    limits cannot follow) or did not finish. Measured: bundled 2018 data, 18 March
+    (``benchmarks/bench_negative_days.py --year 2018 --only 2018-03-18``), see :mod:`limits
+    <bvp_lib.scheduling.limits>`.
+    """
+    from bvp_lib.scheduling.backends import solve_matrix
+
+    pairs = problem.pairs
+    if not m.n_integer or pairs.binary is None or not (pairs.binary >= 0).any():
+        return None
+    t0 = time.perf_counter()
+    has = np.flatnonzero(pairs.binary >= 0)
+    x = np.zeros(m.n_vars)
+    k = min(m.n_vars, np.asarray(x_prev).size)
+    x[:k] = np.asarray(x_prev, dtype=float)[:k]
+    old = pairs.binary[has] < k  # binaries the previous round had (new columns come last)
+    u = dominant_directions(pairs, x)[has]
+    u[old] = (x[pairs.binary[has][old]] >= 0.5).astype(np.int64)
+    strict = _without_binary_rows(m, pairs, has, intra=False)
+    strict.col_lower, strict.col_upper = m.col_lower.copy(), m.col_upper.copy()
+    strict.col_lower[pairs.binary[has]] = strict.col_upper[pairs.binary[has]] = u
+    strict.col_upper[np.where(u == 1, pairs.discharge[has], pairs.charge[has])] = 0.0  # the other direction
+    raw = solve_matrix(strict, time_limit=time_limit, threads=threads)
+    if raw.status != "optimal" or raw.x is None:
+        return None
+    xs = np.asarray(raw.x, dtype=float)
+    xs[pairs.binary[has]] = u
+    obj = float(raw.objective)
+    bound = obj if bound_prev is None or not np.isfinite(bound_prev) else max(float(bound_prev), obj)
+    return StrictStart(x=xs, objective=obj, bound=bound, seconds=time.perf_counter() - t0)
+
+
+def better_start(a: StrictStart | None, b: StrictStart | None) -> StrictStart | None:
+    """The start that earns more, with the tighter of the two bounds (both bound the same MIP)."""
+    if a is None or b is None:
+        return a if b is None else b
+    best = a if a.objective >= b.objective else b
+    return StrictStart(x=best.x, objective=best.objective, bound=min(a.bound, b.bound), seconds=a.seconds + b.seconds)
