@@ -103,3 +103,16 @@ def test_small_mips_run_without_sub_mip_heuristics_and_keep_their_optimum():
     h.run()
     assert highs_status(h)[0] == "optimal" and ours.status == "optimal"
     assert ours.objective == pytest.approx(h.getInfo().objective_function_value + m.offset, abs=1e-7)
+
+
+def test_parts_solved_at_once_give_the_schedule_solved_one_after_another(monkeypatch):
+    import bvp_lib.scheduling.components as components
+
+    bats, cps = two_sites(n_per_site=3)
+    at_once = build_problem(bats, PRICES, cps).solve("highs", mip_gap=1e-9)
+    monkeypatch.setattr(components, "PART_WORKERS", 1)
+    in_turn = build_problem(bats, PRICES, cps).solve("highs", mip_gap=1e-9)
+    assert at_once.status == in_turn.status == "optimal" and "2 independent MIPs" in at_once.stats.solver_status
+    assert at_once.objective == in_turn.objective
+    pd.testing.assert_frame_equal(at_once.charge, in_turn.charge)
+    pd.testing.assert_frame_equal(at_once.discharge, in_turn.discharge)

@@ -24,11 +24,18 @@ foresight, gap 1e-6; ``benchmarks/bench_negative_days.py``), one run each:
 12 April, 3 parts with binaries (150, 32 and 32): proven optimal in 8.3 s instead of
 152 s as one model; 11 January 33 s instead of more than 60 s; 10 May 12.6 s instead of
 25.5 s.
+
+Two parts are solved at once (:data:`PART_WORKERS` threads; HiGHS runs outside the GIL,
+each part's result does not depend on the other's, so the schedule is the same): on the
+bundled years' negative-price days, each solved both ways in alternation (``PART_WORKERS``
+2 and 1, one run each, 3 December 2026, nothing else running), 2015 30.2 s in all instead of
+34.4 s (median 0.67 against 0.78 s), 2018 93 s instead of 98 s, every day the same objective.
 """
 
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse as sp
@@ -38,6 +45,7 @@ from bvp_lib.scheduling.backends import MatrixLP, RawSolution, solve_matrix
 from bvp_lib.scheduling.rounding import StrictStart
 
 MAX_PASSES = 2  # the second only where mixed-sign parts need a tighter tolerance
+PART_WORKERS = 2  # parts solved at once (threads; each HiGHS run keeps the caller's thread setting)
 
 
 def integer_parts(m: MatrixLP) -> list[tuple[np.ndarray, np.ndarray]] | None:
@@ -92,19 +100,21 @@ def solve_by_parts(
     x = np.zeros(m.n_vars) if start is None else np.asarray(start.x, dtype=float).copy()
     raws: list[RawSolution | None] = [None] * len(parts)
     part_gap = [gap] * len(parts)
+    workers = PART_WORKERS if threads is None else max(1, min(PART_WORKERS, int(threads)))
     for _ in range(MAX_PASSES):
-        for i, ((cols, _), sub) in enumerate(zip(parts, subs)):
-            if raws[i] is not None and raws[i].status == "optimal" and part_gap[i] >= (raws[i].proven_gap or 0.0):
-                continue  # solved well enough already
-            left = None
-            if time_limit is not None:
-                left = time_limit - (time.perf_counter() - t0)
-                left = max(1e-3, max(left - 0.5 * (len(parts) - 1 - i), left / (len(parts) - i)))
+        todo = [i for i in range(len(parts)) if not (
+            raws[i] is not None and raws[i].status == "optimal" and part_gap[i] >= (raws[i].proven_gap or 0.0))]
+
+        def solve_part(k: int, i: int) -> RawSolution:
+            cols, sub = parts[i][0], subs[i]
             key = _fingerprint(sub, part_gap[i], penalty is None or not np.any(penalty[cols]))
             if known is not None and key in known:
-                raws[i] = known[key]
-                x[cols] = raws[i].x
-                continue  # the same part, solved to optimality in an earlier round
+                return known[key]  # the same part, solved to optimality in an earlier round
+            left = None
+            if time_limit is not None:  # what is left, less half a second per part queued behind a worker
+                left = time_limit - (time.perf_counter() - t0)
+                queued = max(0, len(todo) - 1 - k - (workers - 1))
+                left = max(1e-3, max(left - 0.5 * queued, left / (queued + 1)))
             sub_start = None
             if sub.n_integer and (start is not None or raws[i] is not None):
                 xs = x[cols]
@@ -112,12 +122,20 @@ def solve_by_parts(
             raw = solve_matrix(sub, time_limit=left, mip_gap=part_gap[i] if sub.n_integer else None,
                                threads=threads, penalty=None if penalty is None else penalty[cols],
                                algorithm=algorithm, start=sub_start)  # fmt: skip
-            raws[i] = raw
             if known is not None and raw.status == "optimal" and raw.x is not None:
                 known[key] = raw
+            return raw
+
+        if workers > 1 and len(todo) > 1:
+            with ThreadPoolExecutor(workers) as pool:  # HiGHS runs outside the GIL
+                solved = list(pool.map(solve_part, range(len(todo)), todo))
+        else:
+            solved = [solve_part(k, i) for k, i in enumerate(todo)]
+        for i, raw in zip(todo, solved):
+            raws[i] = raw
             if raw.status in ("infeasible", "unbounded", "infeasible_or_unbounded", "error") or raw.x is None:
                 return _whole(m, raws, None, t0, f"part {i + 1} of {len(parts)}: {raw.solver_status}", raw.status)
-            x[cols] = raw.x
+            x[parts[i][0]] = raw.x
         objs = [r.objective for r in raws]
         total = float(m.offset + sum(objs))
         bounds = [r.bound for r in raws]
