@@ -116,3 +116,14 @@ def test_parts_solved_at_once_give_the_schedule_solved_one_after_another(monkeyp
     assert at_once.objective == in_turn.objective
     pd.testing.assert_frame_equal(at_once.charge, in_turn.charge)
     pd.testing.assert_frame_equal(at_once.discharge, in_turn.discharge)
+
+
+def test_a_solve_with_another_thread_count_than_the_last_still_solves():
+    # HiGHS keeps one task scheduler per process, started with the first run's thread count;
+    # a run with another count used to stop with status "Not Set" (backends._scheduler_for)
+    bats, cps = two_sites()
+    base = build_problem(bats, PRICES, cps).solve("highs", mip_gap=1e-9)
+    for threads in (1, 2, None, 1):
+        for backend in ("matrix", "pulp"):
+            r = build_problem(bats, PRICES, cps).solve("highs", mip_gap=1e-9, threads=threads, backend=backend)
+            assert r.status == "optimal" and r.objective == pytest.approx(base.objective, abs=1e-6), (threads, backend)

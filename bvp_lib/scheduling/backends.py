@@ -11,6 +11,7 @@ single call — no Python object per variable, which is what makes large portfol
 from __future__ import annotations
 
 import re
+import threading
 import time
 import warnings
 from dataclasses import dataclass
@@ -137,11 +138,40 @@ def mip_options(n_integer: int) -> dict:
     return {}
 
 
+_SCHEDULER = {"threads": None, "generation": 0}  # the count HiGHS's process-wide scheduler runs with
+_SCHEDULER_LOCK = threading.Lock()
+_SEEN = threading.local()  # the scheduler generation this thread last ran on
+
+
+def _scheduler_for(threads: int | None) -> None:
+    """Restart HiGHS's process-wide task scheduler when a solve asks for another thread count.
+
+    HiGHS starts one scheduler per process with the first run's ``threads``; a later run
+    with a different count does not solve (status "Not Set", found with ``threads=1`` after a
+    default solve: a ``SolverError`` with no reason given). Solves running at the same time
+    (parts, bins) share their caller's count, so a restart never meets a running solve; a
+    thread that next runs HiGHS after a restart made in another renews its own handle too.
+    """
+    import highspy
+
+    key = 0 if threads is None else int(threads)
+    with _SCHEDULER_LOCK:
+        if _SCHEDULER["threads"] is not None and _SCHEDULER["threads"] != key:
+            highspy.Highs.resetGlobalScheduler(True)
+            _SCHEDULER["generation"] += 1
+        _SCHEDULER["threads"] = key
+        if getattr(_SEEN, "generation", 0) != _SCHEDULER["generation"]:
+            # a restart made in another thread leaves this thread's handle on the old scheduler
+            highspy.Highs.resetThreadScheduler(True)
+            _SEEN.generation = _SCHEDULER["generation"]
+
+
 def highs_instance(time_limit: float | None = None, mip_gap: float | None = None, threads: int | None = None):
     """A quiet ``highspy.Highs`` with the given options."""
     import highspy
 
     silence_highs_banner()
+    _scheduler_for(threads)
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     if time_limit is not None:
@@ -489,6 +519,7 @@ class PulpBridge:
                                       options=["preprocess off"] if safe else None)
         elif solver == "highs":
             silence_highs_banner()
+            _scheduler_for(threads)  # PuLP's HiGHS runs highspy in this process too
             s = pulp.HiGHS(msg=False, timeLimit=time_limit, gapRel=gap, threads=threads)
         else:  # pragma: no cover - checked by the caller
             raise ValueError(solver)
