@@ -74,17 +74,18 @@ def main() -> int:
         print(f"{len(days)} days with negative prices; perfect foresight, strict rule, HiGHS, MIP gap {a.mip_gap:g}, "
               f"{a.time_limit:g} s per solve, {a.repeat} solve(s) per day")
         head = (f"{'day':<11} {'status':<10} {'gap':>8} {'binaries':>8} {'time [s]':>9} {'median':>7} {'LP rel. [s]':>11} "
-                f"{'ratio':>6} {'objective [EUR]':>15} {'intra-step [EUR]':>16}")
+                f"{'ratio':>6} {'solver':>6} {'objective [EUR]':>15} {'intra-step [EUR]':>16}")
         print(head)
         print("-" * len(head))
         rows = []
         for d in days:
             inputs = prepare_day(d, mode="perfect", bind=engine)
-            times, r, problem = [], None, None
+            times, r, problem, solver_t = [], None, None, []
             for _ in range(max(1, a.repeat)):
                 problem = inputs.build()
                 r = problem.solve("highs", a.time_limit, a.mip_gap, backend="matrix")
                 times.append(r.stats.total_time)
+                solver_t.append(r.stats.solve_time)
             m = problem.to_matrix(tie_break=False)
             m.integrality = np.zeros(m.n_vars, bool)
             t0 = time.perf_counter()
@@ -96,19 +97,24 @@ def main() -> int:
             gap = r.stats.proven_gap
             exact = r.status == "optimal" and gap is not None and gap <= 1e-6
             rows.append({"day": d, "exact": exact, "time": min(times), "ratio": min(times) / lp_t,
+                         "solver_ratio": min(solver_t) / lp_t,
                          "binaries": r.stats.n_integer, "lp_ok": highs_status(h)[0] == "optimal"})  # fmt: skip
             print(f"{d!s:<11} {r.status:<10} {('%.1e' % gap) if gap is not None else '-':>8} {r.stats.n_integer:>8} "
                   f"{min(times):>9.2f} {float(np.median(times)):>7.2f} {lp_t:>11.3f} {min(times) / lp_t:>6.0f} "
+                  f"{min(solver_t) / lp_t:>6.1f} "
                   f"{r.objective:>15,.2f} {intra.objective:>16,.2f}", flush=True)
         t = np.array([x["time"] for x in rows])
         ok = sum(x["exact"] for x in rows)
         fast = sum(x["exact"] and x["ratio"] <= 2.0 for x in rows)
+        fast_solver = sum(x["exact"] and x["solver_ratio"] <= 2.0 for x in rows)
         print()
         print(f"proven optimal (gap <= 1e-6): {ok} of {len(rows)} days; time min {t.min():.2f} s, median "
               f"{np.median(t):.2f} s, max {t.max():.2f} s; total {t.sum():.0f} s")
-        print(f"issue 16's goal (exact, at most 2x the LP relaxation): {fast} of {len(rows)} days")
+        print(f"issue 16's goal (exact, at most 2x the LP relaxation): {fast} of {len(rows)} days; counting the "
+              f"solver's time alone (solver = its seconds / LP rel., build and reading left out): {fast_solver}")
         print("time = build + solve (+ rounds adding binaries) + canonical tie-break, the least of the repeats;")
         print("LP rel. = HiGHS alone on the final model without integrality (the reference); ratio = time / LP rel.;")
+        print("solver = the MIP solves' seconds (every round, its parts and the tie-break) / LP rel.;")
         print("intra-step = the optimum with switching within a step allowed (the relaxation's value).")
     return 0
 
