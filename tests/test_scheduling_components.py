@@ -127,3 +127,21 @@ def test_a_solve_with_another_thread_count_than_the_last_still_solves():
         for backend in ("matrix", "pulp"):
             r = build_problem(bats, PRICES, cps).solve("highs", mip_gap=1e-9, threads=threads, backend=backend)
             assert r.status == "optimal" and r.objective == pytest.approx(base.objective, abs=1e-6), (threads, backend)
+
+
+def test_parts_solved_at_once_print_no_highs_banner(tmp_path):
+    # the first HiGHS instance of a process prints a banner unless made quietly; two parts
+    # solved at once used to race past that (backends.silence_highs_banner)
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("from tests.test_scheduling_components import PRICES, two_sites\n"
+            "from bvp_lib.scheduling import build_problem\n"
+            "bats, cps = two_sites()\n"
+            "r = build_problem(bats, PRICES, cps).solve('highs', mip_gap=1e-9)\n"
+            "print('parts:', r.stats.solver_status)\n")  # fmt: skip
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "parts: 2 independent MIPs" in out.stdout and "HiGHS" not in out.stdout, out.stdout

@@ -82,6 +82,7 @@ def highs_iterations(h) -> int:
 
 
 _BANNER_SILENCED = False
+_BANNER_LOCK = threading.Lock()
 
 
 def silence_highs_banner() -> None:
@@ -89,12 +90,21 @@ def silence_highs_banner() -> None:
 
     HiGHS prints a start-up banner when the first instance of a process is built, before
     any option can turn it off; without this every notebook, CLI run and Dask worker
-    starts its output with it. Later instances print nothing (``output_flag`` off).
+    starts its output with it. Later instances print nothing (``output_flag`` off). Thread
+    safe: a second thread waits until the first instance exists (two parts solved at once
+    used to race past the flag and print the banner).
     """
     global _BANNER_SILENCED
     if _BANNER_SILENCED:
         return
-    _BANNER_SILENCED = True
+    with _BANNER_LOCK:
+        if _BANNER_SILENCED:
+            return
+        _first_highs_quietly()
+        _BANNER_SILENCED = True
+
+
+def _first_highs_quietly() -> None:
     import ctypes
     import os
     import sys
