@@ -107,8 +107,9 @@ def solve_by_parts(
 
         def solve_part(k: int, i: int) -> RawSolution:
             cols, sub = parts[i][0], subs[i]
-            key = _fingerprint(sub, part_gap[i], penalty is None or not np.any(penalty[cols]))
-            if known is not None and key in known:
+            plain = penalty is None or not np.any(penalty[cols])
+            key = None if known is None else _fingerprint(sub, part_gap[i], plain)
+            if key is not None and key in known:
                 return known[key]  # the same part, solved to optimality in an earlier round
             left = None
             if time_limit is not None:  # what is left, less half a second per part queued behind a worker
@@ -122,7 +123,7 @@ def solve_by_parts(
             raw = solve_matrix(sub, time_limit=left, mip_gap=part_gap[i] if sub.n_integer else None,
                                threads=threads, penalty=None if penalty is None else penalty[cols],
                                algorithm=algorithm, start=sub_start)  # fmt: skip
-            if known is not None and raw.status == "optimal" and raw.x is not None:
+            if key is not None and raw.status == "optimal" and raw.x is not None:
                 known[key] = raw
             return raw
 

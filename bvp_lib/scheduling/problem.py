@@ -37,7 +37,7 @@ from bvp_lib.scheduling.errors import (
 from bvp_lib.scheduling.ev import (
     SessionArrays,
 )
-from bvp_lib.scheduling.limits import Budget, check_solver_limits  # noqa: F401 (check_solver_limits: a public name here)
+from bvp_lib.scheduling.limits import Budget, check_solver_limits
 from bvp_lib.scheduling.lp import LinearProgram
 from bvp_lib.scheduling.portfolio import (
     ConnectionArrays,

@@ -96,6 +96,16 @@ def _without_binary_rows(m: MatrixLP, pairs, has: np.ndarray, intra: bool) -> Ma
     return MatrixLP(m.cost, m.offset, A2.tocsc(), m.col_lower, m.col_upper, lo, up, np.zeros(m.n_vars, bool))
 
 
+def _fix_directions(strict: MatrixLP, m: MatrixLP, pairs, has: np.ndarray, u: np.ndarray) -> MatrixLP:
+    """``strict`` (``m`` without the binaries' rows) with the column bounds of ``m``, every binary
+    entry ``has`` fixed at its direction ``u`` (1 charge, 0 discharge) and the other direction's
+    column held at 0: the MIP with its binaries fixed, an LP."""
+    strict.col_lower, strict.col_upper = m.col_lower.copy(), m.col_upper.copy()
+    strict.col_lower[pairs.binary[has]] = strict.col_upper[pairs.binary[has]] = u
+    strict.col_upper[np.where(u == 1, pairs.discharge[has], pairs.charge[has])] = 0.0  # the other direction
+    return strict
+
+
 def _lp(problem, lp: MatrixLP, time_limit, threads):
     """Solve the LP ``lp`` by sifting: (x, objective), or None where sifting cannot (a
     portfolio of more than batteries: a plain solve of these LPs costs about what the
@@ -193,10 +203,7 @@ def strict_start(problem, m: MatrixLP, *, time_limit: float | None = None,
             if again is None:
                 break
             u = round_directions(pairs, again[0])[has]
-        strict.col_lower = m.col_lower.copy()
-        strict.col_upper = m.col_upper.copy()
-        strict.col_lower[pairs.binary[has]] = strict.col_upper[pairs.binary[has]] = u
-        strict.col_upper[np.where(u == 1, pairs.discharge[has], pairs.charge[has])] = 0.0  # the other direction
+        _fix_directions(strict, m, pairs, has, u)
         left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
         if left is not None and left <= 0:
             break
@@ -237,10 +244,7 @@ def carried_start(problem, m: MatrixLP, x_prev: np.ndarray, bound_prev: float | 
     old = pairs.binary[has] < k  # binaries the previous round had (new columns come last)
     u = dominant_directions(pairs, x)[has]
     u[old] = (x[pairs.binary[has][old]] >= 0.5).astype(np.int64)
-    strict = _without_binary_rows(m, pairs, has, intra=False)
-    strict.col_lower, strict.col_upper = m.col_lower.copy(), m.col_upper.copy()
-    strict.col_lower[pairs.binary[has]] = strict.col_upper[pairs.binary[has]] = u
-    strict.col_upper[np.where(u == 1, pairs.discharge[has], pairs.charge[has])] = 0.0  # the other direction
+    strict = _fix_directions(_without_binary_rows(m, pairs, has, intra=False), m, pairs, has, u)
     raw = solve_matrix(strict, time_limit=time_limit, threads=threads)
     if raw.status != "optimal" or raw.x is None:
         return None
